@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* geoegress: the subcommand table, --help, help SUB, --version. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "run", cmd_run, cmd_run_usage, "run the daemon: queue, decide and log new outbound flows" },
+	{ "check", cmd_check, cmd_check_usage, "check a policy file (and its database); -v prints it back" },
+	{ "explain", cmd_explain, cmd_explain_usage, "show what the policy decides for one flow, and why" },
+	{ "lookup", cmd_lookup, cmd_lookup_usage, "look up the country of addresses in the database" },
+	{ "report", cmd_report, cmd_report_usage, "summarise decision logs (text, json, csv, html)" },
+	{ "stats", cmd_stats, cmd_stats_usage, "show the running daemon's counters" },
+	{ "reload", cmd_reload, cmd_reload_usage, "make the running daemon re-read policy and database" },
+};
+#define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static const struct subcommand *find_sub(const char *name)
+{
+	for (size_t i = 0; i < NSUB; i++)
+		if (!strcmp(subcommands[i].name, name))
+			return &subcommands[i];
+	return NULL;
+}
+
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: geoegress <command> [<args>]\n"
+		   "       geoegress help <command>\n"
+		   "       geoegress --version\n\n"
+		   "geoegress keeps a gateway's outbound flows away from the countries a policy forbids.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < NSUB; i++)
+		fprintf(f, "  %-8s  %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\nSee geoegress(8) and geoegress.conf(5).\n");
+}
+
+int cli_usage_error(const char *sub, const char *fmt, ...)
+{
+	const struct subcommand *s = find_sub(sub);
+	va_list ap;
+
+	fprintf(stderr, "geoegress %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (s)
+		fputs(s->usage, stderr);
+	return EXIT_USAGE;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct subcommand *s;
+
+	if (argc < 2) {
+		show_usage(stdout);
+		return 0;
+	}
+	s = find_sub(argv[1]);
+	if (!s) {
+		fprintf(stderr, "geoegress: unknown command '%s'; try 'geoegress --help'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	fputs(s->usage, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct subcommand *s;
+
+	if (argc < 2) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(1, argv), 0;
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("geoegress %s\n", GEOEGRESS_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help"))
+		return cmd_help(argc - 1, argv + 1);
+	s = find_sub(argv[1]);
+	if (!s) {
+		fprintf(stderr, "geoegress: unknown command '%s'; try 'geoegress --help'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	/* `geoegress lookup --help` behaves like `geoegress help lookup`. */
+	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		fputs(s->usage, stdout);
+		return 0;
+	}
+	return s->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * geo — "which country is this destination in?" from a MaxMind-format
+ * database (MMDB), read with libmaxminddb.
+ *
+ * geo_open() reads the whole database once and compiles it into lookup
+ * tables, so geo_lookup() neither allocates nor calls into libmaxminddb:
+ * it is safe to call per packet.  A struct geo_db is read-only after
+ * geo_open() and may be shared between threads; replacing one (reload) is
+ * the caller's pointer swap (see geo_reload()).
+ *
+ * Schemas are detected from the data: GeoIP2/GeoLite2/DB-IP
+ * (country.iso_code, registered_country.iso_code,
+ * represented_country.iso_code) and the flat country_code of
+ * ip-location-db/IPinfo.
+ */
+#ifndef GEOEGRESS_GEO_H
+#define GEOEGRESS_GEO_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct geo_db;
+
+/* A country code packed in 16 bits: ('C' << 8) | 'N'.  Always upper case
+ * ASCII letters; GEO_CC_UNKNOWN (0) when the database does not know. */
+typedef uint16_t geo_cc;
+#define GEO_CC_UNKNOWN ((geo_cc)0)
+
+static inline geo_cc geo_cc_make(char a, char b)
+{
+	return (geo_cc)(((uint8_t)a << 8) | (uint8_t)b);
+}
+
+/* Writes the two letters and a NUL into buf[3]; "--" for unknown.
+ * Returns buf. */
+char *geo_cc_str(geo_cc cc, char buf[3]);
+
+/* Which country counts. */
+enum geo_field {
+	GEO_FIELD_LOCATED = 0,	/* country, falling back to registered_country */
+	GEO_FIELD_REGISTERED,	/* registered_country, falling back to country */
+	GEO_FIELD_EITHER,	/* both are considered (policy matches either) */
+};
+
+/* Which field of the record gave an answer. */
+enum geo_source {
+	GEO_SRC_NONE = 0,	/* not in the database, or no country field */
+	GEO_SRC_COUNTRY,	/* country.iso_code */
+	GEO_SRC_REGISTERED,	/* registered_country.iso_code */
+	GEO_SRC_REPRESENTED,	/* represented_country.iso_code */
+	GEO_SRC_FLAT,		/* country_code (flat schema) */
+};
+
+enum geo_schema {
+	GEO_SCHEMA_GEOIP2 = 1,	/* country / registered_country / represented_country */
+	GEO_SCHEMA_FLAT,	/* country_code */
+};
+
+/* What a lookup found.  located/registered/represented are the raw fields
+ * (GEO_CC_UNKNOWN where the record lacks them); for the flat schema the
+ * one code is in located and registered is GEO_CC_UNKNOWN. */
+struct geo_answer {
+	geo_cc located;
+	geo_cc registered;
+	geo_cc represented;
+	uint8_t found;		/* the address is in the database at all */
+};
+
+/* The country chosen by field with the documented fallback:
+ * located    → country, else registered_country, else unknown;
+ * registered → registered_country, else country, else unknown;
+ * either     → like located (rules match either field separately).
+ * *src (may be NULL) says which field answered. */
+geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src);
+
+/* Error record filled by geo_open()/geo_reload(): a full sentence that names
+ * the file and the problem, e.g. "/x.mmdb: not a MaxMind DB file (no
+ * metadata section); rebuild it with scripts/geodb-build". */
+struct geo_err {
+	char msg[512];
+};
+
+/* Opens, validates and compiles path.  Returns NULL and fills err on any
+ * failure (missing file, not an MMDB, truncated or corrupted tree or data,
+ * no country field in any record).  Never crashes on bad input. */
+struct geo_db *geo_open(const char *path, struct geo_err *err);
+
+/* Frees db; accepts NULL. */
+void geo_close(struct geo_db *db);
+
+/* Opens and validates path; on success closes *dbp and stores the new
+ * handle in *dbp and returns 0.  On failure returns -1, fills err and
+ * leaves *dbp untouched (the running database stays in force).  Callers
+ * with concurrent readers swap the pointer themselves from geo_open(). */
+int geo_reload(struct geo_db **dbp, const char *path, struct geo_err *err);
+
+/* Looks up one address.  family is AF_INET (addr points at 4 bytes,
+ * network order) or AF_INET6 (16 bytes; ::ffff:a.b.c.d answers as a.b.c.d
+ * would).  Fills *out (all unknown when not found) and returns 0; returns
+ * -1 with errno EAFNOSUPPORT for another family, or for an IPv6 address in
+ * an IPv4-only database (then *out is all unknown).  No allocation. */
+int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out);
+
+struct geo_info {
+	const char *path;
+	const char *database_type;	/* metadata database_type */
+	const char *description;	/* English description or "" */
+	time_t build_epoch;		/* metadata build_epoch */
+	int ip_version;			/* 4 or 6 */
+	uint32_t node_count;		/* search tree nodes */
+	uint32_t record_size;		/* bits */
+	uint64_t ranges_v4;		/* compiled IPv4 ranges */
+	uint64_t ranges_v6;		/* compiled IPv6 ranges */
+	uint32_t countries;		/* distinct country codes seen */
+	enum geo_schema schema;
+};
+
+/* Fills *info; the strings belong to db. */
+void geo_info(const struct geo_db *db, struct geo_info *info);
+
+/* "GeoIP2 (country/registered_country)" or "flat (country_code)". */
+const char *geo_schema_name(enum geo_schema s);
+const char *geo_source_name(enum geo_source s);	/* "country", "registered_country", … , "none" */
+const char *geo_field_name(enum geo_field f);	/* "located", "registered", "either" */
+
+/* English short name for an ISO 3166-1 alpha-2 code ("China"), or NULL. */
+const char *geo_country_name(geo_cc cc);
+
+#endif

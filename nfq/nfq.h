@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nfq — the daemon: netlink queue I/O (libmnl + libnetfilter_queue),
+ * packet parsing, verdicts, firewall hook install/remove, the decision log
+ * writer, signals, the control socket and privilege drop.  It holds no
+ * policy semantics: rules_eval() decides, nfq carries the decision out.
+ */
+#ifndef GEOEGRESS_NFQ_H
+#define GEOEGRESS_NFQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rules/rules.h"
+
+#define NFQ_DEFAULT_CTL "/run/geoegress/control.sock"
+
+struct nfq_opts {
+	const char *conf;	/* policy file (GEOEGRESS_DEFAULT_CONF) */
+	const char *ctl_path;	/* control socket (NFQ_DEFAULT_CTL) */
+	const char *pidfile;	/* NULL = none */
+	int foreground;		/* log to stderr, don't detach */
+	int no_hook;		/* admin manages the ruleset */
+	int verbose;
+};
+
+/* Runs the daemon until SIGTERM/SIGINT.  Returns the process exit code
+ * (0 clean stop, 1 error).  Logs through util/log.h. */
+int nfq_run(const struct nfq_opts *opts);
+
+/* Parses one IPv4/IPv6 packet (starting at the IP header) into *flow:
+ * addresses, protocol (after IPv6 extension headers), ports or ICMP
+ * type/code.  Never reads past len.  Returns 0 when the addresses were
+ * read (fields it could not read are marked absent: has_ports = 0,
+ * proto = 0 for an unterminated extension-header chain), -1 when not even
+ * the IP header could be read. */
+int nfq_parse_packet(const uint8_t *pkt, size_t len, struct rules_flow *flow);
+
+/* Client side of the control socket: sends cmd ("stats", "stats json",
+ * "reload", "reopen") and copies the reply to out.  Returns 0, or -1 with
+ * errno (ECONNREFUSED/ENOENT when no daemon runs). */
+int nfq_ctl_request(const char *ctl_path, const char *cmd, FILE *out);
+
+#endif

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rules — the policy language: lexer, parser, errors with file:line:col,
+ * the compiled policy, the canonical printer and evaluation of one flow.
+ * The language is described in doc/policy.md (and geoegress.conf(5)).
+ *
+ * A struct rules_policy is one tree freed by one rules_free(); it is
+ * read-only after parsing and may be shared between threads.
+ */
+#ifndef GEOEGRESS_RULES_H
+#define GEOEGRESS_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "geo/geo.h"
+
+struct rules_policy;
+
+enum rules_action {
+	RULES_ALLOW = 0,	/* accept */
+	RULES_BLOCK,		/* drop */
+	RULES_REJECT,		/* drop, and the kernel answers (TCP RST / ICMP admin-prohibited) */
+	RULES_LOG,		/* accept and record */
+};
+
+const char *rules_action_name(enum rules_action a);	/* "allow", "block", "reject", "log" */
+
+/* One flow as the daemon saw its first packet.  Addresses in network
+ * order; ports in host order. */
+struct rules_flow {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t proto;		/* IPPROTO_*; 0 when it could not be read */
+	uint8_t has_mac;	/* src_mac is valid */
+	uint8_t has_ports;	/* sport/dport are valid (TCP/UDP/SCTP, header read) */
+	uint8_t src_mac[6];
+	uint16_t sport, dport;
+	uint8_t icmp_type, icmp_code;	/* valid when proto is ICMP/ICMPv6 */
+	union {
+		uint8_t b[16];	/* IPv4 uses the first 4 bytes */
+		uint32_t w[4];
+	} src, dst;
+	uint32_t iif, oif;	/* interface indices, 0 if unknown */
+};
+
+/* What evaluation decided.  Pointers point into the policy. */
+struct rules_verdict {
+	enum rules_action action;	/* the policy's action (also in audit mode) */
+	uint8_t log;		/* record it in the decision log */
+	uint8_t audit;		/* audit mode and action is block/reject: NOT enforced, let it pass */
+	uint8_t is_default;	/* no rule matched: the default (or unknown-country default) */
+	int line;		/* policy line of the deciding rule or default statement */
+	const char *name;	/* the rule's name, or NULL */
+	const char *device;	/* device set the source belongs to (first in policy order), or NULL */
+	geo_cc country;		/* the country the policy used (per country-field), or unknown */
+};
+
+enum rules_mode { RULES_MODE_ENFORCE = 0, RULES_MODE_AUDIT };
+enum rules_failmode { RULES_FAIL_OPEN = 0, RULES_FAIL_CLOSED };
+#define RULES_HOOK_FORWARD 0x1
+#define RULES_HOOK_OUTPUT  0x2
+
+/* Options with their defaults filled in.  Strings belong to the policy. */
+struct rules_options {
+	const char *database;		/* default GEOEGRESS_DEFAULT_DB */
+	enum geo_field field;		/* country-field, default located */
+	enum rules_mode mode;		/* default enforce */
+	int has_unknown;		/* an `option unknown ACTION` was given */
+	enum rules_action unknown;	/* default for unknown-country destinations */
+	int unknown_log;
+	const char *log_file;		/* default GEOEGRESS_DEFAULT_LOG; "" = none */
+	int log_syslog;			/* default 0 */
+	uint32_t log_rate;		/* records per device per log_rate_period s; 0 = unlimited */
+	uint32_t log_rate_period;	/* seconds (1, 60, 3600) */
+	enum rules_failmode fail_mode;	/* default open */
+	unsigned hooks;			/* RULES_HOOK_*, default forward */
+	uint16_t queue_first;		/* default 0 */
+	uint16_t queue_count;		/* default 1 */
+};
+
+#define GEOEGRESS_DEFAULT_CONF "/etc/geoegress/policy.conf"
+#define GEOEGRESS_DEFAULT_DB   "/var/lib/geoegress/country.mmdb"
+#define GEOEGRESS_DEFAULT_LOG  "/var/log/geoegress/decisions.jsonl"
+
+enum rules_severity { RULES_ERROR = 0, RULES_WARNING };
+
+/* One diagnostic.  text is the complete human message, nft style:
+ *   policy.conf:12:20: error: unknown country 'UK' — did you mean 'GB'?
+ *   block from @managed to country { UK }
+ *                                    ^^
+ */
+struct rules_diag {
+	enum rules_severity severity;
+	int line, col;		/* 1-based */
+	char *text;		/* full message with source line and caret, no trailing newline */
+};
+
+/* Diagnostics of one parse; free with rules_errors_free(). */
+struct rules_errors {
+	struct rules_diag *diags;
+	size_t count;
+	size_t nerrors, nwarnings;
+};
+void rules_errors_free(struct rules_errors *e);	/* frees the contents, not e; NULL ok */
+
+/* Parses a policy from memory.  filename is used only in messages.
+ * Collects every error in one pass.  Returns the compiled policy (warnings
+ * may be in *errs) or NULL when there was at least one error (all in
+ * *errs).  errs must be zeroed by the caller; it may be NULL. */
+struct rules_policy *rules_parse_buf(const char *text, size_t len, const char *filename,
+				     struct rules_errors *errs);
+
+/* Reads path and calls rules_parse_buf().  An unreadable file gives NULL
+ * and one diagnostic naming the file and strerror. */
+struct rules_policy *rules_parse_file(const char *path, struct rules_errors *errs);
+
+void rules_free(struct rules_policy *p);	/* NULL ok */
+
+const struct rules_options *rules_options(const struct rules_policy *p);
+
+/* Decides one flow.  geo is the lookup of flow->dst (all unknown when the
+ * caller has none).  No allocation; safe from several threads. */
+void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
+		const struct geo_answer *geo, struct rules_verdict *out);
+
+/* Writes the canonical form of p; parsing it again gives an equal policy. */
+int rules_print(const struct rules_policy *p, FILE *out);
+
+/* Number of rules, sets; for "policy OK: 12 rules, 4 sets, default allow". */
+void rules_summary(const struct rules_policy *p, char *buf, size_t len);
+
+/* The source text of line n (1-based) of the policy, or NULL. Belongs to p. */
+const char *rules_source_line(const struct rules_policy *p, int line, size_t *len);
+
+/* Parses "192.0.2.1" / "2001:db8::1" into *flow's dst or src (which: 's' / 'd').
+ * Returns 0, or -1 when text is not an address. Helper for explain/tests. */
+int rules_flow_set_addr(struct rules_flow *flow, char which, const char *text);
+/* Parses "02:00:5e:00:53:01" into flow->src_mac. Returns 0 or -1. */
+int rules_flow_set_mac(struct rules_flow *flow, const char *text);
+
+#endif
