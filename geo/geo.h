@@ -65,6 +65,7 @@ struct geo_answer {
 	geo_cc registered;
 	geo_cc represented;
 	uint8_t found;		/* the address is in the database at all */
+	uint8_t flat;		/* located came from a flat country_code field */
 };
 
 /* The country chosen by field with the documented fallback:

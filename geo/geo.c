@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * geo: opening a country database, and lookups in its compiled tables.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "geo/geo_int.h"
+
+#define REBUILD_HINT "rebuild it with scripts/geodb-build (or download a fresh copy)"
+
+int geo_fail(struct geo_build *b, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	if (b->err->msg[0])	/* keep the first, most specific error */
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(b->err->msg, sizeof(b->err->msg), "%s: %s; %s", b->db->path, msg, REBUILD_HINT);
+	return -1;
+}
+
+static int open_error(struct geo_build *b, int st, int saved_errno)
+{
+	const char *path = b->db->path;
+	char *m = b->err->msg;
+	size_t sz = sizeof(b->err->msg);
+
+	switch (st) {
+	case MMDB_FILE_OPEN_ERROR:
+		snprintf(m, sz, "%s: cannot open: %s; check the path (--db, option database) "
+			 "or build the database with scripts/geodb-build", path, strerror(saved_errno));
+		return -1;
+	case MMDB_IO_ERROR:
+		snprintf(m, sz, "%s: cannot read: %s; check that it is a readable regular file",
+			 path, strerror(saved_errno));
+		return -1;
+	case MMDB_INVALID_METADATA_ERROR:
+		return geo_fail(b, "not a MaxMind DB file (no valid metadata section; empty, truncated or another format)");
+	case MMDB_UNKNOWN_DATABASE_FORMAT_ERROR:
+		return geo_fail(b, "unsupported MaxMind DB format version (need 2.x)");
+	case MMDB_OUT_OF_MEMORY_ERROR:
+		snprintf(m, sz, "%s: out of memory opening the database", path);
+		return -1;
+	default:
+		return geo_fail(b, "cannot be read as a MaxMind DB (%s)", MMDB_strerror(st));
+	}
+}
+
+/* Clearer errors than MMDB_open's for the common mistakes. */
+static int check_file(struct geo_build *b)
+{
+	struct stat st;
+
+	if (stat(b->db->path, &st) < 0)
+		return open_error(b, MMDB_FILE_OPEN_ERROR, errno);
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(b->err->msg, sizeof(b->err->msg), "%s: is a directory, not a database file; "
+			 "give the path of the .mmdb file", b->db->path);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0)
+		return geo_fail(b, "empty file (0 bytes), not a MaxMind DB");
+	return 0;
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static const char *english_description(const MMDB_metadata_s *md)
+{
+	for (size_t i = 0; i < md->description.count; i++) {
+		const MMDB_description_s *d = md->description.descriptions[i];
+
+		if (d && d->language && d->description && !strcmp(d->language, "en"))
+			return d->description;
+	}
+	return "";
+}
+
+static int check_metadata(struct geo_build *b)
+{
+	const MMDB_metadata_s *md = &b->mmdb.metadata;
+	struct geo_db *db = b->db;
+
+	if (md->ip_version != 4 && md->ip_version != 6)
+		return geo_fail(b, "metadata ip_version is %u, not 4 or 6", md->ip_version);
+	if (md->record_size != 24 && md->record_size != 28 && md->record_size != 32)
+		return geo_fail(b, "metadata record_size is %u, not 24, 28 or 32", md->record_size);
+	if (md->node_count == 0)
+		return geo_fail(b, "metadata node_count is 0 (empty search tree)");
+	db->ip_version = md->ip_version;
+	db->node_count = md->node_count;
+	db->record_size = md->record_size;
+	db->build_epoch = (time_t)md->build_epoch;
+	db->database_type = dup_or_empty(md->database_type);
+	db->description = dup_or_empty(english_description(md));
+	if (!db->database_type || !db->description) {
+		snprintf(b->err->msg, sizeof(b->err->msg), "%s: out of memory", db->path);
+		return -1;
+	}
+	return 0;
+}
+
+struct geo_db *geo_open(const char *path, struct geo_err *err)
+{
+	struct geo_build b = { .err = err };
+	int st, opened = 0, rc = -1;
+
+	err->msg[0] = '\0';
+	b.db = calloc(1, sizeof(*b.db));
+	if (!b.db || !(b.db->path = strdup(path))) {
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", path);
+		goto out;
+	}
+	if (check_file(&b) < 0)
+		goto out;
+	errno = 0;
+	st = MMDB_open(path, MMDB_MODE_MMAP, &b.mmdb);
+	if (st != MMDB_SUCCESS) {
+		open_error(&b, st, errno);
+		goto out;
+	}
+	opened = 1;
+	if (check_metadata(&b) < 0 || geo_compile(&b) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (opened)
+		MMDB_close(&b.mmdb);
+	geo_map_free(&b.by_offset);
+	geo_map_free(&b.by_answer);
+	if (rc < 0) {
+		geo_close(b.db);
+		return NULL;
+	}
+	return b.db;
+}
+
+void geo_close(struct geo_db *db)
+{
+	if (!db)
+		return;
+	free(db->t4.start);
+	free(db->t4.val);
+	free(db->t6.start);
+	free(db->t6.val);
+	free(db->vals);
+	free(db->path);
+	free(db->database_type);
+	free(db->description);
+	free(db);
+}
+
+int geo_reload(struct geo_db **dbp, const char *path, struct geo_err *err)
+{
+	struct geo_db *db = geo_open(path, err);
+
+	if (!db)
+		return -1;
+	geo_close(*dbp);
+	*dbp = db;
+	return 0;
+}
+
+static uint32_t find4(const struct geo_table4 *t, uint32_t a)
+{
+	uint32_t lo = t->idx[a >> 16], hi = t->idx[(a >> 16) + 1];
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (t->start[mid] <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return t->val[lo];
+}
+
+static uint32_t find6(const struct geo_table6 *t, geo_u128 a)
+{
+	uint32_t lo = t->idx[(uint32_t)(a >> 112)], hi = t->idx[(uint32_t)(a >> 112) + 1];
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (t->start[mid] <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return t->val[lo];
+}
+
+static int lookup6(const struct geo_db *db, const uint8_t *p, struct geo_answer *out)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	uint64_t hi, lo;
+	uint32_t v;
+	geo_u128 a;
+
+	if (!memcmp(p, v4mapped, sizeof(v4mapped))) {
+		memcpy(&v, p + 12, 4);
+		*out = db->vals[find4(&db->t4, be32toh(v))];
+		return 0;
+	}
+	if (db->ip_version != 6) {
+		*out = db->vals[0];
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	memcpy(&hi, p, 8);
+	memcpy(&lo, p + 8, 8);
+	a = (geo_u128)be64toh(hi) << 64 | be64toh(lo);
+	v = find6(&db->t6, a);
+	if (v & GEO_ALIAS)
+		v = find4(&db->t4, (uint32_t)(a >> (96 - (v & 0xff))));
+	*out = db->vals[v];
+	return 0;
+}
+
+int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out)
+{
+	uint32_t a;
+
+	if (family == AF_INET) {
+		memcpy(&a, addr, 4);
+		*out = db->vals[find4(&db->t4, be32toh(a))];
+		return 0;
+	}
+	if (family == AF_INET6)
+		return lookup6(db, addr, out);
+	*out = db->vals[0];
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+{
+	enum geo_source located_src = a->flat ? GEO_SRC_FLAT : GEO_SRC_COUNTRY;
+	enum geo_source s = GEO_SRC_NONE;
+	geo_cc cc = GEO_CC_UNKNOWN;
+
+	if (field == GEO_FIELD_REGISTERED) {
+		if (a->registered != GEO_CC_UNKNOWN)
+			cc = a->registered, s = GEO_SRC_REGISTERED;
+		else if (a->located != GEO_CC_UNKNOWN)
+			cc = a->located, s = located_src;
+	} else {
+		if (a->located != GEO_CC_UNKNOWN)
+			cc = a->located, s = located_src;
+		else if (a->registered != GEO_CC_UNKNOWN)
+			cc = a->registered, s = GEO_SRC_REGISTERED;
+	}
+	if (src)
+		*src = s;
+	return cc;
+}
+
+void geo_info(const struct geo_db *db, struct geo_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->path = db->path;
+	info->database_type = db->database_type;
+	info->description = db->description;
+	info->build_epoch = db->build_epoch;
+	info->ip_version = db->ip_version;
+	info->node_count = db->node_count;
+	info->record_size = db->record_size;
+	info->ranges_v4 = db->t4.n;
+	info->ranges_v6 = db->t6.n;
+	info->countries = db->countries;
+	info->schema = db->schema;
+}
+
+char *geo_cc_str(geo_cc cc, char buf[3])
+{
+	if (cc == GEO_CC_UNKNOWN) {
+		buf[0] = buf[1] = '-';
+	} else {
+		buf[0] = (char)(cc >> 8);
+		buf[1] = (char)(cc & 0xff);
+	}
+	buf[2] = '\0';
+	return buf;
+}
+
+const char *geo_schema_name(enum geo_schema s)
+{
+	switch (s) {
+	case GEO_SCHEMA_GEOIP2: return "GeoIP2 (country/registered_country)";
+	case GEO_SCHEMA_FLAT: return "flat (country_code)";
+	}
+	return "unknown";
+}
+
+const char *geo_source_name(enum geo_source s)
+{
+	switch (s) {
+	case GEO_SRC_COUNTRY: return "country";
+	case GEO_SRC_REGISTERED: return "registered_country";
+	case GEO_SRC_REPRESENTED: return "represented_country";
+	case GEO_SRC_FLAT: return "country_code";
+	case GEO_SRC_NONE: break;
+	}
+	return "none";
+}
+
+const char *geo_field_name(enum geo_field f)
+{
+	switch (f) {
+	case GEO_FIELD_LOCATED: return "located";
+	case GEO_FIELD_REGISTERED: return "registered";
+	case GEO_FIELD_EITHER: return "either";
+	}
+	return "unknown";
+}
