@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Aggregation: open-addressing hash tables (grown by doubling) keyed by
+ * device, country, destination and hour, with key bytes in an arena, so
+ * memory grows with the number of distinct keys, never with the log.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "geo/geo.h"
+#include "log/report_priv.h"
+
+#define ARENA_CHUNK (256 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct report {
+	struct report_filter f;
+	char *f_device, *f_country;
+	struct report_tab dev, cty, dst, hours;
+	struct arena_chunk *arena;
+	char *scratch;			/* key being built */
+	size_t scratch_cap;
+	struct report_totals t;
+	struct report_bad bad[REPORT_BAD_KEEP];
+	size_t nbad;
+};
+
+static void *arena_alloc(struct report *r, size_t n)
+{
+	struct arena_chunk *c = r->arena;
+
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->next = r->arena;
+		c->used = 0;
+		c->cap = cap;
+		r->arena = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static int tab_init(struct report_tab *t, int nfields, size_t cap)
+{
+	t->rows = calloc(cap, sizeof(*t->rows));
+	t->cap = cap;
+	t->count = 0;
+	t->nfields = nfields;
+	return t->rows ? 0 : -1;
+}
+
+/* 64-bit hash, 8 bytes at a time (multiply-xorshift mixing). */
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ (w * 0x87c37b91114253d5ULL)) * 0x4cf5ad432745937fULL;
+	h ^= h >> 32;
+	return h;
+}
+
+static int tab_grow(struct report_tab *t)
+{
+	struct report_row *old = t->rows;
+	size_t oldcap = t->cap, mask = t->cap * 2 - 1;
+
+	t->rows = calloc(t->cap * 2, sizeof(*t->rows));
+	if (!t->rows) {
+		t->rows = old;
+		return -1;
+	}
+	t->cap *= 2;
+	for (size_t i = 0; i < oldcap; i++) {
+		size_t j;
+
+		if (!old[i].key)
+			continue;
+		for (j = old[i].hash & mask; t->rows[j].key; j = (j + 1) & mask)
+			;
+		t->rows[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The row for key (scratch[0, len)), created empty when new. */
+static struct report_row *tab_get(struct report *r, struct report_tab *t, size_t len)
+{
+	uint64_t h = hash_bytes(r->scratch, len);
+	size_t mask = t->cap - 1, i;
+	struct report_row *row;
+	char *k;
+
+	for (i = h & mask; t->rows[i].key; i = (i + 1) & mask)
+		if (t->rows[i].hash == h && t->rows[i].keylen == len && !memcmp(t->rows[i].key, r->scratch, len))
+			return &t->rows[i];
+	if ((t->count + 1) * 4 > t->cap * 3) {
+		if (tab_grow(t) < 0)
+			return NULL;
+		return tab_get(r, t, len);
+	}
+	k = arena_alloc(r, len);
+	if (!k)
+		return NULL;
+	memcpy(k, r->scratch, len);
+	row = &t->rows[i];
+	row->hash = h;
+	row->key = k;
+	row->keylen = (uint32_t)len;
+	row->st.first = INT64_MAX;
+	row->st.last = INT64_MIN;
+	for (int f = 0; f < t->nfields; f++) {
+		row->f[f] = *k == 1 ? NULL : k + 1;
+		k += strlen(k) + 1;
+	}
+	t->count++;
+	return row;
+}
+
+/* Builds the key of n fields into scratch; returns its length or -1. */
+static long build_key(struct report *r, const struct report_str *fs, int n)
+{
+	size_t need = 0, len = 0;
+
+	for (int i = 0; i < n; i++)
+		need += fs[i].len + 2;
+	if (need > r->scratch_cap) {
+		char *p = realloc(r->scratch, need * 2);
+
+		if (!p)
+			return -1;
+		r->scratch = p;
+		r->scratch_cap = need * 2;
+	}
+	for (int i = 0; i < n; i++) {
+		r->scratch[len++] = fs[i].p ? 2 : 1;
+		if (fs[i].p) {
+			memcpy(r->scratch + len, fs[i].p, fs[i].len);
+			len += fs[i].len;
+		}
+		r->scratch[len++] = 0;
+	}
+	return (long)len;
+}
+
+static int bump(struct report *r, struct report_tab *t, const struct report_str *fs,
+		const struct report_record *rec)
+{
+	long len = build_key(r, fs, t->nfields);
+	struct report_row *row;
+
+	if (len < 0 || !(row = tab_get(r, t, (size_t)len)))
+		return errno = ENOMEM, -1;
+	row->st.n[rec->cat] += rec->count;
+	if (rec->ts_ms < row->st.first)
+		row->st.first = rec->ts_ms;
+	if (rec->ts_ms > row->st.last)
+		row->st.last = rec->ts_ms;
+	return 0;
+}
+
+void report_filter_init(struct report_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->since_ms = INT64_MIN;
+	f->until_ms = INT64_MAX;
+}
+
+struct report *report_new(const struct report_filter *f)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	if (f)
+		r->f = *f;
+	else
+		report_filter_init(&r->f);
+	r->f_device = f && f->device ? strdup(f->device) : NULL;
+	r->f_country = f && f->country ? strdup(f->country) : NULL;
+	r->f.device = r->f_device;
+	r->f.country = r->f_country;
+	if ((f && f->device && !r->f_device) || (f && f->country && !r->f_country) ||
+	    tab_init(&r->dev, 3, 256) || tab_init(&r->cty, 1, 64) ||
+	    tab_init(&r->dst, 5, 1024) || tab_init(&r->hours, 1, 64)) {
+		report_free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->t.first_ms = INT64_MAX;
+	r->t.last_ms = INT64_MIN;
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	struct arena_chunk *c, *next;
+
+	if (!r)
+		return;
+	for (c = r->arena; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	for (size_t i = 0; i < r->nbad; i++) {
+		free(r->bad[i].file);
+		free(r->bad[i].why);
+	}
+	free(r->dev.rows);
+	free(r->cty.rows);
+	free(r->dst.rows);
+	free(r->hours.rows);
+	free(r->scratch);
+	free(r->f_device);
+	free(r->f_country);
+	free(r);
+}
+
+static int str_eq(const struct report_str *s, const char *z, int icase)
+{
+	size_t n = strlen(z);
+
+	return s->p && s->len == n && !(icase ? strncasecmp(s->p, z, n) : memcmp(s->p, z, n));
+}
+
+static int matches(const struct report *r, const struct report_record *rec)
+{
+	const struct report_filter *f = &r->f;
+
+	if (rec->ts_ms < f->since_ms || rec->ts_ms >= f->until_ms)
+		return 0;
+	if (f->cats && !(f->cats & (1u << rec->cat)))
+		return 0;
+	if (f->country) {
+		int unknown = !strcasecmp(f->country, "unknown") || !strcmp(f->country, "--");
+
+		if (unknown ? rec->country.p != NULL : !str_eq(&rec->country, f->country, 1))
+			return 0;
+	}
+	if (f->device && !str_eq(&rec->device, f->device, 0) && !str_eq(&rec->src, f->device, 1) &&
+	    !str_eq(&rec->src_mac, f->device, 1))
+		return 0;
+	return 1;
+}
+
+int report_add(struct report *r, const struct report_record *rec)
+{
+	char port[8], hour[24];
+	struct report_str dev[3] = { rec->src, rec->device, rec->src_mac };
+	struct report_str dst[5] = { rec->dst, { NULL, 0 }, rec->proto, rec->country, rec->host };
+	struct report_str hr;
+
+	if (!matches(r, rec)) {
+		r->t.filtered++;
+		return 0;
+	}
+	if (rec->dport >= 0)
+		dst[1] = (struct report_str){ port, (uint32_t)snprintf(port, sizeof(port), "%d", (int)rec->dport) };
+	if (bump(r, &r->dev, dev, rec) || bump(r, &r->cty, &rec->country, rec) || bump(r, &r->dst, dst, rec))
+		return -1;
+	if (rec->cat == REPORT_BLOCK || rec->cat == REPORT_REJECT || rec->cat == REPORT_AUDIT) {
+		int64_t h = rec->ts_ms >= 0 ? rec->ts_ms / 3600000 : -((-rec->ts_ms + 3599999) / 3600000);
+
+		hr = (struct report_str){ hour, (uint32_t)snprintf(hour, sizeof(hour), "%lld", (long long)h) };
+		if (bump(r, &r->hours, &hr, rec))
+			return -1;
+	}
+	r->t.records++;
+	r->t.flows += rec->count;
+	r->t.folded += rec->folded;
+	r->t.by_cat[rec->cat] += rec->count;
+	if (rec->ts_ms < r->t.first_ms)
+		r->t.first_ms = rec->ts_ms;
+	if (rec->ts_ms > r->t.last_ms)
+		r->t.last_ms = rec->ts_ms;
+	return 1;
+}
+
+int report_add_bad(struct report *r, const char *file, uint64_t line, const char *why)
+{
+	struct report_bad *b;
+
+	r->t.skipped++;
+	if (r->nbad >= REPORT_BAD_KEEP)
+		return 0;
+	b = &r->bad[r->nbad];
+	b->file = strdup(file);
+	b->why = strdup(why);
+	b->line = line;
+	if (!b->file || !b->why) {
+		free(b->file);
+		free(b->why);
+		return errno = ENOMEM, -1;
+	}
+	r->nbad++;
+	return 0;
+}
+
+void report_totals(const struct report *r, struct report_totals *t)
+{
+	*t = r->t;
+	t->devices = r->dev.count;
+	t->countries = r->cty.count;
+	t->destinations = r->dst.count;
+}
+
+const char *report_country_name(const char *cc)
+{
+	if (!cc || strlen(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+		return NULL;
+	return geo_country_name(geo_cc_make(cc[0], cc[1]));
+}
+
+/* ---- the sorted view and the writers ---- */
+
+static int cmp_key(const struct report_row *a, const struct report_row *b)
+{
+	uint32_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c = memcmp(a->key, b->key, n);
+
+	return c ? c : (a->keylen > b->keylen) - (a->keylen < b->keylen);
+}
+
+#define CMP_DESC(x, y) do { if ((x) != (y)) return (x) < (y) ? 1 : -1; } while (0)
+
+/* Devices and destinations that were blocked come first. */
+static int cmp_blocked_first(const void *pa, const void *pb)
+{
+	const struct report_row *a = *(struct report_row *const *)pa, *b = *(struct report_row *const *)pb;
+
+	CMP_DESC(report_blocked(&a->st) > 0, report_blocked(&b->st) > 0);
+	CMP_DESC(report_blocked(&a->st), report_blocked(&b->st));
+	CMP_DESC(report_flows(&a->st), report_flows(&b->st));
+	return cmp_key(a, b);
+}
+
+static int cmp_flows(const void *pa, const void *pb)
+{
+	const struct report_row *a = *(struct report_row *const *)pa, *b = *(struct report_row *const *)pb;
+
+	CMP_DESC(report_flows(&a->st), report_flows(&b->st));
+	CMP_DESC(report_blocked(&a->st), report_blocked(&b->st));
+	return cmp_key(a, b);
+}
+
+/* Sorted rows of t, at most top (0 = all); *n gets the count. */
+static struct report_row **sorted(const struct report_tab *t, int (*cmp)(const void *, const void *),
+				  unsigned top, size_t *n)
+{
+	struct report_row **v = malloc((t->count + 1) * sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->rows[i].key)
+			v[k++] = &t->rows[i];
+	qsort(v, k, sizeof(*v), cmp);
+	*n = top && top < k ? top : k;
+	return v;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* Dense buckets over the report's span: hours, or days beyond 3 days. */
+static int build_timeline(const struct report *r, struct report_timeline *tl)
+{
+	int64_t first = r->t.first_ms, last = r->t.last_ms, b0, b1;
+
+	memset(tl, 0, sizeof(*tl));
+	tl->bucket_ms = last - first > 3 * 86400000LL ? 86400000LL : 3600000LL;
+	if (r->t.records == 0)
+		return 0;
+	b0 = floor_div(first, tl->bucket_ms);
+	b1 = floor_div(last, tl->bucket_ms);
+	if (b1 - b0 >= 100000)		/* absurd spans (bad clocks): keep the newest */
+		b0 = b1 - 99999;
+	tl->start_ms = b0 * tl->bucket_ms;
+	tl->n = (size_t)(b1 - b0 + 1);
+	tl->blocked = calloc(tl->n, sizeof(uint64_t));
+	tl->audit = calloc(tl->n, sizeof(uint64_t));
+	if (!tl->blocked || !tl->audit)
+		return -1;
+	for (size_t i = 0; i < r->hours.cap; i++) {
+		const struct report_row *row = &r->hours.rows[i];
+		int64_t b;
+
+		if (!row->key)
+			continue;
+		b = floor_div(strtoll(row->f[0], NULL, 10) * 3600000LL, tl->bucket_ms) - b0;
+		if (b < 0 || b >= (int64_t)tl->n)
+			continue;
+		tl->blocked[b] += report_blocked(&row->st);
+		tl->audit[b] += row->st.n[REPORT_AUDIT];
+	}
+	return 0;
+}
+
+int report_write(struct report *r, FILE *out, const struct report_output *o)
+{
+	struct report_totals t;
+	struct report_view v = { .t = &t, .f = &r->f, .o = o, .bad = r->bad, .nbad = r->nbad };
+	int rc = -1;
+
+	report_totals(r, &t);
+	v.dev = sorted(&r->dev, cmp_blocked_first, o->top, &v.ndev);
+	v.cty = sorted(&r->cty, cmp_flows, o->top, &v.ncty);
+	v.dst = sorted(&r->dst, cmp_blocked_first, o->top, &v.ndst);
+	if (!v.dev || !v.cty || !v.dst || build_timeline(r, &v.tl) < 0) {
+		errno = ENOMEM;
+		goto out;
+	}
+	switch (o->format) {
+	case REPORT_JSON: rc = report_write_json(&v, out); break;
+	case REPORT_CSV: rc = report_write_csv(&v, out); break;
+	case REPORT_HTML: rc = report_write_html(&v, out); break;
+	default: rc = report_write_text(&v, out); break;
+	}
+	if (fflush(out) != 0 || ferror(out))
+		rc = -1;
+out:
+	free(v.dev);
+	free(v.cty);
+	free(v.dst);
+	free(v.tl.blocked);
+	free(v.tl.audit);
+	return rc;
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * --format csv (RFC 4180).  `--table NAME` prints one plain table
+ * (devices, countries, destinations or timeline).  Without it every table
+ * is printed, separated by an empty line, each row starting with a
+ * `table` column naming its table.  Text cells that a spreadsheet would
+ * take for a formula (=, +, -, @) get a leading apostrophe.
+ */
+#include <string.h>
+
+#include "log/report_priv.h"
+
+static void cstr(FILE *out, const char *s)
+{
+	int quote;
+
+	if (!s)
+		return;
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		fputc('"', out);
+	if (strchr("=+-@\t\r", *s) && *s)
+		fputc('\'', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	if (quote)
+		fputc('"', out);
+}
+
+static void ctime_ms(FILE *out, int64_t ms)
+{
+	char b[32];
+
+	fputs(report_format_time(ms, b), out);
+}
+
+static const char stat_head[] = "flows,blocked,allowed,allow,block,reject,log,audit,first_seen,last_seen";
+
+static void cstats(FILE *out, const struct report_stats *s)
+{
+	fprintf(out, ",%llu,%llu,%llu", (unsigned long long)report_flows(s),
+		(unsigned long long)report_blocked(s), (unsigned long long)report_allowed(s));
+	for (int c = 0; c < REPORT_NCAT; c++)
+		fprintf(out, ",%llu", (unsigned long long)s->n[c]);
+	fputc(',', out);
+	ctime_ms(out, s->first);
+	fputc(',', out);
+	ctime_ms(out, s->last);
+	fputs("\r\n", out);
+}
+
+static void ctable(FILE *out, const char *tag, const char *head, struct report_row **rows, size_t n,
+		   int nkeys, int with_name)
+{
+	if (tag)
+		fprintf(out, "table,");
+	fprintf(out, "%s,%s\r\n", head, stat_head);
+	for (size_t r = 0; r < n; r++) {
+		if (tag)
+			fprintf(out, "%s,", tag);
+		for (int k = 0; k < nkeys; k++) {
+			if (k)
+				fputc(',', out);
+			cstr(out, rows[r]->f[k]);
+		}
+		if (with_name)
+			fputc(',', out), cstr(out, report_country_name(rows[r]->f[0]));
+		cstats(out, &rows[r]->st);
+	}
+}
+
+static void ctimeline(FILE *out, const struct report_view *v, const char *tag)
+{
+	fprintf(out, "%sstart,blocked,audit\r\n", tag ? "table," : "");
+	for (size_t i = 0; i < v->tl.n; i++) {
+		if (tag)
+			fprintf(out, "%s,", tag);
+		ctime_ms(out, v->tl.start_ms + (int64_t)i * v->tl.bucket_ms);
+		fprintf(out, ",%llu,%llu\r\n", (unsigned long long)v->tl.blocked[i],
+			(unsigned long long)v->tl.audit[i]);
+	}
+}
+
+int report_write_csv(const struct report_view *v, FILE *out)
+{
+	enum report_table t = v->o->table;
+	int all = t == REPORT_TABLE_ALL;
+
+	if (all || t == REPORT_TABLE_DEVICES)
+		ctable(out, all ? "devices" : NULL, "src,device,src_mac", v->dev, v->ndev, 3, 0);
+	if (all)
+		fputs("\r\n", out);
+	if (all || t == REPORT_TABLE_COUNTRIES)
+		ctable(out, all ? "countries" : NULL, "country,name", v->cty, v->ncty, 1, 1);
+	if (all)
+		fputs("\r\n", out);
+	if (all || t == REPORT_TABLE_DESTINATIONS)
+		ctable(out, all ? "destinations" : NULL, "dst,dport,proto,country,host", v->dst, v->ndst, 5, 0);
+	if (all)
+		fputs("\r\n", out);
+	if (all || t == REPORT_TABLE_TIMELINE)
+		ctimeline(out, v, all ? (v->tl.bucket_ms == 3600000 ? "timeline-hour" : "timeline-day") : NULL);
+	return ferror(out) ? -1 : 0;
+}

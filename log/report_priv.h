@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internals of log/: the aggregation tables and the sorted view the
+ * writers print.  Not a public interface. */
+#ifndef GEOEGRESS_LOG_REPORT_PRIV_H
+#define GEOEGRESS_LOG_REPORT_PRIV_H
+
+#include "log/report.h"
+
+#define REPORT_BAD_KEEP 5	/* skipped lines kept with their reason */
+#define REPORT_MAX_FIELDS 5
+
+struct report_stats {
+	uint64_t n[REPORT_NCAT];	/* flows per category */
+	int64_t first, last;		/* ms */
+};
+
+/* One distinct key.  The key is the fields, each as a tag byte (1 = null,
+ * 2 = present), the bytes and a NUL; f[] points into it (NULL = null). */
+struct report_row {
+	uint64_t hash;
+	char *key;			/* NULL: empty slot */
+	uint32_t keylen;
+	const char *f[REPORT_MAX_FIELDS];
+	struct report_stats st;
+};
+
+struct report_tab {
+	struct report_row *rows;
+	size_t cap, count;		/* cap is a power of two */
+	int nfields;
+};
+
+struct report_bad {
+	char *file;
+	uint64_t line;
+	char *why;
+};
+
+/* Field order of each table's key. */
+enum { DEV_SRC, DEV_SET, DEV_MAC };
+enum { CTY_CC };
+enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST };
+
+struct report_timeline {
+	int64_t bucket_ms;		/* 3600000 or 86400000 */
+	int64_t start_ms;		/* start of the first bucket */
+	size_t n;
+	uint64_t *blocked, *audit;	/* per bucket */
+};
+
+/* What the writers print: sorted, cut to --top. */
+struct report_view {
+	const struct report_totals *t;
+	const struct report_filter *f;
+	const struct report_output *o;
+	struct report_row **dev, **cty, **dst;
+	size_t ndev, ncty, ndst;		/* shown */
+	struct report_timeline tl;
+	const struct report_bad *bad;
+	size_t nbad;
+};
+
+static inline uint64_t report_blocked(const struct report_stats *s)
+{
+	return s->n[REPORT_BLOCK] + s->n[REPORT_REJECT];
+}
+static inline uint64_t report_allowed(const struct report_stats *s)
+{
+	return s->n[REPORT_ALLOW] + s->n[REPORT_LOG];
+}
+static inline uint64_t report_flows(const struct report_stats *s)
+{
+	return report_blocked(s) + report_allowed(s) + s->n[REPORT_AUDIT];
+}
+
+int report_write_text(const struct report_view *v, FILE *out);
+int report_write_json(const struct report_view *v, FILE *out);
+int report_write_csv(const struct report_view *v, FILE *out);
+int report_write_html(const struct report_view *v, FILE *out);
+
+/* The country's English name, or NULL ("CN" → "China"). */
+const char *report_country_name(const char *cc);
+
+#endif
