@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for geo/: every fixture schema, field choice and fallback,
+ * address edges, and bad databases (missing, empty, random, text,
+ * truncated, corrupted, no country field), reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "geo/geo.h"
+#include "tests/tap.h"
+#include "tests/geo/geo_test.h"
+
+static char tmpdir[4096];
+
+/* Looks up s, returns the located code as a string ("--" unknown,
+ * "ERR" on failure). */
+static const char *cc_of(const struct geo_db *db, const char *s, enum geo_field f, enum geo_source *src)
+{
+	static char out[3];
+	unsigned char buf[16];
+	struct geo_answer a;
+	int fam;
+
+	if (gt_addr(s, &fam, buf) < 0 || geo_lookup(db, fam, buf, &a) < 0)
+		return "ERR";
+	return geo_cc_str(geo_pick(&a, f, src), out);
+}
+
+static struct geo_db *open_fixture(const char *name)
+{
+	struct geo_err err;
+	struct geo_db *db = geo_open(gt_fixture(name), &err);
+
+	if (!ok(db != NULL, "%s opens", name))
+		diag("%s", err.msg);
+	return db;
+}
+
+/* The shared mapping, common to every fixture schema. */
+static void check_mapping(const char *name, int v6)
+{
+	static const char *const want[][2] = {
+		{ "192.0.2.10", "IN" }, { "192.0.2.0", "IN" }, { "192.0.2.255", "IN" },
+		{ "198.51.100.10", "CN" }, { "203.0.113.10", "SG" }, { "203.0.113.127", "SG" },
+		{ "203.0.113.200", "SG" }, { "198.19.0.10", "--" }, { "192.0.1.255", "--" },
+		{ "192.0.3.0", "--" }, { "198.18.1.1", "--" }, { "::ffff:192.0.2.1", "IN" },
+		{ "::ffff:198.51.100.10", "CN" }, { "0.0.0.0", "--" }, { "255.255.255.255", "--" },
+	};
+	static const char *const want6[][2] = {
+		{ "2001:db8:86::10", "CN" }, { "2001:db8:65::10", "SG" }, { "2001:db8:91::10", "IN" },
+		{ "2001:db8:91:ffff:ffff:ffff:ffff:ffff", "IN" }, { "2001:db8:92::", "--" },
+		{ "2001:db8:ff::10", "--" }, { "2001:db8:1::10", "--" }, { "::", "--" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "--" }, { "::1", "--" },
+	};
+	struct geo_db *db = open_fixture(name);
+
+	if (!db)
+		return;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		is_str(cc_of(db, want[i][0], GEO_FIELD_LOCATED, NULL), want[i][1], want[i][0]);
+	for (size_t i = 0; v6 && i < sizeof(want6) / sizeof(want6[0]); i++)
+		is_str(cc_of(db, want6[i][0], GEO_FIELD_LOCATED, NULL), want6[i][1], want6[i][0]);
+	geo_close(db);
+}
+
+static void check_fields(void)
+{
+	struct geo_db *db = open_fixture("geoip2.mmdb");
+	enum geo_source src;
+	unsigned char buf[16];
+	struct geo_answer a;
+	int fam;
+
+	if (!db)
+		return;
+	is_str(cc_of(db, "203.0.113.200", GEO_FIELD_LOCATED, &src), "SG", "located 203.0.113.200 = SG");
+	is_int(src, GEO_SRC_COUNTRY, "located answered by country");
+	is_str(cc_of(db, "203.0.113.200", GEO_FIELD_REGISTERED, &src), "CN", "registered 203.0.113.200 = CN");
+	is_int(src, GEO_SRC_REGISTERED, "registered answered by registered_country");
+	is_str(cc_of(db, "203.0.113.200", GEO_FIELD_EITHER, &src), "SG", "either picks like located");
+	gt_addr("203.0.113.200", &fam, buf);
+	geo_lookup(db, fam, buf, &a);
+	ok(a.found && a.located == geo_cc_make('S', 'G') && a.registered == geo_cc_make('C', 'N'),
+	   "raw answer has both located SG and registered CN");
+	gt_addr("2001:db8:65::10", &fam, buf);
+	geo_lookup(db, fam, buf, &a);
+	ok(a.represented == geo_cc_make('U', 'S'), "represented_country US on 2001:db8:65::/48");
+	is_str(cc_of(db, "2001:db8:65::10", GEO_FIELD_LOCATED, NULL), "SG", "represented does not replace country");
+	is_str(cc_of(db, "198.19.0.10", GEO_FIELD_REGISTERED, &src), "--", "unmapped is unknown (registered)");
+	is_int(src, GEO_SRC_NONE, "unmapped answered by none");
+	gt_addr("198.19.0.10", &fam, buf);
+	geo_lookup(db, fam, buf, &a);
+	ok(!a.found && !a.located && !a.registered && !a.represented, "unmapped: found=0, all unknown");
+	ok(geo_lookup(db, AF_UNIX, buf, &a) == -1 && errno == EAFNOSUPPORT && !a.found,
+	   "AF_UNIX → -1 EAFNOSUPPORT");
+	geo_close(db);
+}
+
+static void check_flat_and_weird(void)
+{
+	struct geo_db *db = open_fixture("flat.mmdb");
+	enum geo_source src;
+
+	if (db) {
+		is_str(cc_of(db, "203.0.113.200", GEO_FIELD_REGISTERED, &src), "SG",
+		       "flat: registered falls back to country_code");
+		is_int(src, GEO_SRC_FLAT, "flat: source country_code");
+		is_str(geo_source_name(src), "country_code", "flat source name");
+		geo_close(db);
+	}
+	db = open_fixture("weird.mmdb");
+	if (!db)
+		return;
+	is_str(cc_of(db, "198.51.100.1", GEO_FIELD_LOCATED, NULL), "--", "lower-case 'cn' is unknown");
+	is_str(cc_of(db, "198.51.100.130", GEO_FIELD_EITHER, NULL), "--", "'C1' and 'CHN' are unknown");
+	is_str(cc_of(db, "198.51.100.200", GEO_FIELD_LOCATED, &src), "JP", "located falls back to registered");
+	is_int(src, GEO_SRC_REGISTERED, "fallback source registered_country");
+	is_str(cc_of(db, "203.0.113.1", GEO_FIELD_LOCATED, &src), "--", "represented only → unknown");
+	is_str(cc_of(db, "192.0.2.1", GEO_FIELD_LOCATED, NULL), "IN", "weird: normal record still IN");
+	geo_close(db);
+}
+
+static void check_v4only(void)
+{
+	struct geo_db *db = open_fixture("v4only.mmdb");
+	unsigned char buf[16];
+	struct geo_answer a;
+	int fam;
+
+	if (!db)
+		return;
+	gt_addr("2001:db8:86::10", &fam, buf);
+	errno = 0;
+	ok(geo_lookup(db, fam, buf, &a) == -1 && errno == EAFNOSUPPORT && !a.found,
+	   "IPv6 on an IPv4-only database → -1 EAFNOSUPPORT");
+	gt_addr("::", &fam, buf);
+	ok(geo_lookup(db, fam, buf, &a) == -1, ":: on an IPv4-only database → -1");
+	is_str(cc_of(db, "::ffff:203.0.113.200", GEO_FIELD_REGISTERED, NULL), "CN",
+	       "::ffff:203.0.113.200 on IPv4-only → registered CN");
+	geo_close(db);
+}
+
+static void check_info(void)
+{
+	static const struct { const char *f, *type; int ipv; enum geo_schema s; } w[] = {
+		{ "geoip2.mmdb", "GeoIP2-Country", 6, GEO_SCHEMA_GEOIP2 },
+		{ "dbip.mmdb", "DBIP-Country-Lite", 6, GEO_SCHEMA_GEOIP2 },
+		{ "flat.mmdb", "ip-location-db-country", 6, GEO_SCHEMA_FLAT },
+		{ "v4only.mmdb", "GeoIP2-Country", 4, GEO_SCHEMA_GEOIP2 },
+	};
+	struct geo_info in;
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct geo_db *db = open_fixture(w[i].f);
+
+		if (!db)
+			continue;
+		geo_info(db, &in);
+		is_str(in.database_type, w[i].type, "database_type");
+		ok(in.ip_version == w[i].ipv && in.schema == w[i].s && in.build_epoch == 1767225600 &&
+		   in.node_count > 0 && in.ranges_v4 > 0 && (in.ranges_v6 > 0) == (w[i].ipv == 6) &&
+		   strstr(in.description, "fixture") && strstr(in.path, w[i].f),
+		   "%s: info ip_version %d schema %s ranges %llu/%llu", w[i].f, in.ip_version,
+		   geo_schema_name(in.schema), (unsigned long long)in.ranges_v4, (unsigned long long)in.ranges_v6);
+		is_int(in.countries, w[i].s == GEO_SCHEMA_FLAT || w[i].ipv == 4 ? 3 : 4, "distinct countries");
+		geo_close(db);
+	}
+}
+
+static int write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	int rc = f && fwrite(p, 1, n, f) == n ? 0 : -1;
+
+	if (f && fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+static unsigned char *read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p = malloc(1 << 20);
+
+	*n = f && p ? fread(p, 1, 1 << 20, f) : 0;
+	if (f)
+		fclose(f);
+	return p;
+}
+
+/* Opens bytes written to a file; expects failure with a message naming
+ * the file and containing want (NULL: any message). */
+static void expect_bad(const char *what, const void *p, size_t n, const char *want)
+{
+	char path[4200];
+	struct geo_err err;
+	struct geo_db *db;
+
+	snprintf(path, sizeof(path), "%s/bad.mmdb", tmpdir);
+	write_file(path, p, n);
+	db = geo_open(path, &err);
+	ok(!db && strstr(err.msg, path) && (!want || strstr(err.msg, want)), "%s rejected", what);
+	if (db || (want && !strstr(err.msg, want)))
+		diag("message: %s", db ? "(opened)" : err.msg);
+	geo_close(db);
+}
+
+static void check_bad_files(void)
+{
+	char text[] = "# not a database\n192.0.2.0/24 IN\n";
+	unsigned char rnd[4096];
+	uint64_t seed = 42;
+	struct geo_err err;
+	size_t n;
+	unsigned char *p;
+
+	ok(!geo_open("/nonexistent/geo.mmdb", &err) && strstr(err.msg, "/nonexistent/geo.mmdb") &&
+	   strstr(err.msg, "No such file"), "missing file: %s", err.msg);
+	ok(!geo_open(tmpdir, &err) && strstr(err.msg, "directory"), "directory: %s", err.msg);
+	expect_bad("empty file", "", 0, "empty file");
+	expect_bad("text file", text, strlen(text), "not a MaxMind DB");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (unsigned char)gt_rand(&seed);
+	expect_bad("4 KiB of random bytes", rnd, sizeof(rnd), "not a MaxMind DB");
+	p = read_file(gt_fixture("nocountry.mmdb"), &n);
+	expect_bad("nocountry.mmdb", p, n, "no record has a country field");
+	free(p);
+	p = read_file(gt_fixture("geoip2.mmdb"), &n);
+	p[1] = p[2] = 0;	/* node 0's left record → node 0: a loop */
+	p[0] = 0;
+	expect_bad("search tree loop", p, n, "corrupted search tree");
+	free(p);
+}
+
+static void probe_all(const struct geo_db *db)
+{
+	static const char *const probes[] = { "192.0.2.1", "198.51.100.10", "203.0.113.200", "0.0.0.0",
+		"255.255.255.255", "::", "2001:db8:86::1", "2001:db8:65::1", "::ffff:192.0.2.1",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2002:c000:0201::1" };
+	unsigned char buf[16];
+	struct geo_answer a;
+	int fam;
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		gt_addr(probes[i], &fam, buf);
+		geo_lookup(db, fam, buf, &a);
+	}
+}
+
+/* Every truncation, then random corruptions of tree and data: each must
+ * open cleanly or fail with a message naming the file; never crash. */
+static void check_truncation_and_corruption(const char *name, int rounds)
+{
+	char path[4200];
+	size_t n, bad_msg = 0, opened = 0, rejected = 0;
+	unsigned char *orig = read_file(gt_fixture(name), &n), *p = malloc(n);
+	uint64_t seed = 20261127;
+	struct geo_err err;
+
+	snprintf(path, sizeof(path), "%s/corrupt.mmdb", tmpdir);
+	for (size_t len = 0; len < n; len++) {
+		struct geo_db *db;
+
+		write_file(path, orig, len);
+		db = geo_open(path, &err);
+		rejected += !db;
+		bad_msg += !db && !strstr(err.msg, path);
+		geo_close(db);
+	}
+	ok(rejected == n && bad_msg == 0, "%s: all %zu truncations rejected with a message", name, n);
+	bad_msg = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct geo_db *db;
+		int flips = 1 + (int)(gt_rand(&seed) % 4);
+
+		memcpy(p, orig, n);
+		for (int k = 0; k < flips; k++)	/* the tree and data, not the metadata tail */
+			p[gt_rand(&seed) % (n - 200)] ^= (unsigned char)(1 + gt_rand(&seed) % 255);
+		write_file(path, p, n);
+		db = geo_open(path, &err);
+		if (db)
+			probe_all(db), opened++;
+		else
+			bad_msg += !strstr(err.msg, path) || !strstr(err.msg, "geodb-build");
+		geo_close(db);
+	}
+	ok(bad_msg == 0, "%s: %d corruptions: %zu opened, %zu rejected, all with a message",
+	   name, rounds, opened, (size_t)rounds - opened);
+	free(orig);
+	free(p);
+}
+
+static void check_reload(void)
+{
+	struct geo_db *db = open_fixture("geoip2.mmdb"), *old = db;
+	struct geo_err err;
+	struct geo_info in;
+
+	if (!db)
+		return;
+	ok(geo_reload(&db, "/nonexistent/new.mmdb", &err) == -1 && db == old && strstr(err.msg, "new.mmdb"),
+	   "reload of a missing file fails and keeps the old database");
+	ok(geo_reload(&db, gt_fixture("nocountry.mmdb"), &err) == -1 && db == old,
+	   "reload of a database without countries fails and keeps the old one");
+	is_str(cc_of(db, "203.0.113.200", GEO_FIELD_REGISTERED, NULL), "CN", "old database still answers");
+	ok(geo_reload(&db, gt_fixture("flat.mmdb"), &err) == 0 && db != NULL, "reload of flat.mmdb succeeds");
+	geo_info(db, &in);
+	ok(in.schema == GEO_SCHEMA_FLAT, "new database is in force (schema flat)");
+	geo_close(db);
+	geo_close(NULL);
+	ok(1, "geo_close(NULL) is harmless");
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp-test-geo-%d", gt_build(), (int)getpid());
+	mkdir(tmpdir, 0700);
+	check_mapping("geoip2.mmdb", 1);
+	check_mapping("dbip.mmdb", 1);
+	check_mapping("flat.mmdb", 1);
+	check_mapping("v4only.mmdb", 0);
+	check_fields();
+	check_flat_and_weird();
+	check_v4only();
+	check_info();
+	check_bad_files();
+	check_truncation_and_corruption("geoip2.mmdb", 3000);
+	check_truncation_and_corruption("flat.mmdb", 2000);
+	check_truncation_and_corruption("v4only.mmdb", 2000);
+	check_reload();
+	char cmd[4300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return tap_done();
+}
