@@ -132,7 +132,9 @@ install: $(BIN)
 	install -m 0644 rules/examples/*.conf $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 doc/geoegress.8 $(DESTDIR)$(MANDIR)/man8/geoegress.8
 	install -m 0644 doc/geoegress.conf.5 $(DESTDIR)$(MANDIR)/man5/geoegress.conf.5
-	install -m 0644 scripts/geoegress.service $(DESTDIR)$(UNITDIR)/geoegress.service
+	sed 's|/usr/sbin/geoegress|$(SBINDIR)/geoegress|g' scripts/geoegress.service \
+		>$(DESTDIR)$(UNITDIR)/geoegress.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/geoegress.service
 	install -m 0644 scripts/geoegress.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/geoegress
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/geoegress/policy.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/geoegress/policy.conf"; \
@@ -140,6 +142,7 @@ install: $(BIN)
 		install -m 0640 rules/examples/iaf.conf $(DESTDIR)$(SYSCONFDIR)/geoegress/policy.conf; \
 	fi
 
+# Keeps /etc/geoegress/policy.conf (an admin's file), the database and logs.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/geoegress $(DESTDIR)$(MANDIR)/man8/geoegress.8 \
 		$(DESTDIR)$(MANDIR)/man5/geoegress.conf.5 $(DESTDIR)$(UNITDIR)/geoegress.service \
