@@ -1,10 +1,135 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* STUB: to be implemented. */
+/* geoegress run | stats | reload: the daemon and its control-socket clients. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
-const char cmd_run_usage[] = "Usage: geoegress run ...\n";
-int cmd_run(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "geoegress run: not implemented yet\n"); return 1; }
-const char cmd_stats_usage[] = "Usage: geoegress stats ...\n";
-int cmd_stats(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "geoegress stats: not implemented yet\n"); return 1; }
-const char cmd_reload_usage[] = "Usage: geoegress reload ...\n";
-int cmd_reload(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "geoegress reload: not implemented yet\n"); return 1; }
+#include "nfq/nfq.h"
+
+const char cmd_run_usage[] =
+	"Usage: geoegress run [-c FILE] [-f|--foreground] [--no-hook] [--ctl PATH]\n"
+	"                     [--pidfile PATH] [-v]\n"
+	"Runs the daemon: binds the netfilter queue(s) of the policy, installs the\n"
+	"firewall hook, and decides the first packet of every new outbound flow.\n"
+	"  -c, --config FILE   policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
+	"  -f, --foreground    log to stderr instead of syslog (it never forks either way)\n"
+	"      --no-hook       install no firewall rules; the admin's ruleset queues packets\n"
+	"      --ctl PATH      control socket (default " NFQ_DEFAULT_CTL ")\n"
+	"      --pidfile PATH  write the process id to PATH\n"
+	"  -v, --verbose       debug logging\n"
+	"Signals: HUP reloads policy and database, USR1 reopens the decision log,\n"
+	"TERM/INT stop and remove the hook.\n";
+
+const char cmd_stats_usage[] =
+	"Usage: geoegress stats [--ctl PATH] [--json]\n"
+	"Shows the running daemon's counters: packets by action and country, kernel\n"
+	"queue drops, decision-log records, policy and database ages.  Exits 0 when\n"
+	"the daemon answered (i.e. it is ready), 1 when none runs.\n";
+
+const char cmd_reload_usage[] =
+	"Usage: geoegress reload [--ctl PATH]\n"
+	"Makes the running daemon re-read its policy and database and reopen its\n"
+	"decision log.  Exits 0 when the new ones are in force; 1 with the errors when\n"
+	"they were rejected (the running policy and database stay in force).\n";
+
+enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON };
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "no-hook", no_argument, NULL, OPT_NO_HOOK },
+		{ "ctl", required_argument, NULL, OPT_CTL },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nfq_opts o = { .conf = GEOEGRESS_DEFAULT_CONF, .ctl_path = NFQ_DEFAULT_CTL };
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+c:fv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.conf = optarg; break;
+		case 'f': o.foreground = 1; break;
+		case 'v': o.verbose++; break;
+		case OPT_NO_HOOK: o.no_hook = 1; break;
+		case OPT_CTL: o.ctl_path = optarg; break;
+		case OPT_PIDFILE: o.pidfile = optarg; break;
+		default: return cli_usage_error("run", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	return nfq_run(&o);
+}
+
+/* Sends cmd to the daemon; prints the reply.  Exit code 0 / 1. */
+static int ctl_command(const char *sub, const char *ctl, const char *cmd)
+{
+	char *reply = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&reply, &len);
+	int rc;
+
+	if (!mem) {
+		fprintf(stderr, "geoegress %s: out of memory\n", sub);
+		return 1;
+	}
+	rc = nfq_ctl_request(ctl, cmd, mem);
+	fclose(mem);
+	/* The daemon's error text (e.g. the policy's file:line:col errors) to stderr. */
+	fputs(reply ? reply : "", rc == 0 ? stdout : stderr);
+	free(reply);
+	if (rc < 0) {
+		fprintf(stderr, "geoegress %s: cannot reach the daemon at %s: %s%s\n", sub, ctl,
+			strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
+			" (is `geoegress run` running? see --ctl)" :
+			errno == EACCES ? " (root only)" : "");
+		return 1;
+	}
+	return rc == 0 ? 0 : 1;
+}
+
+static int ctl_cmd_main(int argc, char **argv, const char *sub, int allow_json)
+{
+	static const struct option longopts[] = {
+		{ "ctl", required_argument, NULL, OPT_CTL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *ctl = NFQ_DEFAULT_CTL;
+	int c, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CTL: ctl = optarg; break;
+		case OPT_JSON:
+			if (!allow_json)
+				return cli_usage_error(sub, "--json is only for stats");
+			json = 1;
+			break;
+		default: return cli_usage_error(sub, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(sub, "unexpected argument '%s'", argv[optind]);
+	if (!strcmp(sub, "stats"))
+		return ctl_command(sub, ctl, json ? "stats json" : "stats");
+	return ctl_command(sub, ctl, sub);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	return ctl_cmd_main(argc, argv, "stats", 1);
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	return ctl_cmd_main(argc, argv, "reload", 0);
+}

@@ -34,12 +34,15 @@ int nfq_run(const struct nfq_opts *opts);
  * type/code.  Never reads past len.  Returns 0 when the addresses were
  * read (fields it could not read are marked absent: has_ports = 0,
  * proto = 0 for an unterminated extension-header chain), -1 when not even
- * the IP header could be read. */
+ * the IP header could be read.  has_mac, src_mac, iif and oif are left
+ * as they were (they come from the queue, not the packet). */
 int nfq_parse_packet(const uint8_t *pkt, size_t len, struct rules_flow *flow);
 
 /* Client side of the control socket: sends cmd ("stats", "stats json",
- * "reload", "reopen") and copies the reply to out.  Returns 0, or -1 with
- * errno (ECONNREFUSED/ENOENT when no daemon runs). */
+ * "reload", "reopen") and copies the reply text to out.  Returns 0 when
+ * the daemon answered "ok", 1 when it answered "error" (the text says
+ * why, e.g. the policy's file:line:col errors), or -1 with errno
+ * (ECONNREFUSED/ENOENT when no daemon runs). */
 int nfq_ctl_request(const char *ctl_path, const char *cmd, FILE *out);
 
 #endif

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The decision log writer (doc/log-format.md): JSON Lines appended to a
+ * file, optionally to syslog, with a per-device rate limit that folds the
+ * excess into counted records.  Fixed-size tables allocated once; records
+ * are collected in a buffer and written once per batch.  A write error
+ * never stops the caller: it is counted, and the daemon warns about it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "nfq/nfq_int.h"
+
+#define DL_BUF_SIZE	(64 * 1024)
+#define DL_REC_MAX	4096		/* one formatted record at most */
+#define DL_SLOTS	4096		/* devices tracked by the rate limiter */
+#define DL_PROBE	8
+
+struct dl_dev {
+	uint8_t used, family;
+	uint8_t addr[16];
+	time_t start;		/* period start (monotonic s) */
+	uint32_t n;		/* records written this period */
+	uint32_t suppressed;	/* decisions folded this period */
+	struct nfq_logrec last;	/* last suppressed one: the folded record's fields */
+};
+
+struct nfq_declog {
+	char *path;
+	int fd;
+	int open_errno;
+	int use_syslog;
+	uint32_t rate, period;
+	struct nfq_declog_stats st;
+	uint64_t fail_pending;
+	int last_errno;
+	size_t buflen;
+	uint32_t bufrecs;
+	char buf[DL_BUF_SIZE];
+	struct dl_dev dev[DL_SLOTS];
+};
+
+struct sbuf {
+	char *p;
+	size_t len, used;
+	int overflow;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->overflow || b->used + n >= b->len) {
+		b->overflow = 1;
+		return;
+	}
+	memcpy(b->p + b->used, s, n);
+	b->used += n;
+	b->p[b->used] = '\0';
+}
+
+static void __attribute__((format(printf, 2, 3))) sb_fmt(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		b->overflow = 1;
+	else
+		sb_add(b, tmp, (size_t)n);
+}
+
+/* A JSON string, or null for NULL. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	if (!s) {
+		sb_add(b, "null", 4);
+		return;
+	}
+	sb_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			sb_add(b, e, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_fmt(b, "\\u%04x", c);
+		} else {
+			sb_add(b, (const char *)&c, 1);
+		}
+	}
+	sb_add(b, "\"", 1);
+}
+
+static const char *proto_name(uint8_t p, char num[4])
+{
+	switch (p) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case 132: return "sctp";
+	default:
+		snprintf(num, 4, "%u", p);
+		return num;
+	}
+}
+
+static void sb_ts(struct sbuf *b, const struct timespec *ts)
+{
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	sb_fmt(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+	       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+}
+
+static void sb_addr(struct sbuf *b, const struct rules_flow *f, int dst)
+{
+	char a[INET6_ADDRSTRLEN];
+	int fam = f->family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (!inet_ntop(fam, dst ? f->dst.b : f->src.b, a, sizeof(a)))
+		strcpy(a, "?");
+	sb_json_str(b, a);
+}
+
+size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+			 uint32_t count, int folded)
+{
+	struct sbuf b = { buf, len, 0, len == 0 };
+	const struct rules_flow *f = &r->flow;
+	char cc[3], num[4];
+
+	sb_add(&b, "{\"ts\":", 6);
+	sb_ts(&b, &r->ts);
+	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
+	       rules_action_name(r->action), r->audit ? "true" : "false", r->line);
+	sb_json_str(&b, r->rule_name);
+	sb_fmt(&b, ",\"default\":%s,\"src\":", r->is_default ? "true" : "false");
+	sb_addr(&b, f, 0);
+	if (f->has_mac)
+		sb_fmt(&b, ",\"src_mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", f->src_mac[0],
+		       f->src_mac[1], f->src_mac[2], f->src_mac[3], f->src_mac[4], f->src_mac[5]);
+	else
+		sb_add(&b, ",\"src_mac\":null", 15);
+	sb_add(&b, ",\"device\":", 10);
+	sb_json_str(&b, r->device);
+	sb_add(&b, ",\"dst\":", 7);
+	sb_addr(&b, f, 1);
+	sb_add(&b, ",\"country\":", 11);
+	sb_json_str(&b, r->country == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->country, cc));
+	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
+	if (f->has_ports)
+		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);
+	else
+		sb_add(&b, ",\"sport\":null,\"dport\":null", 26);
+	sb_add(&b, ",\"in\":", 6);
+	sb_json_str(&b, r->in[0] ? r->in : NULL);
+	sb_add(&b, ",\"out\":", 7);
+	sb_json_str(&b, r->out[0] ? r->out : NULL);
+	sb_fmt(&b, ",\"count\":%u%s}", count, folded ? ",\"folded\":true" : "");
+	return b.overflow ? 0 : b.used;
+}
+
+struct nfq_declog *nfq_declog_new(void)
+{
+	struct nfq_declog *d = calloc(1, sizeof(*d));
+
+	if (d)
+		d->fd = -1;
+	return d;
+}
+
+void nfq_declog_flush(struct nfq_declog *d)
+{
+	size_t off = 0;
+
+	if (d->buflen == 0)
+		return;
+	while (off < d->buflen) {
+		ssize_t n = write(d->fd, d->buf + off, d->buflen - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			uint64_t lost = 0;
+
+			d->last_errno = n < 0 ? errno : EIO;
+			for (size_t i = off; i < d->buflen; i++)
+				lost += d->buf[i] == '\n';
+			d->st.failed += lost;
+			d->st.written -= lost;
+			d->fail_pending += lost;
+			break;
+		}
+		off += (size_t)n;
+	}
+	d->buflen = 0;
+	d->bufrecs = 0;
+}
+
+/* Appends one formatted record to the buffer (and syslog). */
+static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, int folded)
+{
+	char line[DL_REC_MAX];
+	size_t n;
+
+	if (d->fd < 0 && !d->use_syslog) {
+		if (d->path) {	/* configured but not open: every record is lost */
+			d->st.failed++;
+			d->fail_pending++;
+			d->last_errno = d->open_errno;
+		}
+		return;
+	}
+	n = nfq_logrec_format(line, sizeof(line) - 1, r, count, folded);
+	if (n == 0) {
+		d->st.failed++;
+		d->fail_pending++;
+		d->last_errno = EMSGSIZE;
+		return;
+	}
+	if (d->use_syslog)
+		syslog(LOG_INFO, "%s", line);
+	if (d->fd < 0) {
+		d->st.written++;
+		return;
+	}
+	line[n++] = '\n';
+	if (d->buflen + n > DL_BUF_SIZE)
+		nfq_declog_flush(d);
+	memcpy(d->buf + d->buflen, line, n);
+	d->buflen += n;
+	d->bufrecs++;
+	d->st.written++;
+}
+
+static uint32_t addr_hash(const struct rules_flow *f)
+{
+	uint32_t h = 2166136261u;
+	int n = f->family == AF_INET6 ? 16 : 4;
+
+	for (int i = 0; i < n; i++)
+		h = (h ^ f->src.b[i]) * 16777619u;
+	return h;
+}
+
+static int dev_match(const struct dl_dev *e, const struct rules_flow *f)
+{
+	return e->used && e->family == f->family &&
+	       !memcmp(e->addr, f->src.b, f->family == AF_INET6 ? 16 : 4);
+}
+
+static void dev_settle(struct nfq_declog *d, struct dl_dev *e)
+{
+	if (e->suppressed) {
+		emit(d, &e->last, e->suppressed, 1);
+		e->suppressed = 0;
+	}
+}
+
+/* The rate-limiter slot of f's source, new or reused (oldest evicted). */
+static struct dl_dev *dev_slot(struct nfq_declog *d, const struct rules_flow *f, time_t now)
+{
+	uint32_t h = addr_hash(f);
+	struct dl_dev *e, *victim = NULL;
+
+	for (int i = 0; i < DL_PROBE; i++) {
+		e = &d->dev[(h + (uint32_t)i) % DL_SLOTS];
+		if (dev_match(e, f))
+			return e;
+		if (!e->used) {
+			victim = e;
+			break;
+		}
+		if (!victim || e->start < victim->start)
+			victim = e;
+	}
+	dev_settle(d, victim);
+	memset(victim, 0, sizeof(*victim));
+	victim->used = 1;
+	victim->family = f->family;
+	memcpy(victim->addr, f->src.b, 16);
+	victim->start = now;
+	return victim;
+}
+
+static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_logrec *r, time_t now)
+{
+	struct dl_dev *e = dev_slot(d, &r->flow, now);
+
+	if (now - e->start >= (time_t)d->period) {
+		dev_settle(d, e);
+		e->start = now;
+		e->n = 0;
+	}
+	return e;
+}
+
+void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+{
+	struct dl_dev *e;
+
+	if (d->rate == 0) {
+		emit(d, r, 1, 0);
+		return;
+	}
+	e = dev_current(d, r, now_s);
+	if (e->n < d->rate) {
+		e->n++;
+		emit(d, r, 1, 0);
+		return;
+	}
+	e->suppressed++;
+	e->last = *r;
+	d->st.folded++;
+}
+
+void nfq_declog_fold(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+{
+	struct dl_dev *e = dev_current(d, r, now_s);
+
+	e->suppressed++;
+	e->last = *r;
+	d->st.folded++;
+}
+
+void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force)
+{
+	for (size_t i = 0; i < DL_SLOTS; i++) {
+		struct dl_dev *e = &d->dev[i];
+
+		if (!e->used || (!force && now_s - e->start < (time_t)d->period))
+			continue;
+		dev_settle(d, e);
+		e->used = 0;	/* idle devices free their slot */
+	}
+}
+
+static int open_file(struct nfq_declog *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	d->open_errno = 0;
+	if (!d->path)
+		return 0;
+	d->fd = open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (d->fd < 0) {
+		d->open_errno = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int nfq_declog_configure(struct nfq_declog *d, const char *path, int use_syslog,
+			 uint32_t rate, uint32_t period)
+{
+	char *copy = NULL;
+
+	nfq_declog_tick(d, 0, 1);
+	nfq_declog_flush(d);
+	if (path && *path && !(copy = strdup(path)))
+		return -1;
+	free(d->path);
+	d->path = copy;
+	d->use_syslog = use_syslog;
+	d->rate = rate;
+	d->period = period ? period : 60;
+	return open_file(d);
+}
+
+int nfq_declog_reopen(struct nfq_declog *d)
+{
+	nfq_declog_flush(d);
+	return open_file(d);
+}
+
+void nfq_declog_stats(const struct nfq_declog *d, struct nfq_declog_stats *st)
+{
+	*st = d->st;
+}
+
+uint64_t nfq_declog_take_failures(struct nfq_declog *d, int *err)
+{
+	uint64_t n = d->fail_pending;
+
+	d->fail_pending = 0;
+	if (err)
+		*err = d->last_errno;
+	return n;
+}
+
+void nfq_declog_free(struct nfq_declog *d)
+{
+	if (!d)
+		return;
+	nfq_declog_tick(d, 0, 1);
+	nfq_declog_flush(d);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->path);
+	free(d);
+}

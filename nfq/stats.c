@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The `geoegress stats` reply: the daemon's counters, the kernel queue's
+ * counters, log, policy and database state — as aligned text or JSON. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nfq/daemon_int.h"
+
+/* Everything the reply shows, gathered once. */
+struct snap {
+	const struct nfq_daemon *d;
+	struct nfq_kstats ks;
+	struct nfq_queue_stats qs;
+	struct nfq_declog_stats ls;
+	struct geo_info gi;
+	const struct rules_options *o;
+	char summary[256];
+	char loaded_at[32], built_at[32];
+	unsigned long rules;
+	long uptime, age_s, age_days;
+};
+
+static void rfc3339(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void snap_take(struct snap *s, const struct nfq_daemon *d)
+{
+	time_t now = time(NULL);
+	const struct rules_options *o = rules_options(d->policy);
+
+	memset(s, 0, sizeof(*s));
+	s->d = d;
+	s->o = o;
+	nfq_kstats_read(NULL, o->queue_first, o->queue_count, &s->ks);
+	nfq_queue_stats(d->q, &s->qs);
+	nfq_declog_stats(d->log, &s->ls);
+	geo_info(d->db, &s->gi);
+	rules_summary(d->policy, s->summary, sizeof(s->summary));
+	s->rules = strtoul(s->summary, NULL, 10);	/* "12 rules, ..." */
+	rfc3339(s->loaded_at, sizeof(s->loaded_at), d->policy_loaded);
+	rfc3339(s->built_at, sizeof(s->built_at), s->gi.build_epoch);
+	s->uptime = (long)(now - d->started);
+	s->age_s = (long)(now - d->policy_loaded);
+	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static unsigned long long u(uint64_t v)
+{
+	return (unsigned long long)v;
+}
+
+static void countries_json(FILE *out, const struct nfq_counters *c)
+{
+	fputc('{', out);
+	for (int i = 0; i < NFQ_CC_SLOTS; i++)
+		if (c->by_cc[i])
+			fprintf(out, "\"%c%c\":%llu,", 'A' + i / 26, 'A' + i % 26, u(c->by_cc[i]));
+	fprintf(out, "\"unknown\":%llu}", u(c->cc_unknown));
+}
+
+static void write_json(FILE *out, const struct snap *s)
+{
+	const struct nfq_counters *c = &s->d->c;
+
+	fprintf(out, "{\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
+		"\"reject\":%llu,\"log\":%llu},\"audit_passed\":%llu,\"malformed\":%llu,"
+		"\"cache_hits\":%llu,\"by_country\":", s->uptime, u(c->packets),
+		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
+		u(c->by_action[RULES_LOG]), u(c->audit_passed), u(c->malformed), u(c->cache_hits));
+	countries_json(out, c);
+	fprintf(out, ",\"queue\":{\"queue_total\":%llu,\"queue_dropped\":%llu,\"user_dropped\":%llu,"
+		"\"id_sequence\":%llu},\"recv_enobufs\":%llu,\"log\":{\"written\":%llu,"
+		"\"folded\":%llu,\"failed\":%llu,\"file\":", u(s->ks.queue_total), u(s->ks.queue_dropped),
+		u(s->ks.user_dropped), u(s->ks.id_sequence), u(s->qs.enobufs), u(s->ls.written),
+		u(s->ls.folded), u(s->ls.failed));
+	json_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
+	fputs("},\"policy\":{\"path\":", out);
+	json_str(out, s->d->opts->conf);
+	fprintf(out, ",\"loaded_at\":\"%s\",\"age_s\":%ld,\"rules\":%lu,\"summary\":", s->loaded_at,
+		s->age_s, s->rules);
+	json_str(out, s->summary);
+	fputs(",\"mode\":", out);
+	json_str(out, s->o->mode == RULES_MODE_AUDIT ? "audit" : "enforce");
+	fputs("},\"database\":{\"path\":", out);
+	json_str(out, s->gi.path);
+	fputs(",\"type\":", out);
+	json_str(out, s->gi.database_type);
+	fprintf(out, ",\"build_epoch\":%lld,\"age_days\":%ld},\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
+		"\"hook\":", (long long)s->gi.build_epoch, s->age_days, u(c->reloads_ok),
+		u(c->reloads_failed));
+	json_str(out, nfq_hook_kind_name(s->d->hook));
+	fprintf(out, ",\"fail_mode\":\"%s\"}\n", s->d->fail_open ? "open" : "closed");
+}
+
+static void countries_text(FILE *out, const struct nfq_counters *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < NFQ_CC_SLOTS; i++)
+		if (c->by_cc[i])
+			fprintf(out, "%s%c%c %llu", n++ ? ", " : "", 'A' + i / 26, 'A' + i % 26,
+				u(c->by_cc[i]));
+	fprintf(out, "%sunknown %llu\n", n ? ", " : "", u(c->cc_unknown));
+}
+
+static void write_text(FILE *out, const struct snap *s)
+{
+	const struct nfq_counters *c = &s->d->c;
+
+	fprintf(out, "uptime          %ld s\n", s->uptime);
+	fprintf(out, "packets         %llu  (allow %llu, block %llu, reject %llu, log %llu; "
+		"audit passed %llu; malformed %llu; cached retries %llu)\n", u(c->packets),
+		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
+		u(c->by_action[RULES_LOG]), u(c->audit_passed), u(c->malformed), u(c->cache_hits));
+	fprintf(out, "countries       ");
+	countries_text(out, c);
+	fprintf(out, "queue           total %llu, dropped %llu, user dropped %llu, id sequence %llu, "
+		"recv ENOBUFS %llu\n", u(s->ks.queue_total), u(s->ks.queue_dropped),
+		u(s->ks.user_dropped), u(s->ks.id_sequence), u(s->qs.enobufs));
+	fprintf(out, "log             written %llu, folded %llu, failed %llu (%s)\n", u(s->ls.written),
+		u(s->ls.folded), u(s->ls.failed),
+		s->o->log_file && *s->o->log_file ? s->o->log_file : "no file");
+	fprintf(out, "policy          %s, loaded %s (%ld s ago), %s%s\n", s->d->opts->conf,
+		s->loaded_at, s->age_s, s->summary, s->o->mode == RULES_MODE_AUDIT ? ", AUDIT mode" : "");
+	fprintf(out, "database        %s, %s, built %s (%ld days ago)\n", s->gi.path,
+		s->gi.database_type ? s->gi.database_type : "?", s->built_at, s->age_days);
+	fprintf(out, "reloads         ok %llu, failed %llu\n", u(c->reloads_ok), u(c->reloads_failed));
+	fprintf(out, "hook            %s, fail-mode %s\n", nfq_hook_kind_name(s->d->hook),
+		s->d->fail_open ? "open" : "closed");
+}
+
+void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json)
+{
+	struct snap s;
+
+	snap_take(&s, d);
+	if (json)
+		write_json(out, &s);
+	else
+		write_text(out, &s);
+}
