@@ -77,7 +77,7 @@ struct geo_build {
 /* Fills err with "path: message; hint" and returns -1. */
 int geo_fail(struct geo_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* geo/decode.c */
+/* geo/geo_record.c */
 int geo_map_get(const struct geo_map *m, uint64_t key, uint32_t *val);
 int geo_map_put(struct geo_map *m, uint64_t key, uint32_t val);
 void geo_map_free(struct geo_map *m);
@@ -86,7 +86,7 @@ int geo_value_for(struct geo_build *b, MMDB_entry_s *entry, uint32_t *val);
 /* Adds the empty answer as vals[0]. */
 int geo_values_init(struct geo_build *b);
 
-/* geo/compile.c */
+/* geo/geo_tree.c */
 int geo_compile(struct geo_build *b);
 
 #endif
