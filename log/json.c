@@ -380,7 +380,9 @@ static int get_int(struct scan *s, enum field f, int64_t lo, int64_t hi, int64_t
 		return wrong_type(s, f, f == F_COUNT ? "a number" : "a number or null");
 	if (scan_number(s, &is_int, out) < 0)
 		return -1;
-	if (!is_int || *out < lo || *out > hi)
+	if (!is_int)
+		return fail(s, "field '%s': expected an integer", field_name(f));
+	if (*out < lo || *out > hi)
 		return fail(s, "field '%s': %lld is out of range", field_name(f), (long long)*out);
 	return 0;
 }
