@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The systemd unit and the logrotate file, as installed by `make install`:
+#  - `systemd-analyze verify` of the installed unit (ExecStart paths pointed
+#    at the DESTDIR binary, MANPATH at the DESTDIR man pages) prints nothing;
+#  - the sandbox settings the brief asks for are present;
+#  - the daemon works inside the unit's capability bounding set with
+#    no_new_privs (setpriv), in a namespace of its own: READY=1 on
+#    $NOTIFY_SOCKET (Type=notify), ExecReload (`geoegress reload`) gives
+#    RELOADING=1 then READY=1, hook installed, SIGTERM gives STOPPING=1,
+#    exit 0 and no hook left;
+#  - logrotate rotates a decision log with the shipped file (paths moved to
+#    a temp dir) and `logrotate -d` accepts it.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+tmp=$(mktemp -d /tmp/ge-systemd-XXXXXX)
+ns=ge-sd-$$
+gepid= lpid=
+cleanup() {
+	[ -n "$gepid" ] && kill -KILL "$gepid" 2>/dev/null
+	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$TOP" || exit 1
+
+d=$tmp/root
+make --no-print-directory -s BUILD="$BUILD" DESTDIR="$d" PREFIX=/usr install >"$tmp/make.out" 2>&1 ||
+	not_ok "make install" "$(tail -5 "$tmp/make.out")"
+unit=$d/lib/systemd/system/geoegress.service
+
+# --- systemd-analyze verify ---------------------------------------------
+mkdir -p "$tmp/verify"
+sed "s|/usr/sbin/geoegress|$d/usr/sbin/geoegress|g" "$unit" >"$tmp/verify/geoegress.service"
+out=$(MANPATH=$d/usr/share/man systemd-analyze verify "$tmp/verify/geoegress.service" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [ -z "$out" ]; then
+	ok "systemd-analyze verify: installed unit is clean (incl. man: links)"
+else
+	not_ok "systemd-analyze verify (rc $rc)" "$out"
+fi
+# It must really check: a broken copy is refused.
+sed 's/^Type=notify/Type=bogus/' "$tmp/verify/geoegress.service" >"$tmp/verify/broken.service"
+out=$(MANPATH=$d/usr/share/man systemd-analyze verify "$tmp/verify/broken.service" 2>&1)
+case $out in *Type*) ok "systemd-analyze verify flags a broken copy" ;;
+*) not_ok "systemd-analyze verify did not flag Type=bogus" "$out" ;; esac
+
+want="Type=notify
+ExecStartPre=/usr/sbin/geoegress check -c /etc/geoegress/policy.conf
+ExecStart=/usr/sbin/geoegress run -c /etc/geoegress/policy.conf
+ExecReload=/usr/sbin/geoegress reload
+Restart=on-failure
+RuntimeDirectory=geoegress
+StateDirectory=geoegress
+LogsDirectory=geoegress
+ReadWritePaths=/var/log/geoegress
+CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6
+SystemCallArchitectures=native"
+missing=$(printf '%s\n' "$want" | while IFS= read -r l; do grep -qxF "$l" "$unit" || echo "$l"; done)
+[ -z "$missing" ] && ok "unit has readiness, reload, restart and sandbox settings" ||
+	not_ok "unit lacks settings" "$missing"
+
+# --- the daemon inside the unit's capability set ------------------------
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_//g')
+bset=-all$(for c in $caps; do printf ',+%s' "$c"; done)
+fix=$BUILD/fixtures
+[ -f "$fix/geoip2.mmdb" ] || scripts/geodb-fixture "$fix" >/dev/null 2>&1
+cat >"$tmp/policy.conf" <<EOF
+option database "$fix/geoip2.mmdb"
+option log-file "$tmp/decisions.jsonl"
+option fail-mode closed
+countries forbidden = { CN }
+block log to country @forbidden name "test"
+default allow
+EOF
+# A minimal service manager end of $NOTIFY_SOCKET: one line per datagram.
+cat >"$tmp/notify.py" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(1)
+end = time.time() + 60
+with open(sys.argv[2], "a") as f:
+    while time.time() < end:
+        try: d = s.recv(4096)
+        except socket.timeout: continue
+        f.write(d.decode(errors="replace").replace("\n", " ") + "\n"); f.flush()
+EOF
+python3 "$tmp/notify.py" "$tmp/notify" "$tmp/notify.log" &
+lpid=$!
+for i in $(seq 1 30); do [ -S "$tmp/notify" ] && break; sleep 0.1; done
+
+wait_for() {	# wait_for PATTERN FILE SECONDS
+	local i
+	for i in $(seq 1 $(($3 * 10))); do grep -q -- "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+ruleset() { ip netns exec "$ns" sh -c 'nft list ruleset 2>/dev/null; iptables-save 2>/dev/null; ip6tables-save 2>/dev/null'; }
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+NOTIFY_SOCKET=$tmp/notify ip netns exec "$ns" setpriv --bounding-set="$bset" --inh-caps=-all \
+	--no-new-privs "$GEOEGRESS" run -c "$tmp/policy.conf" --ctl "$tmp/run/control.sock" \
+	>"$tmp/daemon.log" 2>&1 &
+gepid=$!
+if wait_for '^READY=1' "$tmp/notify.log" 10; then
+	ok "daemon in bounding set '$bset' + no_new_privs sends READY=1 to \$NOTIFY_SOCKET"
+else
+	not_ok "no READY=1 from the sandboxed daemon" "$(tail -5 "$tmp/daemon.log"; cat "$tmp/notify.log" 2>/dev/null)"
+fi
+bnd=$(awk '/^CapBnd/ {print $2}' /proc/"$gepid"/status 2>/dev/null)
+[ "$bnd" = 0000000000003000 ] && ok "daemon's CapBnd is exactly NET_ADMIN+NET_RAW" ||
+	not_ok "daemon CapBnd" "${bnd:-no process}"
+ruleset >"$tmp/rs1"
+grep -qiE 'geoegress' "$tmp/rs1" && ok "hook installed with bounded capabilities" ||
+	not_ok "no geoegress hook in the namespace" "$(cat "$tmp/rs1")"
+ctl=(--ctl "$tmp/run/control.sock")
+out=$("$GEOEGRESS" stats "${ctl[@]}" 2>&1) && ok "geoegress stats answers" || not_ok "stats" "$out"
+mode=$(stat -c %a "$tmp/run" 2>/dev/null)
+[ "$mode" = 700 ] && ok "control directory created 0700" || not_ok "control directory mode" "$mode"
+
+# ExecReload: geoegress reload, with RELOADING=1 / READY=1 around it.
+: >"$tmp/notify.log"
+out=$("$GEOEGRESS" reload "${ctl[@]}" 2>&1) && ok "ExecReload command succeeds" || not_ok "reload" "$out"
+if wait_for '^READY=1' "$tmp/notify.log" 5 && [ "$(head -1 "$tmp/notify.log")" = RELOADING=1 ]; then
+	ok "reload notifies RELOADING=1 then READY=1"
+else
+	not_ok "reload notifications" "$(cat "$tmp/notify.log")"
+fi
+
+# SIGTERM (systemctl stop): STOPPING=1, clean exit, nothing left.
+kill -TERM "$gepid"
+rc=
+for i in $(seq 1 100); do kill -0 "$gepid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$gepid" 2>/dev/null; then
+	not_ok "daemon did not stop within 10 s of SIGTERM"
+else
+	wait "$gepid"; rc=$?
+	gepid=
+	[ "$rc" = 0 ] && ok "SIGTERM: exit status 0" || not_ok "SIGTERM exit status $rc" "$(tail -5 "$tmp/daemon.log")"
+fi
+grep -q '^STOPPING=1' "$tmp/notify.log" && ok "STOPPING=1 sent" || not_ok "no STOPPING=1" "$(cat "$tmp/notify.log")"
+ruleset >"$tmp/rs2"
+grep -qiE 'geoegress' "$tmp/rs2" && not_ok "hook left after SIGTERM" "$(cat "$tmp/rs2")" ||
+	ok "no hook left after SIGTERM"
+
+# --- logrotate ------------------------------------------------------------
+lr=$tmp/lr
+mkdir -p "$lr/log"
+sed -e "s|/var/log/geoegress|$lr/log|" \
+	-e "s|systemctl kill .*|echo postrotate >>$lr/post.out|" \
+	"$d/etc/logrotate.d/geoegress" >"$lr/geoegress.conf"
+out=$(logrotate -d -s "$lr/state" "$lr/geoegress.conf" 2>&1)
+if [ $? -eq 0 ] && ! printf '%s' "$out" | grep -qi 'error'; then
+	ok "logrotate -d accepts the shipped file"
+else
+	not_ok "logrotate -d" "$out"
+fi
+echo '{"ts":"2026-11-27T07:30:01.123Z","action":"block","count":1}' >"$lr/log/decisions.jsonl"
+logrotate -f -s "$lr/state" "$lr/geoegress.conf" >"$lr/out" 2>&1
+if [ -s "$lr/log/decisions.jsonl.1" ] && [ -f "$lr/log/decisions.jsonl" ] &&
+	[ ! -s "$lr/log/decisions.jsonl" ] && [ "$(cat "$lr/post.out" 2>/dev/null)" = postrotate ]; then
+	ok "logrotate moves the log, creates a new one, runs postrotate once"
+else
+	not_ok "logrotate rotation" "$(ls -l "$lr/log"; cat "$lr/out")"
+fi
+# Second rotation: delaycompress compresses the older one.
+echo '{"ts":"2026-11-27T07:31:01.123Z","action":"block","count":1}' >>"$lr/log/decisions.jsonl"
+logrotate -f -s "$lr/state" "$lr/geoegress.conf" >>"$lr/out" 2>&1
+[ -s "$lr/log/decisions.jsonl.2.gz" ] && [ -s "$lr/log/decisions.jsonl.1" ] &&
+	ok "delaycompress: .2.gz compressed, .1 plain" || not_ok "compression" "$(ls -l "$lr/log")"
+# The unit's postrotate command line is what systemd documents.
+grep -q 'systemctl kill --kill-whom=main --signal=SIGUSR1 geoegress.service' "$d/etc/logrotate.d/geoegress" &&
+	ok "postrotate sends SIGUSR1 to the main process" || not_ok "postrotate command"
+
+tap_done
