@@ -239,11 +239,12 @@ lab_servers() {
 	mkdir -p "$d/www"
 	echo "geoegress lab $p" >"$d/www/index.html"
 	_lab_srv_py >"$d/srv.py"
-	lab_in "$wan" python3 "$d/srv.py" "$LAB_SERVERS4 $LAB_SERVERS6" "$d/www" >"$d/srv.log" 2>&1 &
+	# ip netns exec directly (not lab_in): $! must be the server's own pid
+	ip netns exec "$wan" python3 "$d/srv.py" "$LAB_SERVERS4 $LAB_SERVERS6" "$d/www" >"$d/srv.log" 2>&1 &
 	echo $! >"$d/srv.pid"
 	for a in $LAB_SERVERS4 $LAB_SERVERS6; do la="$la --listen-address=$a"; done
 	# shellcheck disable=SC2086
-	lab_in "$wan" dnsmasq -k --no-resolv --no-hosts --bind-interfaces --except-interface=eth0 \
+	ip netns exec "$wan" dnsmasq -k --no-resolv --no-hosts --bind-interfaces --except-interface=eth0 \
 		$la --port=53 --user=root --group=root --pid-file="$d/dnsmasq.fork.pid" \
 		--log-queries --log-facility="$d/dnsmasq.log" \
 		--address=/cn.example.test/198.51.100.10 --address=/cn.example.test/2001:db8:86::10 \
@@ -274,7 +275,7 @@ lab_run_geoegress() {
 	d=$(lab_dir "$p")
 	mkdir -p "$d"
 	rm -f "$d/ctl"
-	lab_in "$p-gw" "$(_lab_geoegress)" run -f -c "$policy" --ctl "$d/ctl" "$@" \
+	ip netns exec "$p-gw" "$(_lab_geoegress)" run -f -c "$policy" --ctl "$d/ctl" "$@" \
 		>>"$d/geoegress.log" 2>&1 &
 	LAB_GE_PID=$!
 	echo "$LAB_GE_PID" >"$d/geoegress.pid"

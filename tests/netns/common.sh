@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# Shared set-up for the netns integration tests (sourced, not run by tests/run).
+#   netns_setup NAME     unique prefix P=ge-NAME-$$, temp dir T, fixture DB in
+#                        $FIX, lab up with servers, cleanup trap on EXIT
+#   check_log DESC SELECT TEST   the last log line matching jq SELECT (waits
+#                        <= 3 s for it) must satisfy jq TEST
+#   no_log DESC SELECT   no log line matches
+#   ms_of CMD...         runs CMD, sets MS (elapsed ms) and RC
+#   curl_rc NS URL       curl -m 3: prints the exit code (0 ok, 7 refused, 28 timeout)
+#   udp_probe NS ADDR PORT    one datagram, 2 s: prints reply|timeout|ERRNO-NAME
+#   ge_json              `geoegress stats --json` of the lab daemon
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$TOP/scripts/lab.sh"
+
+FIX=$BUILD/fixtures
+
+netns_cleanup() {
+	local rc=$?
+	[ -n "${P:-}" ] && lab_down "$P"
+	if [ -n "${T:-}" ] && [ -d "$T" ]; then
+		if [ "${KEEP:-0}" = 1 ]; then echo "# kept $T"; else rm -rf "$T"; fi
+	fi
+	return $rc
+}
+
+netns_setup() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP needs root (network namespaces)"
+		exit 0
+	fi
+	P=ge-$1-$$
+	T=$(mktemp -d "/tmp/ge-$1.XXXXXX")
+	LOG=$T/decisions.jsonl
+	trap netns_cleanup EXIT
+	trap 'exit 130' INT TERM
+	if [ ! -f "$FIX/geoip2.mmdb" ]; then
+		"$TOP/scripts/geodb-fixture" "$FIX" >/dev/null || { not_ok "fixture databases"; tap_done; exit 1; }
+	fi
+	if [ ! -x "$GEOEGRESS" ]; then
+		not_ok "geoegress binary $GEOEGRESS exists (make BUILD=$BUILD)"
+		tap_done; exit 1
+	fi
+	lab_up "$P" || { not_ok "lab_up"; tap_done; exit 1; }
+	lab_servers "$P" || { not_ok "lab_servers"; tap_done; exit 1; }
+}
+
+# Starts the daemon or ends the test (nothing else can be checked without it).
+netns_start() {
+	if lab_run_geoegress "$P" "$@"; then
+		ok "daemon ready with $(basename "$1")"
+	else
+		not_ok "daemon ready with $(basename "$1")" "$(tail -20 "$(lab_dir "$P")/geoegress.log" 2>/dev/null)"
+		tap_done; exit 1
+	fi
+}
+
+# rule_line POLICY TEXT: line number of the first line containing TEXT
+rule_line() { grep -nF -- "$2" "$1" | head -1 | cut -d: -f1; }
+
+log_last() {	# log_last SELECT -> last matching line (waits <= 3 s)
+	local i line=""
+	for i in $(seq 1 30); do
+		[ -f "$LOG" ] && line=$(jq -c "select($1)" "$LOG" 2>/dev/null | tail -1)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$line"
+}
+
+check_log() {
+	local line
+	line=$(log_last "$2")
+	if [ -z "$line" ]; then
+		not_ok "$1" "no log line with $2 in $LOG: $(tail -3 "$LOG" 2>/dev/null)"
+	elif printf '%s' "$line" | jq -e "$3" >/dev/null 2>&1; then
+		ok "$1"
+	else
+		not_ok "$1" "log line fails $3: $line"
+	fi
+}
+
+no_log() {
+	local n
+	sleep 0.3
+	n=$(jq -c "select($2)" "$LOG" 2>/dev/null | wc -l)
+	if [ "$n" -eq 0 ]; then ok "$1"; else not_ok "$1" "$n lines match $2"; fi
+}
+
+ms_of() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >"$T/ms_of.out" 2>&1
+	RC=$?
+	t1=$(date +%s%N)
+	MS=$(((t1 - t0) / 1000000))
+}
+
+curl_rc() {
+	local ns=$1 url=$2
+	lab_in "$ns" curl -s -o /dev/null -m 3 "$url" >/dev/null 2>&1
+	echo $?
+}
+
+udp_probe() {
+	lab_in "$1" python3 - "$2" "$3" <<'EOF'
+import errno, socket, sys
+a, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+try:
+    s.connect((a, p)); s.send(b"probe\n")
+    print("reply" if s.recv(100) == b"probe\n" else "garbled")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+EOF
+}
+
+ge_json() { lab_ge "$P" stats --json 2>/dev/null; }
+
+# ruleset_snap: gw's nft ruleset, iptables-save and ip6tables-save without
+# counters or comments, for comparing before/after.
+ruleset_snap() {
+	{
+		echo "## nft"
+		lab_in "$P-gw" nft list ruleset 2>&1 | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+		echo "## iptables"
+		lab_in "$P-gw" iptables-save 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'
+		echo "## ip6tables"
+		lab_in "$P-gw" ip6tables-save 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'
+	}
+}
+
+# admin_rules: a ruleset an admin already has in gw, which geoegress must
+# leave exactly as it found it.
+admin_rules() {
+	lab_in "$P-gw" iptables -A INPUT -s 198.18.9.9/32 -j ACCEPT &&
+	lab_in "$P-gw" ip6tables -A INPUT -s 2001:db8:9::9/128 -j ACCEPT &&
+	lab_in "$P-gw" nft add table inet admin &&
+	lab_in "$P-gw" nft add chain inet admin keep
+}
+
+# nfqueue_rules: number of rules sending packets to a queue (iptables,
+# ip6tables, and native nft "queue" statements in our own table)
+nfqueue_rules() {
+	local a b c
+	a=$(lab_in "$P-gw" iptables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
+	b=$(lab_in "$P-gw" ip6tables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
+	c=$(lab_in "$P-gw" nft list ruleset 2>/dev/null | grep -cE '^\s+.*\bqueue (num|to|flags)')
+	echo "$a $b $c"
+}
+
+# queue_col N: column N of queue 0's line in gw's /proc/net/netfilter/nfnetlink_queue
+# (3 queue_total, 6 queue_dropped, 7 user_dropped, 8 id_sequence); 0 if absent
+queue_col() {
+	lab_in "$P-gw" awk -v c="$1" '$1 == 0 { v = $c } END { print v + 0 }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# wan_counter_setup: counts packets arriving in wan for udp dport 7777..7799
+# and TCP/ICMP to the servers (nft counters in wan, a namespace of ours).
+wan_counter_setup() {
+	lab_in "$P-wan" nft -f - <<'EOF'
+table inet labcount {
+	counter udp7777 { }
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		udp dport 7777-7799 counter name udp7777
+	}
+}
+EOF
+}
+wan_udp_count() {
+	lab_in "$P-wan" nft list counter inet labcount udp7777 | awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+flowgen() {	# flowgen NS ARGS... (prints flowgen's line)
+	local ns=$1; shift
+	lab_in "$ns" "$BUILD/tests/bench/flowgen" "$@"
+}

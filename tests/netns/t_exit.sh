@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Exit cleanliness: after SIGTERM and after SIGINT the gateway's ruleset
+# (nft list ruleset, iptables-save, ip6tables-save) is exactly what it was
+# before the daemon started (an admin's own rules included); --no-hook
+# installs nothing.
+. "$(dirname "$0")/common.sh"
+netns_setup exit
+POL=$T/policy.conf
+cat >"$POL" <<EOF
+option database "$FIX/geoip2.mmdb"
+option log-file "$LOG"
+block to country CN name "no-cn"
+default allow
+EOF
+admin_rules || not_ok "admin rules set up"
+ruleset_snap >"$T/before"
+
+for sig in TERM INT; do
+	netns_start "$POL"
+	ruleset_snap >"$T/running-$sig"
+	if ! cmp -s "$T/before" "$T/running-$sig"; then ok "SIG$sig run: a hook is installed while running"
+	else not_ok "SIG$sig run: a hook is installed while running" "ruleset unchanged"; fi
+	read -r q4 q6 qn <<<"$(nfqueue_rules)"
+	[ $((q4 + qn)) -ge 1 ] && [ $((q6 + qn)) -ge 1 ] && ok "SIG$sig run: IPv4 and IPv6 queue rules present ($q4 $q6 $qn)" ||
+		not_ok "SIG$sig run: IPv4 and IPv6 queue rules present" "iptables $q4 ip6tables $q6 nft $qn"
+	rc=$(curl_rc "$P-phone" http://198.51.100.10/)
+	[ "$rc" = 28 ] && ok "SIG$sig run: hook works (CN blocked)" || not_ok "SIG$sig run: hook works (CN blocked)" "curl exit $rc"
+	lab_stop_geoegress "$P" "$sig"
+	[ "$LAB_GE_RC" = 0 ] && ok "SIG$sig: exit status 0" || not_ok "SIG$sig: exit status 0" "exit $LAB_GE_RC"
+	ruleset_snap >"$T/after-$sig"
+	if cmp -s "$T/before" "$T/after-$sig"; then ok "SIG$sig: ruleset exactly as before (admin rules kept, nothing of ours left)"
+	else not_ok "SIG$sig: ruleset exactly as before" "$(diff "$T/before" "$T/after-$sig")"; fi
+	if ruleset_snap | grep -qi geoegress; then not_ok "SIG$sig: no 'geoegress' name left in any listing" "$(ruleset_snap | grep -i geoegress)"
+	else ok "SIG$sig: no 'geoegress' name left in any listing"; fi
+	rc=$(curl_rc "$P-phone" http://198.51.100.10/)
+	[ "$rc" = 0 ] && ok "SIG$sig: after exit traffic flows unfiltered" || not_ok "SIG$sig: after exit traffic flows unfiltered" "curl exit $rc"
+done
+
+netns_start "$POL" --no-hook
+ruleset_snap >"$T/nohook"
+if cmp -s "$T/before" "$T/nohook"; then ok "--no-hook: ruleset untouched while running"
+else not_ok "--no-hook: ruleset untouched while running" "$(diff "$T/before" "$T/nohook")"; fi
+rc=$(curl_rc "$P-phone" http://198.51.100.10/)
+[ "$rc" = 0 ] && ok "--no-hook: nothing is queued (CN passes without an admin rule)" || not_ok "--no-hook: nothing is queued" "curl exit $rc"
+lab_stop_geoegress "$P"
+[ "$LAB_GE_RC" = 0 ] && ok "--no-hook: clean exit" || not_ok "--no-hook: clean exit" "exit $LAB_GE_RC"
+ruleset_snap >"$T/after-nohook"
+cmp -s "$T/before" "$T/after-nohook" && ok "--no-hook: ruleset untouched after exit" ||
+	not_ok "--no-hook: ruleset untouched after exit" "$(diff "$T/before" "$T/after-nohook")"
+tap_done
