@@ -4,7 +4,8 @@
  * (devices, countries, destinations or timeline).  Without it every table
  * is printed, separated by an empty line, each row starting with a
  * `table` column naming its table.  Text cells that a spreadsheet would
- * take for a formula (=, +, -, @) get a leading apostrophe.
+ * take for a formula (=, +, -, @) get a leading apostrophe; control
+ * characters become '?' (use --format json for the exact bytes).
  */
 #include <string.h>
 
@@ -16,7 +17,7 @@ static void cstr(FILE *out, const char *s)
 
 	if (!s)
 		return;
-	quote = strpbrk(s, ",\"\r\n") != NULL;
+	quote = strpbrk(s, ",\"") != NULL;
 	if (quote)
 		fputc('"', out);
 	if (strchr("=+-@\t\r", *s) && *s)
@@ -24,7 +25,8 @@ static void cstr(FILE *out, const char *s)
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', out);
-		fputc(*s, out);
+		/* Control characters (terminal escapes, line breaks) never pass. */
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 	}
 	if (quote)
 		fputc('"', out);

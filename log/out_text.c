@@ -309,8 +309,8 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 	struct table t = { .width = width };
 
 	t.c[0] = (struct col){ .head = "ADDRESS", .flex = 1, .minw = 15 };
-	t.c[1] = (struct col){ .head = "PORT" };
-	t.c[2] = (struct col){ .head = "CC" };
+	t.c[1] = (struct col){ .head = "PORT", .flex = 1, .minw = 8 };
+	t.c[2] = (struct col){ .head = "CC", .flex = 1 };
 	t.c[3] = (struct col){ .head = "HOST", .flex = 1, .hide_empty = 1 };
 	stat_cols(&t, 4);
 	if (table_alloc(&t, v->ndst) < 0)
@@ -363,9 +363,9 @@ static void put_filters(FILE *out, const struct report_filter *f)
 		fputs(" device ", out), put_cell(out, f->device, 0, 0);
 	if (f->country)
 		fputs(" country ", out), put_cell(out, f->country, 0, 0);
-	for (int c = 0; c < REPORT_NCAT; c++)
+	for (int c = 0, n = 0; c < REPORT_NCAT; c++)
 		if (f->cats & (1u << c))
-			fprintf(out, " action %s", report_cat_name(c));
+			fprintf(out, "%s%s", n++ ? "," : " action ", report_cat_name(c));
 	fputc('\n', out);
 }
 

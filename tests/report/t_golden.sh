@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Golden tests for `geoegress report`: fixed logs in tests/report/in/ →
+# exact text, JSON and CSV in tests/report/golden/.  No case depends on
+# the clock (absolute --since/--until, or --now for relative ones).
+#   UPDATE=1 tests/report/t_golden.sh   regenerates the golden files
+set -u
+. "$(dirname "$0")/../lib.sh"
+cd "$TOP"
+IN=tests/report/in
+GOLD=tests/report/golden
+ROT=$IN/rot/decisions.jsonl
+tmp=$(mktemp -d /tmp/ge-golden-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# name | arguments (word-split; no spaces inside arguments)
+cases="
+basic.txt|$IN/basic.jsonl
+basic.json|--format json $IN/basic.jsonl
+basic.csv|--format csv $IN/basic.jsonl
+basic-top3.txt|--top 3 $IN/basic.jsonl
+basic-narrow.txt|--width 60 $IN/basic.jsonl
+window.txt|--since 2026-11-27T08:00:00Z --until 2026-11-27T09:00:00Z $IN/basic.jsonl
+relative.json|--now 2026-11-27T09:00:00Z --since 1h --format json $IN/basic.jsonl
+device-set.txt|--device managed $IN/basic.jsonl
+device-mac.csv|--device 02:00:5E:00:53:02 --format csv --table devices $IN/basic.jsonl
+country-unknown.json|--country unknown --format json $IN/basic.jsonl
+action-blocked.txt|--action blocked $IN/basic.jsonl
+action-audit.csv|--action audit --format csv --table destinations $IN/basic.jsonl
+rotated.txt|-r $ROT
+rotated.json|--format json -r $ROT
+rotated-timeline.csv|--format csv --table timeline -r $ROT
+gz-only.txt|$IN/rot/decisions.jsonl.2.gz
+inject.txt|$IN/inject.jsonl
+inject.csv|--format csv $IN/inject.jsonl
+empty.txt|/dev/null
+"
+
+run_case() {	# name args... → $tmp/name
+	local name=$1; shift
+	# shellcheck disable=SC2068
+	"$GEOEGRESS" report $@ >"$tmp/$name" 2>"$tmp/$name.err"
+}
+
+while IFS='|' read -r name args; do
+	[ -n "$name" ] || continue
+	# shellcheck disable=SC2086
+	run_case "$name" $args
+	rc=$?
+	if [ "${UPDATE:-0}" = 1 ] && [ $rc -eq 0 ]; then
+		cp "$tmp/$name" "$GOLD/$name"
+	fi
+	if [ $rc -ne 0 ]; then
+		not_ok "$name: geoegress report $args exited $rc" "$(cat "$tmp/$name.err")"
+	elif [ ! -f "$GOLD/$name" ]; then
+		not_ok "$name: no golden file $GOLD/$name (run with UPDATE=1)"
+	elif diff -u "$GOLD/$name" "$tmp/$name" >"$tmp/diff"; then
+		ok "$name matches golden"
+	else
+		not_ok "$name differs from golden" "$(head -40 "$tmp/diff")"
+	fi
+done <<<"$cases"
+
+# stdin gives the same report as the file, named (stdin) in the notes.
+"$GEOEGRESS" report - <"$IN/basic.jsonl" >"$tmp/stdin.txt" 2>&1
+sed "s|$IN/basic.jsonl|(stdin)|" "$GOLD/basic.txt" >"$tmp/stdin.want"
+if diff -u "$tmp/stdin.want" "$tmp/stdin.txt" >"$tmp/diff"; then ok "stdin (-) reads the same log"
+else not_ok "stdin (-) differs" "$(head -20 "$tmp/diff")"; fi
+
+# The same log gzipped through stdin.
+gzip -c "$IN/basic.jsonl" | "$GEOEGRESS" report --format json - >"$tmp/gz.json" 2>&1
+if jq -e '.totals.flows == 68 and .totals.skipped_lines == 4' "$tmp/gz.json" >/dev/null; then
+	ok "gzip on stdin is detected"
+else
+	not_ok "gzip on stdin" "$(head -5 "$tmp/gz.json")"
+fi
+
+# JSON outputs are valid JSON, and flows add up: sum(countries) == totals.
+for j in "$GOLD"/*.json; do
+	if jq -e '([.countries[].flows] | add // 0) == .totals.flows and
+		  ([.devices[].flows] | add // 0) == .totals.flows' "$j" >/dev/null 2>&1; then
+		ok "$(basename "$j"): valid JSON, country and device flows sum to the total"
+	else
+		not_ok "$(basename "$j"): invalid JSON or sums differ"
+	fi
+done
+
+# Text fits 80 columns (the skipped-line notes at the end excepted).
+if awk 'FNR == 1 { skip = 0 } / skipped:$/ { skip = 1 }
+	 !skip && length($0) > 80 { bad = 1; print FILENAME": "$0 } END { exit bad }' \
+	"$GOLD"/basic.txt "$GOLD"/rotated.txt "$GOLD"/window.txt >"$tmp/wide"; then
+	ok "text reports fit 80 columns"
+else
+	not_ok "text wider than 80 columns" "$(cat "$tmp/wide")"
+fi
+
+# No control character from a crafted log reaches the terminal or CSV.
+if LC_ALL=C grep -q $'\x1b' "$GOLD/inject.txt" "$GOLD/inject.csv"; then
+	not_ok "escape sequence passed through"
+else
+	ok "no terminal escape from the log in text or csv"
+fi
+
+# Usage errors exit 2 with a message.
+for bad in "--format xml" "--since yesterday" "--top -1" "--action nuke" "--table devices" \
+	   "--since 2026-11-28 --until 2026-11-27"; do
+	# shellcheck disable=SC2086
+	"$GEOEGRESS" report $bad "$IN/basic.jsonl" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q "usage error\|geoegress report:" "$tmp/err"; then ok "usage error: $bad"
+	else not_ok "usage error: $bad (rc $rc)" "$(cat "$tmp/err")"; fi
+done
+
+# A missing file is reported, the others still are, exit 1.
+"$GEOEGRESS" report "$IN/nonexistent.jsonl" "$IN/basic.jsonl" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "nonexistent.jsonl: No such file" "$tmp/err" && grep -q "^Flows: *68 " "$tmp/out"; then
+	ok "missing file: message, report of the rest, exit 1"
+else
+	not_ok "missing file handling (rc $rc)" "$(cat "$tmp/err" "$tmp/out" | head)"
+fi
+tap_done
