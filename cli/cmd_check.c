@@ -1,8 +1,318 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* STUB: to be implemented. */
+/*
+ * geoegress check: parse a policy, report every error, summarise it and
+ * open the database it names.
+ * geoegress explain: what the policy decides for one flow, and why.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli/cli.h"
-const char cmd_check_usage[] = "Usage: geoegress check ...\n";
-int cmd_check(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "geoegress check: not implemented yet\n"); return 1; }
-const char cmd_explain_usage[] = "Usage: geoegress explain ...\n";
-int cmd_explain(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "geoegress explain: not implemented yet\n"); return 1; }
+#include "geo/geo.h"
+#include "rules/rules.h"
+
+#define OLD_DB_DAYS 90
+
+const char cmd_check_usage[] =
+	"Usage: geoegress check [-c FILE] [-v] [--no-db]\n"
+	"\n"
+	"Checks a policy file: prints every error (file:line:col, the line, a caret)\n"
+	"and warning, or \"policy OK\" with a summary; then opens the database the\n"
+	"policy names and reports its type, age and size.\n"
+	"\n"
+	"  -c, --config FILE  policy file (default " GEOEGRESS_DEFAULT_CONF "; - for stdin)\n"
+	"  -v, --verbose      print the policy in canonical form to stdout (the\n"
+	"                     summary lines then go to stderr, so the output can be\n"
+	"                     fed back: geoegress check -v | geoegress check -c -)\n"
+	"  -n, --no-db        do not open the database\n"
+	"  -h, --help         this help\n"
+	"\n"
+	"Exit status: 0 policy (and database) OK, 1 errors, 2 usage.\n";
+
+const char cmd_explain_usage[] =
+	"Usage: geoegress explain [-c FILE] [--db FILE] --from ADDR[,MAC] --to ADDR\n"
+	"                         [--proto P] [--port N]\n"
+	"\n"
+	"Shows what the policy decides for one flow and why: the country of the\n"
+	"destination (and which database field gave it), the device set of the\n"
+	"source, the deciding rule (line and text) or the default, the action and\n"
+	"whether it is logged.  Nothing is sent anywhere.\n"
+	"\n"
+	"  -c, --config FILE  policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
+	"  -d, --db FILE      database (default: the policy's option database)\n"
+	"  -f, --from A[,MAC] source address, optionally with its MAC\n"
+	"  -t, --to ADDR      destination address\n"
+	"  -p, --proto P      tcp (default), udp, icmp, icmpv6, sctp or a number\n"
+	"  -P, --port N       destination port (tcp/udp/sctp)\n"
+	"  -h, --help         this help\n"
+	"\n"
+	"Exit status: 0 explained, 1 policy or database errors, 2 usage.\n";
+
+/* Prints every diagnostic; with errors also the count line. */
+static void print_diags(const char *file, const struct rules_errors *e, int failed)
+{
+	for (size_t i = 0; i < e->count; i++)
+		fprintf(stderr, "%s\n", e->diags[i].text);
+	if (failed)
+		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", file, e->nerrors,
+			e->nerrors == 1 ? "" : "s", e->nwarnings, e->nwarnings == 1 ? "" : "s");
+}
+
+static struct rules_policy *load_policy(const char *file)
+{
+	struct rules_errors e = { 0 };
+	struct rules_policy *p = rules_parse_file(file, &e);
+
+	print_diags(file, &e, p == NULL);
+	rules_errors_free(&e);
+	return p;
+}
+
+static struct geo_db *open_db(const char *sub, const char *path)
+{
+	struct geo_err err = { { 0 } };
+	struct geo_db *db = geo_open(path, &err);
+
+	if (!db)
+		fprintf(stderr, "geoegress %s: database: %s\n", sub, err.msg);
+	return db;
+}
+
+static void db_report(const struct geo_db *db, FILE *out)
+{
+	struct geo_info gi;
+	char date[32] = "?";
+	struct tm tm;
+	time_t now = time(NULL);
+	long days;
+
+	geo_info(db, &gi);
+	if (gmtime_r(&gi.build_epoch, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	days = gi.build_epoch && now > gi.build_epoch ? (long)((now - gi.build_epoch) / 86400) : 0;
+	fprintf(out, "database OK: %s: %s, built %s (%ld day%s old), IPv%d, %llu ranges, schema %s\n",
+		gi.path, gi.database_type, date, days, days == 1 ? "" : "s", gi.ip_version,
+		(unsigned long long)(gi.ranges_v4 + gi.ranges_v6), geo_schema_name(gi.schema));
+	if (days > OLD_DB_DAYS)
+		fprintf(stderr, "geoegress check: warning: %s is %ld days old; country assignments "
+				"change, rebuild it (geodb-build) or download a fresh copy\n", gi.path, days);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' },
+		{ "no-db", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	const char *file = GEOEGRESS_DEFAULT_CONF;
+	int verbose = 0, no_db = 0, c, rc = 1;
+	struct rules_policy *p = NULL;
+	struct geo_db *db = NULL;
+	char sum[160];
+	FILE *info;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:vnh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': file = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'n': no_db = 1; break;
+		case 'h': fputs(cmd_check_usage, stdout); return 0;
+		default: return cli_usage_error("check", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+	p = load_policy(file);
+	if (!p)
+		goto out;
+	info = verbose ? stderr : stdout;
+	rules_summary(p, sum, sizeof(sum));
+	if (verbose)
+		rules_print(p, stdout);
+	fprintf(info, "policy OK: %s: %s\n", file, sum);
+	if (!no_db) {
+		db = open_db("check", rules_options(p)->database);
+		if (!db)
+			goto out;
+		db_report(db, info);
+	}
+	rc = 0;
+out:
+	geo_close(db);
+	rules_free(p);
+	return rc;
+}
+
+/* ---- explain ---- */
+
+struct explain_opts {
+	const char *conf, *db, *from, *to, *proto, *port;
+};
+
+static int parse_proto(const char *s, uint8_t *out)
+{
+	static const struct { const char *n; uint8_t v; } t[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "sctp", 132 },
+	};
+	char *end;
+	long v;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcmp(s, t[i].n)) {
+			*out = t[i].v;
+			return 0;
+		}
+	}
+	v = strtol(s, &end, 10);
+	if (!*s || *end || v < 0 || v > 255)
+		return -1;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+/* Fills the flow from the options; returns 0 or a usage error code. */
+static int build_flow(const struct explain_opts *o, struct rules_flow *f)
+{
+	char src[128], *comma;
+	uint8_t sfam;
+	char *end;
+	long port;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(src, sizeof(src), "%s", o->from);
+	comma = strchr(src, ',');
+	if (comma) {
+		*comma++ = 0;
+		if (rules_flow_set_mac(f, comma) < 0)
+			return cli_usage_error("explain", "'%s' is not a MAC address like 02:00:5e:00:53:01", comma);
+	}
+	if (rules_flow_set_addr(f, 's', src) < 0)
+		return cli_usage_error("explain", "--from: '%s' is not an IPv4 or IPv6 address", src);
+	sfam = f->family;
+	if (rules_flow_set_addr(f, 'd', o->to) < 0)
+		return cli_usage_error("explain", "--to: '%s' is not an IPv4 or IPv6 address", o->to);
+	if (f->family != sfam)
+		return cli_usage_error("explain", "--from and --to must both be IPv4 or both IPv6");
+	if (parse_proto(o->proto ? o->proto : "tcp", &f->proto) < 0)
+		return cli_usage_error("explain", "--proto: '%s' is not tcp, udp, icmp, icmpv6, sctp or 0-255",
+				       o->proto);
+	if (o->port) {
+		port = strtol(o->port, &end, 10);
+		if (!*o->port || *end || port < 0 || port > 65535)
+			return cli_usage_error("explain", "--port: '%s' is not a port (0-65535)", o->port);
+		if (f->proto != 6 && f->proto != 17 && f->proto != 132)
+			return cli_usage_error("explain", "--port needs --proto tcp, udp or sctp");
+		f->dport = (uint16_t)port;
+		f->has_ports = 1;
+	}
+	return 0;
+}
+
+static void print_lookup(const struct rules_policy *p, const struct explain_opts *o,
+			 const struct geo_answer *a)
+{
+	enum geo_field field = rules_options(p)->field;
+	enum geo_source src;
+	geo_cc cc = geo_pick(a, field, &src);
+	char b[3], b2[3];
+	const char *name = geo_country_name(cc);
+
+	if (cc == GEO_CC_UNKNOWN)
+		printf("country:  unknown (%s) — country tests do not match it\n",
+		       a->found ? "in the database without a country" : "not in the database");
+	else
+		printf("country:  %s (%s), from %s (country-field %s)\n", geo_cc_str(cc, b),
+		       name ? name : "?", geo_source_name(src), geo_field_name(field));
+	if (field == GEO_FIELD_EITHER && a->located && a->registered && a->located != a->registered)
+		printf("          either: located %s, registered %s; a country list matches either\n",
+		       geo_cc_str(a->located, b), geo_cc_str(a->registered, b2));
+	(void)o;
+}
+
+static void print_decision(const struct rules_policy *p, const struct rules_verdict *v)
+{
+	size_t len = 0;
+	const char *line = rules_source_line(p, v->line, &len);
+
+	printf("device:   %s\n", v->device ? v->device : "(in no devices set)");
+	if (v->is_default)
+		printf("rule:     no rule matched; line %d: %.*s\n", v->line, (int)len, line ? line : "");
+	else
+		printf("rule:     line %d: %.*s\n", v->line, (int)len, line ? line : "");
+	if (v->name)
+		printf("name:     %s\n", v->name);
+	printf("action:   %s\n", rules_action_name(v->action));
+	printf("log:      %s\n", v->log ? "yes" : "no");
+	if (v->audit)
+		printf("audit:    mode audit: this %s is NOT enforced; the flow passes and is logged\n",
+		       rules_action_name(v->action));
+}
+
+static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
+{
+	struct rules_policy *p = load_policy(o->conf);
+	struct geo_db *db = NULL;
+	struct geo_answer a = { 0 };
+	struct rules_verdict v;
+	int rc = 1;
+
+	if (!p)
+		goto out;
+	db = open_db("explain", o->db ? o->db : rules_options(p)->database);
+	if (!db)
+		goto out;
+	if (geo_lookup(db, f->family, f->dst.b, &a) < 0)
+		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
+	rules_eval(p, f, &a, &v);
+	printf("flow:     %s -> %s %s", o->from, o->to, o->proto ? o->proto : "tcp");
+	if (f->has_ports)
+		printf(" port %u", f->dport);
+	putchar('\n');
+	print_lookup(p, o, &a);
+	print_decision(p, &v);
+	rc = 0;
+out:
+	geo_close(db);
+	rules_free(p);
+	return rc;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+		{ "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	struct explain_opts o = { .conf = GEOEGRESS_DEFAULT_CONF };
+	struct rules_flow f;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:d:f:t:p:P:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.conf = optarg; break;
+		case 'd': o.db = optarg; break;
+		case 'f': o.from = optarg; break;
+		case 't': o.to = optarg; break;
+		case 'p': o.proto = optarg; break;
+		case 'P': o.port = optarg; break;
+		case 'h': fputs(cmd_explain_usage, stdout); return 0;
+		default: return cli_usage_error("explain", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("explain", "unexpected argument '%s'", argv[optind]);
+	if (!o.from || !o.to)
+		return cli_usage_error("explain", "--from and --to are required");
+	rc = build_flow(&o, &f);
+	if (rc)
+		return rc;
+	return explain_run(&o, &f);
+}

@@ -127,6 +127,11 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 /* Writes the canonical form of p; parsing it again gives an equal policy. */
 int rules_print(const struct rules_policy *p, FILE *out);
 
+/* 1 when a and b are the same policy: options, sets (names, kinds and
+ * elements in order), rules and default; line numbers and comments are
+ * ignored.  For tests of the round trip parse(print(p)) == p. */
+int rules_equal(const struct rules_policy *a, const struct rules_policy *b);
+
 /* Number of rules, sets; for "policy OK: 12 rules, 4 sets, default allow". */
 void rules_summary(const struct rules_policy *p, char *buf, size_t len);
 

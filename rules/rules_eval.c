@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* rules — evaluation of one flow: first match wins.  No allocation, no
+ * locks: the policy is read-only after parsing. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "rules/rules_int.h"
+
+/* The flow, unpacked once per evaluation. */
+struct fctx {
+	int fam;		/* 4, 6 or 0 */
+	uint32_t s4, d4;
+	u128 s6, d6;
+	uint64_t mac;
+	int has_mac;
+	int known;		/* the database placed the destination */
+	int ci_pick, ci_loc, ci_reg;	/* bit indexes, -1 when none */
+	int either;
+	unsigned proto;
+	int has_ports;
+	uint16_t dport;
+};
+
+/* Last interval whose lo <= x, then x <= hi?  v is sorted and merged. */
+#define FIND(v, n, x)                                                             \
+	do {                                                                      \
+		size_t lo_ = 0, hi_ = (n);                                        \
+		while (lo_ < hi_) {                                               \
+			size_t mid_ = (lo_ + hi_) / 2;                            \
+			if ((v)[mid_].lo <= (x))                                  \
+				lo_ = mid_ + 1;                                   \
+			else                                                      \
+				hi_ = mid_;                                       \
+		}                                                                 \
+		return lo_ > 0 && (x) <= (v)[lo_ - 1].hi;                         \
+	} while (0)
+
+static int in4(const struct aset *a, uint32_t x) { FIND(a->v4, a->n4, x); }
+static int in6(const struct aset *a, u128 x) { FIND(a->v6, a->n6, x); }
+static int in48(const struct aset *a, uint64_t x) { FIND(a->mac, a->nmac, x); }
+static int in16(const struct r16 *v, size_t n, uint16_t x) { FIND(v, n, x); }
+
+static int dst_in(const struct aset *a, const struct fctx *c)
+{
+	return c->fam == 4 ? in4(a, c->d4) : c->fam == 6 ? in6(a, c->d6) : 0;
+}
+
+static int src_in(const struct aset *a, const struct fctx *c)
+{
+	if (c->fam == 4 ? in4(a, c->s4) : c->fam == 6 ? in6(a, c->s6) : 0)
+		return 1;
+	return c->has_mac && a->nmac && in48(a, c->mac);
+}
+
+static int bit(const uint64_t *bm, int i)
+{
+	return i >= 0 && (bm[i / 64] >> (i % 64) & 1);
+}
+
+static int cc_match(const struct rrule *r, const struct fctx *c)
+{
+	int m;
+
+	if (!c->known)
+		return 0;	/* a country test never matches an unknown destination */
+	if (c->either)
+		m = bit(r->cc, c->ci_loc) || bit(r->cc, c->ci_reg);
+	else
+		m = bit(r->cc, c->ci_pick);
+	return m != r->dneg;
+}
+
+static int rule_match(const struct rrule *r, const struct fctx *c)
+{
+	if (!(r->proto_bm[c->proto / 64] >> (c->proto % 64) & 1))
+		return 0;
+	if (r->nports && (!c->has_ports || !in16(r->ports, r->nports, c->dport)))
+		return 0;
+	switch (r->dkind) {
+	case DST_UNKNOWN:
+		if (c->known)
+			return 0;
+		break;
+	case DST_COUNTRY:
+		if (!cc_match(r, c))
+			return 0;
+		break;
+	case DST_ADDR:
+		if (dst_in(&r->dst_a, c) == r->dneg)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	return !r->src.n || src_in(&r->src_a, c);
+}
+
+static u128 load128(const uint8_t *b)
+{
+	u128 v = 0;
+
+	for (int i = 0; i < 16; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static uint32_t load32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* located/registered with the documented fallback (see geo_pick()). */
+static uint16_t pick(const struct geo_answer *g, enum geo_field f)
+{
+	if (f == GEO_FIELD_REGISTERED)
+		return g->registered ? g->registered : g->located;
+	return g->located ? g->located : g->registered;
+}
+
+static void unpack(const struct rules_policy *p, const struct rules_flow *f,
+		   const struct geo_answer *g, struct fctx *c)
+{
+	uint16_t cc = pick(g, p->opt.field);
+
+	c->fam = f->family == AF_INET ? 4 : f->family == AF_INET6 ? 6 : 0;
+	if (c->fam == 4) {
+		c->s4 = load32(f->src.b);
+		c->d4 = load32(f->dst.b);
+	} else if (c->fam == 6) {
+		c->s6 = load128(f->src.b);
+		c->d6 = load128(f->dst.b);
+	}
+	c->has_mac = f->has_mac;
+	c->mac = 0;
+	for (int i = 0; i < 6; i++)
+		c->mac = (c->mac << 8) | f->src_mac[i];
+	c->known = cc != 0;
+	c->ci_pick = cc_index(cc);
+	c->ci_loc = cc_index(g->located);
+	c->ci_reg = cc_index(g->registered);
+	c->either = p->opt.field == GEO_FIELD_EITHER;
+	c->proto = f->proto;
+	c->has_ports = f->has_ports;
+	c->dport = f->dport;
+}
+
+static const char *device_of(const struct rules_policy *p, const struct fctx *c)
+{
+	for (size_t i = 0; i < p->nsets; i++)
+		if (p->sets[i].kind == SET_DEVICES && src_in(&p->sets[i].a, c))
+			return p->sets[i].name;
+	return NULL;
+}
+
+void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
+		const struct geo_answer *geo, struct rules_verdict *out)
+{
+	static const struct geo_answer none;
+	struct fctx c;
+	size_t i;
+
+	unpack(p, flow, geo ? geo : &none, &c);
+	memset(out, 0, sizeof(*out));
+	out->device = device_of(p, &c);
+	out->country = pick(geo ? geo : &none, p->opt.field);
+	for (i = 0; i < p->nrules; i++)
+		if (rule_match(&p->rules[i], &c))
+			break;
+	if (i < p->nrules) {
+		const struct rrule *r = &p->rules[i];
+
+		out->action = r->action;
+		out->log = r->log || r->action == RULES_LOG;
+		out->line = r->line;
+		out->name = r->name;
+	} else if (!c.known && p->opt.has_unknown) {
+		out->action = p->opt.unknown;
+		out->log = p->opt.unknown_log || p->opt.unknown == RULES_LOG;
+		out->line = p->opt_line[OPT_UNKNOWN];
+		out->is_default = 1;
+	} else {
+		out->action = p->def;
+		out->log = p->def_log || p->def == RULES_LOG;
+		out->line = p->def_line;
+		out->is_default = 1;
+	}
+	if (p->opt.mode == RULES_MODE_AUDIT &&
+	    (out->action == RULES_BLOCK || out->action == RULES_REJECT)) {
+		out->audit = 1;
+		out->log = 1;
+	}
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rules — private structures shared by the lexer, parser, compiler,
+ * evaluator and printer.  Nothing here is part of the module's contract.
+ *
+ * A policy keeps two views of every list: the elements as written
+ * (normalised; the printer and the equality test use them) and the
+ * compiled form (sorted merged intervals, bitmaps; rules_eval uses it).
+ */
+#ifndef GEOEGRESS_RULES_INT_H
+#define GEOEGRESS_RULES_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules/rules.h"
+
+typedef unsigned __int128 u128;
+
+/* ---- tokens ---- */
+enum tok_kind {
+	T_EOF = 0,
+	T_NL,		/* newline or ';' */
+	T_WORD,		/* [A-Za-z0-9_.:/+-]+ : keyword, name, address, number, range */
+	T_STRING,	/* "..." ; p/len cover the quotes */
+	T_REF,		/* @name ; p/len cover the '@' */
+	T_LBRACE,
+	T_RBRACE,
+	T_COMMA,
+	T_EQ,
+	T_NE,		/* != */
+	T_BAD,		/* an error was already reported for it */
+};
+
+struct tok {
+	enum tok_kind kind;
+	int line, col;
+	const char *p;
+	size_t len;
+};
+
+/* ---- elements of lists and sets ---- */
+enum elem_kind {
+	EL_V4 = 1,	/* addr low 32 bits, host order */
+	EL_V6,		/* addr, 128 bits */
+	EL_MAC,		/* addr low 48 bits */
+	EL_REF,		/* ref = index of a set */
+	EL_GROUP,	/* ref = index of a built-in country group */
+	EL_CC,		/* cc = country code */
+	EL_PROTO,	/* lo = protocol number */
+	EL_PORT,	/* lo..hi */
+};
+
+struct elem {
+	uint8_t kind;
+	uint8_t plen;
+	uint16_t cc;
+	int ref;
+	uint32_t lo, hi;
+	u128 addr;
+};
+
+struct elist {
+	struct elem *v;
+	size_t n, cap;
+};
+
+/* ---- compiled sets ---- */
+struct r4 { uint32_t lo, hi; };
+struct r6 { u128 lo, hi; };
+struct r48 { uint64_t lo, hi; };
+struct r16 { uint16_t lo, hi; };
+
+struct aset {
+	struct r4 *v4;
+	struct r6 *v6;
+	struct r48 *mac;
+	size_t n4, n6, nmac;
+};
+
+#define CC_WORDS 11	/* 676 bits */
+
+enum set_kind { SET_DEVICES = 0, SET_NETWORKS, SET_COUNTRIES };
+
+struct rset {
+	char *name;
+	enum set_kind kind;
+	int line, col;
+	int used;
+	struct elist elems;
+	struct aset a;		/* devices, networks */
+	uint64_t cc[CC_WORDS];	/* countries */
+};
+
+enum dst_kind { DST_ANY = 0, DST_ADDR, DST_COUNTRY, DST_UNKNOWN };
+
+struct rrule {
+	int line, col;
+	enum rules_action action;
+	int log;
+	char *name;
+	/* as written */
+	struct elist src;	/* empty = any */
+	enum dst_kind dkind;
+	int dneg;
+	struct elist dst;
+	struct elist proto;	/* empty = any */
+	struct elist port;	/* empty = any */
+	/* compiled */
+	struct aset src_a;
+	struct aset dst_a;
+	uint64_t cc[CC_WORDS];
+	uint64_t proto_bm[4];	/* all ones when any */
+	struct r16 *ports;
+	size_t nports;
+};
+
+/* Option bits for "given" */
+enum opt_id {
+	OPT_DATABASE = 0, OPT_FIELD, OPT_MODE, OPT_UNKNOWN, OPT_LOGFILE, OPT_SYSLOG,
+	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_COUNT
+};
+
+struct rules_policy {
+	struct rules_options opt;
+	unsigned given;		/* 1 << enum opt_id */
+	int opt_line[OPT_COUNT];
+	char *database, *log_file;
+	struct rset *sets;
+	size_t nsets, capsets;
+	struct rrule *rules;
+	size_t nrules, caprules;
+	enum rules_action def;
+	int def_log;
+	int def_line;		/* 0 = no default seen */
+	char *text;		/* copy of the source, for rules_source_line */
+	size_t textlen;
+	size_t *line_off;	/* start offset of each line */
+	int nlines;
+};
+
+/* ---- built-in country groups ---- */
+struct cc_group {
+	const char *name;
+	const char *codes;	/* "AT BE ..." */
+};
+extern const struct cc_group rules_groups[];
+extern const size_t rules_ngroups;
+
+static inline int cc_index(uint16_t cc)
+{
+	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
+
+	return a < 26 && b < 26 ? (int)(a * 26 + b) : -1;
+}
+
+/* lex.c */
+struct tok *rules_lex(const char *text, size_t len, size_t *ntok,
+		      void (*bad)(void *ctx, int line, int col, int width, const char *msg),
+		      void *ctx);
+
+/* compile.c */
+int rules_compile_set(struct rules_policy *p, struct rset *s);
+int rules_compile_rule(struct rules_policy *p, struct rrule *r);
+int rules_aset_contains(const struct aset *big, const struct aset *small);
+int rules_rule_shadows(const struct rules_policy *p, const struct rrule *a, const struct rrule *b);
+void rules_aset_free(struct aset *a);
+
+/* option.c */
+const char *rules_option_name(int id);
+
+/* print.c */
+void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *out);
+const char *rules_proto_name(unsigned proto);
+
+/* parse.c helpers shared with the suggestions */
+int rules_edit_distance(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif

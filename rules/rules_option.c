@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* rules — `option NAME VALUE` statements. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rules_parse.h"
+
+static const char *const opt_names[OPT_COUNT] = {
+	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_MODE] = "mode",
+	[OPT_UNKNOWN] = "unknown", [OPT_LOGFILE] = "log-file", [OPT_SYSLOG] = "log-syslog",
+	[OPT_RATE] = "log-rate", [OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
+	[OPT_QUEUE] = "queue",
+};
+
+const char *rules_option_name(int id)
+{
+	return id >= 0 && id < OPT_COUNT ? opt_names[id] : NULL;
+}
+
+/* One of a fixed list of words; the error lists them and suggests one. */
+static int choice(struct parser *ps, const char *opt, const char *const *words, size_t n)
+{
+	struct tok *t = pcur(ps);
+	const char *s;
+	char list[128] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (tok_is(t, words[i])) {
+			pnext(ps);
+			return (int)i;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(list);
+
+		snprintf(list + l, sizeof(list) - l, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+			 words[i]);
+	}
+	if (tok_end(t)) {
+		perr(ps, t, "option '%s' needs a value: %s", opt, list);
+		return -1;
+	}
+	s = t->kind == T_WORD ? sugg_pick(t->p, t->len, words, n) : NULL;
+	if (s)
+		perr(ps, t, "option '%s' takes %s, not '%.*s' — did you mean '%s'?", opt, list, TOKFMT(t), s);
+	else
+		perr(ps, t, "option '%s' takes %s, not '%.*s'", opt, list, TOKFMT(t));
+	return -1;
+}
+
+static char *path_value(struct parser *ps, const char *opt, int allow_none)
+{
+	struct tok *t = pcur(ps);
+	char *s;
+
+	if (allow_none && tok_is(t, "none")) {
+		pnext(ps);
+		return strdup("");
+	}
+	if (t->kind != T_STRING) {
+		if (t->kind != T_BAD)
+			perr(ps, t, "option '%s' takes a quoted path, as in \"%s\"%s", opt,
+			     allow_none ? GEOEGRESS_DEFAULT_LOG : GEOEGRESS_DEFAULT_DB,
+			     allow_none ? ", or none" : "");
+		return NULL;
+	}
+	if (t->len <= 2) {
+		perr(ps, t, "option '%s' needs a non-empty path", opt);
+		return NULL;
+	}
+	s = strndup(t->p + 1, t->len - 2);
+	if (!s)
+		ps->oom = 1;
+	else if (strchr(s, '\\')) {
+		perr(ps, t, "option '%s': backslashes are not allowed in paths", opt);
+		free(s);
+		return NULL;
+	}
+	pnext(ps);
+	return s;
+}
+
+static int opt_rate(struct parser *ps, struct rules_options *o)
+{
+	static const char *const units[] = { "second", "minute", "hour" };
+	static const uint32_t secs[] = { 1, 60, 3600 };
+	struct tok *t = pcur(ps);
+	const char *slash = t->kind == T_WORD ? memchr(t->p, '/', t->len) : NULL;
+	unsigned long n;
+
+	if (tok_is(t, "unlimited")) {
+		o->log_rate = 0;
+		o->log_rate_period = 0;
+		pnext(ps);
+		return 0;
+	}
+	if (!slash || parse_uint(t->p, (size_t)(slash - t->p), 1000000, &n) < 0 || n == 0) {
+		if (tok_end(t))
+			perr(ps, t, "option 'log-rate' needs a value: N/second, N/minute, N/hour or unlimited");
+		else
+			perr(ps, t, "option 'log-rate' takes N/second, N/minute, N/hour (N from 1 to 1000000) "
+				    "or unlimited, not '%.*s'", TOKFMT(t));
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		size_t ul = strlen(units[i]);
+
+		if ((size_t)(t->p + t->len - slash - 1) == ul && !memcmp(slash + 1, units[i], ul)) {
+			o->log_rate = (uint32_t)n;
+			o->log_rate_period = secs[i];
+			pnext(ps);
+			return 0;
+		}
+	}
+	perr(ps, t, "option 'log-rate': unknown unit in '%.*s'; use second, minute or hour", TOKFMT(t));
+	return -1;
+}
+
+static int opt_hooks(struct parser *ps, struct rules_options *o)
+{
+	static const char *const hooks[] = { "forward", "output" };
+	int h;
+
+	o->hooks = 0;
+	for (;;) {
+		h = choice(ps, "hooks", hooks, 2);
+		if (h < 0)
+			return -1;
+		o->hooks |= h == 0 ? RULES_HOOK_FORWARD : RULES_HOOK_OUTPUT;
+		if (pcur(ps)->kind != T_COMMA)
+			return 0;
+		pnext(ps);
+	}
+}
+
+static int opt_queue(struct parser *ps, struct rules_options *o)
+{
+	struct tok *t = pcur(ps);
+	const char *dash = t->kind == T_WORD ? memchr(t->p, '-', t->len) : NULL;
+	size_t l1 = dash ? (size_t)(dash - t->p) : t->len;
+	unsigned long lo, hi;
+
+	if (t->kind != T_WORD || parse_uint(t->p, l1, 65535, &lo) < 0 ||
+	    (dash && parse_uint(dash + 1, t->len - l1 - 1, 65535, &hi) < 0)) {
+		if (tok_end(t))
+			perr(ps, t, "option 'queue' needs a value: a queue number or a range like 0-1");
+		else
+			perr(ps, t, "option 'queue' takes a queue number (0–65535) or a range like 0-1, "
+				    "not '%.*s'", TOKFMT(t));
+		return -1;
+	}
+	if (!dash)
+		hi = lo;
+	if (hi < lo) {
+		perr(ps, t, "queue range '%.*s' is backwards: write the lower number first", TOKFMT(t));
+		return -1;
+	}
+	o->queue_first = (uint16_t)lo;
+	o->queue_count = (uint16_t)(hi - lo + 1);
+	pnext(ps);
+	return 0;
+}
+
+static int opt_unknown(struct parser *ps, struct rules_options *o)
+{
+	static const char *const acts[] = { "allow", "block", "reject", "log" };
+	int a = choice(ps, "unknown", acts, 4);
+
+	if (a < 0)
+		return -1;
+	o->unknown = (enum rules_action)a;
+	o->has_unknown = 1;
+	o->unknown_log = 0;
+	if (tok_is(pcur(ps), "log")) {
+		o->unknown_log = 1;
+		pnext(ps);
+	}
+	return 0;
+}
+
+static int opt_value(struct parser *ps, int id)
+{
+	static const char *const fields[] = { "located", "registered", "either" };
+	static const char *const modes[] = { "enforce", "audit" };
+	static const char *const yesno[] = { "no", "yes" };
+	static const char *const fails[] = { "open", "closed" };
+	struct rules_options *o = &ps->p->opt;
+	int v;
+
+	switch (id) {
+	case OPT_DATABASE:
+		free(ps->p->database);
+		ps->p->database = path_value(ps, "database", 0);
+		o->database = ps->p->database;
+		return o->database ? 0 : -1;
+	case OPT_LOGFILE:
+		free(ps->p->log_file);
+		ps->p->log_file = path_value(ps, "log-file", 1);
+		o->log_file = ps->p->log_file;
+		return o->log_file ? 0 : -1;
+	case OPT_FIELD:
+		return (v = choice(ps, "country-field", fields, 3)) < 0 ? -1 : (o->field = (enum geo_field)v, 0);
+	case OPT_MODE:
+		return (v = choice(ps, "mode", modes, 2)) < 0 ? -1 : (o->mode = (enum rules_mode)v, 0);
+	case OPT_SYSLOG:
+		return (v = choice(ps, "log-syslog", yesno, 2)) < 0 ? -1 : (o->log_syslog = v, 0);
+	case OPT_FAILMODE:
+		return (v = choice(ps, "fail-mode", fails, 2)) < 0 ? -1 :
+			(o->fail_mode = (enum rules_failmode)v, 0);
+	case OPT_UNKNOWN:
+		return opt_unknown(ps, o);
+	case OPT_RATE:
+		return opt_rate(ps, o);
+	case OPT_HOOKS:
+		return opt_hooks(ps, o);
+	default:
+		return opt_queue(ps, o);
+	}
+}
+
+int rules_parse_option(struct parser *ps)
+{
+	struct tok *n = pnext(ps), *t;
+	const char *s;
+	int id;
+
+	for (id = 0; id < OPT_COUNT; id++)
+		if (tok_is(n, opt_names[id]))
+			break;
+	if (id == OPT_COUNT) {
+		s = n->kind == T_WORD ? sugg_pick(n->p, n->len, opt_names, OPT_COUNT) : NULL;
+		if (tok_end(n))
+			perr(ps, n, "expected an option name after 'option'");
+		else if (s)
+			perr(ps, n, "unknown option '%.*s' — did you mean '%s'?", TOKFMT(n), s);
+		else
+			perr(ps, n, "unknown option '%.*s'", TOKFMT(n));
+		return -1;
+	}
+	if (ps->p->given & (1u << id)) {
+		perr(ps, n, "option '%s' is already set on line %d", opt_names[id], ps->p->opt_line[id]);
+		return -1;
+	}
+	pnext(ps);
+	if (opt_value(ps, id) < 0)
+		return -1;
+	ps->p->given |= 1u << id;
+	ps->p->opt_line[id] = n->line;
+	t = pcur(ps);
+	if (!tok_end(t)) {
+		if (t->kind != T_BAD)
+			perr(ps, t, "unexpected '%.*s' after the value of option '%s'", TOKFMT(t), opt_names[id]);
+		return -1;
+	}
+	return 0;
+}

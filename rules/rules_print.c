@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* rules — the canonical printer, policy equality, and small accessors.
+ * Canonical form: options that were given (fixed order), sets, rules,
+ * default; lower-case keywords, canonical addresses and CIDRs, upper-case
+ * country codes, lower-case MACs, one-element lists without braces in
+ * rules.  print → parse → print is a fixed point. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rules/rules_int.h"
+
+static const char *const action_names[] = { "allow", "block", "reject", "log" };
+
+const char *rules_action_name(enum rules_action a)
+{
+	return (unsigned)a < 4 ? action_names[a] : "?";
+}
+
+const struct rules_options *rules_options(const struct rules_policy *p)
+{
+	return &p->opt;
+}
+
+static void print_mac(const struct elem *e, FILE *out)
+{
+	uint64_t m = (uint64_t)e->addr;
+	int n = e->plen == 24 ? 3 : 6;
+
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%02x", i ? ":" : "", (unsigned)(m >> (40 - 8 * i)) & 0xff);
+	if (e->plen != 24 && e->plen != 48)
+		fprintf(out, "/%u", e->plen);
+}
+
+void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *out)
+{
+	char buf[INET6_ADDRSTRLEN];
+	uint8_t b[16];
+
+	switch (e->kind) {
+	case EL_V4:
+		for (int i = 0; i < 4; i++)
+			b[i] = (uint8_t)(e->addr >> (24 - 8 * i));
+		fprintf(out, "%s", inet_ntop(AF_INET, b, buf, sizeof(buf)));
+		if (e->plen != 32)
+			fprintf(out, "/%u", e->plen);
+		break;
+	case EL_V6:
+		for (int i = 0; i < 16; i++)
+			b[i] = (uint8_t)(e->addr >> (120 - 8 * i));
+		fprintf(out, "%s", inet_ntop(AF_INET6, b, buf, sizeof(buf)));
+		if (e->plen != 128)
+			fprintf(out, "/%u", e->plen);
+		break;
+	case EL_MAC:
+		print_mac(e, out);
+		break;
+	case EL_REF:
+		fprintf(out, "@%s", p ? p->sets[e->ref].name : "?");
+		break;
+	case EL_GROUP:
+		fprintf(out, "@%s", rules_groups[e->ref].name);
+		break;
+	case EL_CC:
+		fprintf(out, "%c%c", e->cc >> 8, e->cc & 0xff);
+		break;
+	case EL_PROTO:
+		if (rules_proto_name(e->lo))
+			fputs(rules_proto_name(e->lo), out);
+		else
+			fprintf(out, "%u", e->lo);
+		break;
+	case EL_PORT:
+		fprintf(out, e->lo == e->hi ? "%u" : "%u-%u", e->lo, e->hi);
+		break;
+	}
+}
+
+static void print_list(const struct rules_policy *p, const struct elist *l, int braces, FILE *out)
+{
+	braces = braces || l->n != 1;
+	fputs(braces ? "{ " : "", out);
+	for (size_t i = 0; i < l->n; i++) {
+		fputs(i ? ", " : "", out);
+		rules_print_elem(p, &l->v[i], out);
+	}
+	fputs(braces ? " }" : "", out);
+}
+
+static void print_options(const struct rules_policy *p, FILE *out)
+{
+	static const char *const fields[] = { "located", "registered", "either" };
+	const struct rules_options *o = &p->opt;
+
+	for (int id = 0; id < OPT_COUNT; id++) {
+		if (!(p->given & (1u << id)))
+			continue;
+		fprintf(out, "option %s ", rules_option_name(id));
+		switch (id) {
+		case OPT_DATABASE:
+			fprintf(out, "\"%s\"", o->database);
+			break;
+		case OPT_FIELD:
+			fputs(fields[o->field], out);
+			break;
+		case OPT_MODE:
+			fputs(o->mode == RULES_MODE_AUDIT ? "audit" : "enforce", out);
+			break;
+		case OPT_UNKNOWN:
+			fprintf(out, "%s%s", rules_action_name(o->unknown), o->unknown_log ? " log" : "");
+			break;
+		case OPT_LOGFILE:
+			fprintf(out, *o->log_file ? "\"%s\"" : "none", o->log_file);
+			break;
+		case OPT_SYSLOG:
+			fputs(o->log_syslog ? "yes" : "no", out);
+			break;
+		case OPT_RATE:
+			if (!o->log_rate)
+				fputs("unlimited", out);
+			else
+				fprintf(out, "%u/%s", o->log_rate, o->log_rate_period == 1 ? "second" :
+					o->log_rate_period == 60 ? "minute" : "hour");
+			break;
+		case OPT_FAILMODE:
+			fputs(o->fail_mode == RULES_FAIL_CLOSED ? "closed" : "open", out);
+			break;
+		case OPT_HOOKS:
+			fprintf(out, "%s%s%s", o->hooks & RULES_HOOK_FORWARD ? "forward" : "",
+				o->hooks == (RULES_HOOK_FORWARD | RULES_HOOK_OUTPUT) ? ", " : "",
+				o->hooks & RULES_HOOK_OUTPUT ? "output" : "");
+			break;
+		default:
+			fprintf(out, o->queue_count > 1 ? "%u-%u" : "%u", o->queue_first,
+				o->queue_first + o->queue_count - 1);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_string(const char *s, FILE *out)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void print_rule(const struct rules_policy *p, const struct rrule *r, FILE *out)
+{
+	fputs(rules_action_name(r->action), out);
+	if (r->log)
+		fputs(" log", out);
+	if (r->src.n) {
+		fputs(" from ", out);
+		print_list(p, &r->src, 0, out);
+	}
+	if (r->dkind == DST_UNKNOWN) {
+		fputs(" to unknown", out);
+	} else if (r->dkind != DST_ANY) {
+		fprintf(out, " to %s%s", r->dkind == DST_COUNTRY ? "country " : "", r->dneg ? "!= " : "");
+		print_list(p, &r->dst, 0, out);
+	}
+	if (r->proto.n) {
+		fputs(" proto ", out);
+		print_list(p, &r->proto, 0, out);
+	}
+	if (r->port.n) {
+		fputs(" port ", out);
+		print_list(p, &r->port, 0, out);
+	}
+	if (r->name) {
+		fputs(" name ", out);
+		print_string(r->name, out);
+	}
+	fputc('\n', out);
+}
+
+int rules_print(const struct rules_policy *p, FILE *out)
+{
+	static const char *const kinds[] = { "devices", "networks", "countries" };
+
+	print_options(p, out);
+	if (p->given && p->nsets)
+		fputc('\n', out);
+	for (size_t i = 0; i < p->nsets; i++) {
+		fprintf(out, "%s %s = ", kinds[p->sets[i].kind], p->sets[i].name);
+		print_list(p, &p->sets[i].elems, 1, out);
+		fputc('\n', out);
+	}
+	if (p->given || p->nsets)
+		fputc('\n', out);
+	for (size_t i = 0; i < p->nrules; i++)
+		print_rule(p, &p->rules[i], out);
+	fprintf(out, "default %s%s\n", rules_action_name(p->def), p->def_log ? " log" : "");
+	return ferror(out) ? -1 : 0;
+}
+
+/* ---- equality (for tests: parse(print(p)) must equal p) ---- */
+
+static int elem_eq(const struct elem *a, const struct elem *b)
+{
+	return a->kind == b->kind && a->plen == b->plen && a->cc == b->cc && a->ref == b->ref &&
+	       a->lo == b->lo && a->hi == b->hi && a->addr == b->addr;
+}
+
+static int list_eq(const struct elist *a, const struct elist *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!elem_eq(&a->v[i], &b->v[i]))
+			return 0;
+	return 1;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int options_eq(const struct rules_policy *a, const struct rules_policy *b)
+{
+	const struct rules_options *x = &a->opt, *y = &b->opt;
+
+	return a->given == b->given && str_eq(x->database, y->database) && x->field == y->field &&
+	       x->mode == y->mode && x->has_unknown == y->has_unknown && x->unknown == y->unknown &&
+	       x->unknown_log == y->unknown_log && str_eq(x->log_file, y->log_file) &&
+	       x->log_syslog == y->log_syslog && x->log_rate == y->log_rate &&
+	       x->log_rate_period == y->log_rate_period && x->fail_mode == y->fail_mode &&
+	       x->hooks == y->hooks && x->queue_first == y->queue_first &&
+	       x->queue_count == y->queue_count;
+}
+
+static int rule_eq(const struct rrule *a, const struct rrule *b)
+{
+	return a->action == b->action && a->log == b->log && str_eq(a->name, b->name) &&
+	       list_eq(&a->src, &b->src) && a->dkind == b->dkind && a->dneg == b->dneg &&
+	       list_eq(&a->dst, &b->dst) && list_eq(&a->proto, &b->proto) &&
+	       list_eq(&a->port, &b->port);
+}
+
+int rules_equal(const struct rules_policy *a, const struct rules_policy *b)
+{
+	if (!options_eq(a, b) || a->nsets != b->nsets || a->nrules != b->nrules ||
+	    a->def != b->def || a->def_log != b->def_log)
+		return 0;
+	for (size_t i = 0; i < a->nsets; i++)
+		if (strcmp(a->sets[i].name, b->sets[i].name) || a->sets[i].kind != b->sets[i].kind ||
+		    !list_eq(&a->sets[i].elems, &b->sets[i].elems))
+			return 0;
+	for (size_t i = 0; i < a->nrules; i++)
+		if (!rule_eq(&a->rules[i], &b->rules[i]))
+			return 0;
+	return 1;
+}
+
+/* ---- accessors ---- */
+
+void rules_summary(const struct rules_policy *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%zu rule%s, %zu set%s, default %s, mode %s", p->nrules,
+		 p->nrules == 1 ? "" : "s", p->nsets, p->nsets == 1 ? "" : "s",
+		 rules_action_name(p->def), p->opt.mode == RULES_MODE_AUDIT ? "audit" : "enforce");
+}
+
+const char *rules_source_line(const struct rules_policy *p, int line, size_t *len)
+{
+	size_t a, b;
+
+	if (!p || line < 1 || line > p->nlines)
+		return NULL;
+	a = p->line_off[line - 1];
+	b = p->line_off[line] - 1;	/* the '\n' (or one past the end) */
+	if (b > p->textlen)
+		b = p->textlen;
+	if (b > a && p->text[b - 1] == '\r')
+		b--;
+	if (len)
+		*len = b - a;
+	return p->text + a;
+}
+
+int rules_flow_set_addr(struct rules_flow *flow, char which, const char *text)
+{
+	uint8_t *dst = which == 's' ? flow->src.b : flow->dst.b;
+	uint8_t b[16];
+
+	if (inet_pton(AF_INET, text, b) == 1) {
+		memset(dst, 0, 16);
+		memcpy(dst, b, 4);
+		flow->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, b) == 1) {
+		memcpy(dst, b, 16);
+		flow->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+int rules_flow_set_mac(struct rules_flow *flow, const char *text)
+{
+	unsigned v[6];
+	char end;
+
+	if (strlen(text) != 17 || sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+					 &v[4], &v[5], &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		flow->src_mac[i] = (uint8_t)v[i];
+	flow->has_mac = 1;
+	return 0;
+}
