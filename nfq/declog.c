@@ -104,6 +104,14 @@ static void sb_json_str(struct sbuf *b, const char *s)
 	sb_add(b, "\"", 1);
 }
 
+/* The log format's names (doc/log-format.md), fixed whatever rules/ calls them. */
+static const char *action_name(enum rules_action a)
+{
+	static const char *const names[] = { "allow", "block", "reject", "log" };
+
+	return (unsigned)a < 4 ? names[a] : "allow";
+}
+
 static const char *proto_name(uint8_t p, char num[4])
 {
 	switch (p) {
@@ -147,7 +155,7 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_add(&b, "{\"ts\":", 6);
 	sb_ts(&b, &r->ts);
 	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
-	       rules_action_name(r->action), r->audit ? "true" : "false", r->line);
+	       action_name(r->action), r->audit ? "true" : "false", r->line);
 	sb_json_str(&b, r->rule_name);
 	sb_fmt(&b, ",\"default\":%s,\"src\":", r->is_default ? "true" : "false");
 	sb_addr(&b, f, 0);

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The decision log writer: record fields and escaping, IPv6 formatting,
+ * rate-limit folding (counts add up), write failures (/dev/full, an
+ * unwritable path), reopen. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "nfq/nfq_int.h"
+#include "tests/tap.h"
+
+static struct nfq_logrec rec4(const char *src, uint16_t dport)
+{
+	struct nfq_logrec r;
+
+	memset(&r, 0, sizeof(r));
+	r.ts.tv_sec = 1795764601;	/* 2026-11-27T07:30:01Z */
+	r.ts.tv_nsec = 123456789;
+	r.flow.family = AF_INET;
+	r.flow.proto = IPPROTO_TCP;
+	r.flow.has_ports = 1;
+	r.flow.sport = 51514;
+	r.flow.dport = dport;
+	inet_pton(AF_INET, src, r.flow.src.b);
+	inet_pton(AF_INET, "198.51.100.7", r.flow.dst.b);
+	r.action = RULES_BLOCK;
+	r.line = 12;
+	r.rule_name = "IAF advisory 2014";
+	r.device = "managed";
+	r.country = geo_cc_make('C', 'N');
+	strcpy(r.in, "lan0");
+	strcpy(r.out, "wan0");
+	return r;
+}
+
+static void test_format(void)
+{
+	struct nfq_logrec r = rec4("192.0.2.10", 443);
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x53, 0x01 };
+	char buf[1024];
+	size_t n;
+
+	r.flow.has_mac = 1;
+	memcpy(r.flow.src_mac, mac, 6);
+	n = nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
+	is_str(buf, "{\"ts\":\"2026-11-27T07:30:01.123Z\",\"action\":\"block\",\"audit\":false,\"rule\":12,"
+	       "\"rule_name\":\"IAF advisory 2014\",\"default\":false,\"src\":\"192.0.2.10\","
+	       "\"src_mac\":\"02:00:5e:00:53:01\",\"device\":\"managed\",\"dst\":\"198.51.100.7\","
+	       "\"country\":\"CN\",\"proto\":\"tcp\",\"sport\":51514,\"dport\":443,\"in\":\"lan0\","
+	       "\"out\":\"wan0\",\"count\":1}", "the example record of doc/log-format.md");
+	is_int(n, strlen(buf), "returns the length");
+
+	memset(&r.flow, 0, sizeof(r.flow));
+	r.flow.family = AF_INET6;
+	r.flow.proto = IPPROTO_ICMPV6;
+	inet_pton(AF_INET6, "2001:db8:1::10", r.flow.src.b);
+	inet_pton(AF_INET6, "2001:0db8:0000:0000:0001:0000:0000:0010", r.flow.dst.b);
+	r.rule_name = "a \"quoted\" \\ name\n\x01";
+	r.device = NULL;
+	r.country = GEO_CC_UNKNOWN;
+	r.action = RULES_LOG;
+	r.audit = 1;
+	r.is_default = 1;
+	r.in[0] = r.out[0] = '\0';
+	nfq_logrec_format(buf, sizeof(buf), &r, 7, 1);
+	is_str(buf, "{\"ts\":\"2026-11-27T07:30:01.123Z\",\"action\":\"log\",\"audit\":true,\"rule\":12,"
+	       "\"rule_name\":\"a \\\"quoted\\\" \\\\ name\\u000a\\u0001\",\"default\":true,"
+	       "\"src\":\"2001:db8:1::10\",\"src_mac\":null,\"device\":null,\"dst\":\"2001:db8::1:0:0:10\","
+	       "\"country\":null,\"proto\":\"icmpv6\",\"sport\":null,\"dport\":null,\"in\":null,"
+	       "\"out\":null,\"count\":7,\"folded\":true}", "ipv6 (RFC 5952), escaping, nulls, folded");
+	r.flow.proto = 47;
+	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
+	ok(strstr(buf, "\"proto\":\"47\"") != NULL, "other protocols as a number string");
+	is_int(nfq_logrec_format(buf, 40, &r, 1, 0), 0, "too small a buffer: 0");
+}
+
+/* Sums "count" of the lines mentioning src in file; counts lines too. */
+static long sum_counts(const char *path, const char *src, int *lines, int *folded)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048], key[64];
+	long sum = 0;
+
+	*lines = *folded = 0;
+	snprintf(key, sizeof(key), "\"src\":\"%s\"", src);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strstr(line, "\"count\":");
+
+		if (!strstr(line, key) || !c)
+			continue;
+		sum += strtol(c + 8, NULL, 10);
+		(*lines)++;
+		*folded += strstr(line, "\"folded\":true") != NULL;
+	}
+	if (f)
+		fclose(f);
+	return sum;
+}
+
+static void test_rate_limit(const char *dir)
+{
+	struct nfq_declog *d = nfq_declog_new();
+	struct nfq_declog_stats st;
+	char path[512];
+	int lines, folded;
+
+	snprintf(path, sizeof(path), "%s/rate.jsonl", dir);
+	is_int(nfq_declog_configure(d, path, 0, 3, 60), 0, "configure: 3 per minute");
+	for (int i = 0; i < 10; i++) {
+		struct nfq_logrec r = rec4("192.0.2.10", (uint16_t)(1000 + i));
+		nfq_declog_add(d, &r, 100 + i);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct nfq_logrec r = rec4("192.0.2.11", 80);
+		nfq_declog_add(d, &r, 100);
+	}
+	struct nfq_logrec rf = rec4("192.0.2.11", 80);
+	nfq_declog_fold(d, &rf, 101);	/* a cached retry */
+	nfq_declog_flush(d);
+	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 3, "flooding device: 3 records within the minute");
+	nfq_declog_tick(d, 150, 0);
+	nfq_declog_flush(d);
+	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 3, "nothing folded before the period ends");
+	nfq_declog_tick(d, 161, 0);
+	nfq_declog_flush(d);
+	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 10, "counts add up to 10 after the period");
+	ok(lines == 4 && folded == 1, "one folded record (4 lines)");
+	ok(sum_counts(path, "192.0.2.11", &lines, &folded) == 3 && folded == 1,
+	   "quiet device: 2 records + the folded retry");
+	{
+		FILE *f = fopen(path, "r");
+		char line[2048], last[2048] = "";
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "192.0.2.10") && strstr(line, "folded"))
+				strcpy(last, line);
+		if (f)
+			fclose(f);
+		ok(strstr(last, "\"dport\":1009") && strstr(last, "\"count\":7"),
+		   "folded record carries the last suppressed decision, count 7");
+	}
+	struct nfq_logrec r = rec4("192.0.2.10", 2000);
+	nfq_declog_add(d, &r, 200);
+	nfq_declog_flush(d);
+	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 11, "a new period writes again");
+	nfq_declog_stats(d, &st);
+	ok(st.written == 8 && st.folded == 8 && st.failed == 0, "stats: written 8, folded 8, failed 0");
+	nfq_declog_free(d);
+	unlink(path);
+}
+
+static void test_failures(const char *dir)
+{
+	struct nfq_declog *d = nfq_declog_new();
+	struct nfq_declog_stats st;
+	struct nfq_logrec r = rec4("192.0.2.10", 443);
+	char path[512], moved[600];
+	int err = 0, lines, folded;
+
+	is_int(nfq_declog_configure(d, "/dev/full", 0, 0, 60), 0, "/dev/full opens");
+	for (int i = 0; i < 5; i++)
+		nfq_declog_add(d, &r, 1);
+	nfq_declog_flush(d);
+	nfq_declog_stats(d, &st);
+	ok(st.failed == 5 && st.written == 0, "/dev/full: 5 failed, 0 written");
+	ok(nfq_declog_take_failures(d, &err) == 5 && err == ENOSPC, "failures reported once, ENOSPC");
+	is_int(nfq_declog_take_failures(d, &err), 0, "and then reset");
+
+	ok(nfq_declog_configure(d, "/nonexistent-geoegress/x.jsonl", 0, 0, 60) < 0 && errno == ENOENT,
+	   "unwritable path: configure fails with ENOENT");
+	nfq_declog_add(d, &r, 1);
+	nfq_declog_flush(d);
+	nfq_declog_stats(d, &st);
+	is_int(st.failed, 6, "unwritable path: the record counts as failed");
+
+	snprintf(path, sizeof(path), "%s/rot.jsonl", dir);
+	snprintf(moved, sizeof(moved), "%s/rot.jsonl.1", dir);
+	is_int(nfq_declog_configure(d, path, 0, 0, 60), 0, "configure a real file");
+	nfq_declog_add(d, &r, 1);
+	nfq_declog_flush(d);
+	rename(path, moved);
+	is_int(nfq_declog_reopen(d), 0, "reopen after logrotate moved the file");
+	nfq_declog_add(d, &r, 1);
+	nfq_declog_flush(d);
+	ok(sum_counts(path, "192.0.2.10", &lines, &folded) == 1 &&
+	   sum_counts(moved, "192.0.2.10", &lines, &folded) == 1, "one record in each file");
+	is_int(nfq_declog_configure(d, NULL, 0, 0, 60), 0, "no log file");
+	nfq_declog_add(d, &r, 1);
+	nfq_declog_flush(d);
+	nfq_declog_stats(d, &st);
+	is_int(st.failed, 6, "no log file: nothing fails");
+	nfq_declog_free(d);
+	unlink(path);
+	unlink(moved);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/ge-test-declog-XXXXXX";
+
+	if (!mkdtemp(dir))
+		return 1;
+	test_format();
+	test_rate_limit(dir);
+	test_failures(dir);
+	rmdir(dir);
+	nfq_declog_free(NULL);
+	return tap_done();
+}
