@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rules — diagnostics (nft style: "file:line:col: error: message", the
  * source line, a caret under the token) and "did you mean" suggestions. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,4 +192,27 @@ void rules_errors_free(struct rules_errors *e)
 		free(e->diags[i].text);
 	free(e->diags);
 	memset(e, 0, sizeof(*e));
+}
+
+/* Stable sort by position; diagnostics without a line go last. */
+void diag_sort(struct rules_errors *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 1; i < e->count; i++) {
+		struct rules_diag d = e->diags[i];
+		long key = d.line > 0 ? (long)d.line * 100000 + d.col : LONG_MAX;
+		size_t j = i;
+
+		while (j > 0) {
+			const struct rules_diag *p = &e->diags[j - 1];
+			long pk = p->line > 0 ? (long)p->line * 100000 + p->col : LONG_MAX;
+
+			if (pk <= key)
+				break;
+			e->diags[j] = e->diags[j - 1];
+			j--;
+		}
+		e->diags[j] = d;
+	}
 }

@@ -22,6 +22,8 @@ void diag(struct diagctx *dc, enum rules_severity sev, int line, int col, int wi
 void diag_v(struct diagctx *dc, enum rules_severity sev, int line, int col, int width,
 	    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
+void diag_sort(struct rules_errors *e);
+
 /* The nearest candidate within a small edit distance, or NULL. */
 struct sugg {
 	const char *word;

@@ -484,6 +484,8 @@ static int elem_ref(struct parser *ps, enum ctx ctx, const struct tok *t, struct
 int parse_elem(struct parser *ps, enum ctx ctx, const struct tok *t, struct elem *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (t->kind == T_BAD)
+		return -1;	/* reported by the lexer */
 	if (t->kind == T_REF)
 		return elem_ref(ps, ctx, t, out);
 	if (t->kind != T_WORD) {

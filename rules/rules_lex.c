@@ -87,13 +87,14 @@ static const char *lex_other(struct lexer *lx, const char *p)
 {
 	char msg[96];
 	unsigned char c = (unsigned char)*p;
+	const char *q;
 
 	if (c == '!' && p + 1 < lx->end && p[1] == '=') {
 		push(lx, T_NE, p, 2);
 		return p + 2;
 	}
 	if (c == '@') {
-		const char *q = p + 1;
+		q = p + 1;
 
 		while (q < lx->end && is_word((unsigned char)*q))
 			q++;
@@ -112,8 +113,12 @@ static const char *lex_other(struct lexer *lx, const char *p)
 	else
 		snprintf(msg, sizeof(msg), "unexpected byte 0x%02x (only ASCII outside strings)", c);
 	report(lx, p, 1, msg);
-	push(lx, T_BAD, p, 1);
-	return p + 1;
+	/* the rest of a word glued to it ("$CN") is part of the same mistake */
+	q = p + 1;
+	while (q < lx->end && is_word((unsigned char)*q))
+		q++;
+	push(lx, T_BAD, p, (size_t)(q - p));
+	return q;
 }
 
 struct tok *rules_lex(const char *text, size_t len, size_t *ntok,

@@ -183,7 +183,7 @@ static int opt_value(struct parser *ps, int id)
 {
 	static const char *const fields[] = { "located", "registered", "either" };
 	static const char *const modes[] = { "enforce", "audit" };
-	static const char *const yesno[] = { "no", "yes" };
+	static const char *const yesno[] = { "yes", "no" };
 	static const char *const fails[] = { "open", "closed" };
 	struct rules_options *o = &ps->p->opt;
 	int v;
@@ -204,7 +204,7 @@ static int opt_value(struct parser *ps, int id)
 	case OPT_MODE:
 		return (v = choice(ps, "mode", modes, 2)) < 0 ? -1 : (o->mode = (enum rules_mode)v, 0);
 	case OPT_SYSLOG:
-		return (v = choice(ps, "log-syslog", yesno, 2)) < 0 ? -1 : (o->log_syslog = v, 0);
+		return (v = choice(ps, "log-syslog", yesno, 2)) < 0 ? -1 : (o->log_syslog = v == 0, 0);
 	case OPT_FAILMODE:
 		return (v = choice(ps, "fail-mode", fails, 2)) < 0 ? -1 :
 			(o->fail_mode = (enum rules_failmode)v, 0);

@@ -56,7 +56,7 @@ static void skip_stmt(struct parser *ps)
 	for (;;) {
 		struct tok *t = cur(ps);
 
-		if (t->kind == T_EOF)
+		if (t->kind == T_EOF || stmt_start(ps, ps->i))
 			return;
 		if (t->kind == T_LBRACE)
 			depth++;
@@ -107,9 +107,12 @@ static int parse_list(struct parser *ps, enum ctx ctx, struct elist *l, int need
 
 	if (open->kind != T_LBRACE) {
 		if (need_brace) {
-			perr(ps, open, "expected '{' to start the list of elements");
+			if (open->kind != T_BAD)
+				perr(ps, open, "expected '{' to start the list of elements");
 			return -1;
 		}
+		if (open->kind == T_BAD)
+			return -1;
 		if (parse_elem(ps, ctx, open, &e) < 0)
 			bad++;
 		else
@@ -242,22 +245,22 @@ static int parse_set(struct parser *ps, enum set_kind kind)
 		perr(ps, n, "set '%.*s' is empty; give it at least one element", TOKFMT(n));
 		rc = 1;
 	}
-	if (rc == 0 && name_ok) {
+	/* Even a set with bad elements is defined, so later uses of it do
+	 * not add "not defined" errors of their own. */
+	if (name_ok) {
 		s.name = strndup(n->p, n->len);
 		if (!s.name || rules_compile_set(ps->p, &s) < 0 || add_set(ps, &s) < 0) {
 			ps->oom = 1;
 			free(s.name);
 			rules_aset_free(&s.a);
-			rc = -1;
-		} else {
-			return parse_stmt_end(ps);
+			elist_free(&s.elems);
+			return -1;
 		}
+	} else {
+		elist_free(&s.elems);
 	}
-	elist_free(&s.elems);
-	return -1;
+	return rc == 0 ? parse_stmt_end(ps) : -1;
 }
-
-/* ---- rules ---- */
 
 static int parse_to(struct parser *ps, struct rrule *r)
 {
@@ -450,8 +453,8 @@ static int parse_rule(struct parser *ps)
 		}
 		bad += rc;
 	}
-	if (bad == 0)
-		bad = check_ports(ps, &r, port_tok);
+	if (bad >= 0 && check_ports(ps, &r, port_tok) < 0)
+		bad = -1;
 	if (bad == 0 && (rules_compile_rule(ps->p, &r) < 0 || add_rule(ps, &r) < 0)) {
 		ps->oom = 1;
 		bad = -1;
@@ -468,6 +471,7 @@ static int parse_default(struct parser *ps)
 	struct tok *d = cur(ps), *t = next(ps);
 	enum rules_action a;
 
+	ps->saw_default = 1;
 	if (action_of(t, &a) < 0) {
 		if (at_end(t))
 			perr(ps, t, "expected an action after 'default': allow, block, reject or log");
@@ -573,7 +577,7 @@ static void parse_all(struct parser *ps)
 		if (parse_stmt(ps) < 0)
 			skip_stmt(ps);
 	}
-	if (!ps->p->def_line && !ps->oom)
+	if (!ps->p->def_line && !ps->saw_default && !ps->oom)
 		diag(&ps->dc, RULES_ERROR, 0, 0, 0,
 		     "no 'default' statement: say what happens to flows no rule matches, "
 		     "e.g. 'default allow'");
@@ -598,6 +602,7 @@ struct rules_policy *rules_parse_buf(const char *text, size_t len, const char *f
 	if (ps.dc.nerrors == 0)
 		rules_check_warnings(&ps);
 	free(ps.t);
+	diag_sort(errs);
 	if (ps.dc.nerrors) {
 		rules_free(ps.p);
 		return NULL;

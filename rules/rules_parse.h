@@ -24,6 +24,7 @@ struct parser {
 	size_t nt, i;
 	struct rules_policy *p;
 	int oom;
+	int saw_default;	/* a default statement, even a bad one */
 };
 
 static inline struct tok *pcur(struct parser *ps)
