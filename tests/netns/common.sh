@@ -122,7 +122,8 @@ EOF
 ge_json() { lab_ge "$P" stats --json 2>/dev/null; }
 
 # ruleset_snap: gw's nft ruleset, iptables-save and ip6tables-save without
-# counters or comments, for comparing before/after.
+# counters, comments or blank lines, sorted (the order nft lists chains in
+# depends on their creation order; a duplicate rule still shows as a line).
 ruleset_snap() {
 	{
 		echo "## nft"
@@ -131,7 +132,7 @@ ruleset_snap() {
 		lab_in "$P-gw" iptables-save 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'
 		echo "## ip6tables"
 		lab_in "$P-gw" ip6tables-save 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'
-	}
+	} | grep -v '^[[:space:]]*$' | LC_ALL=C sort
 }
 
 # admin_rules: a ruleset an admin already has in gw, which geoegress must
@@ -139,6 +140,8 @@ ruleset_snap() {
 admin_rules() {
 	lab_in "$P-gw" iptables -A INPUT -s 198.18.9.9/32 -j ACCEPT &&
 	lab_in "$P-gw" ip6tables -A INPUT -s 2001:db8:9::9/128 -j ACCEPT &&
+	lab_in "$P-gw" iptables -A FORWARD -s 198.18.9.9/32 -j ACCEPT &&
+	lab_in "$P-gw" ip6tables -A FORWARD -s 2001:db8:9::9/128 -j ACCEPT &&
 	lab_in "$P-gw" nft add table inet admin &&
 	lab_in "$P-gw" nft add chain inet admin keep
 }
@@ -149,7 +152,9 @@ nfqueue_rules() {
 	local a b c
 	a=$(lab_in "$P-gw" iptables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
 	b=$(lab_in "$P-gw" ip6tables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
-	c=$(lab_in "$P-gw" nft list ruleset 2>/dev/null | grep -cE '^\s+.*\bqueue (num|to|flags)')
+	# native nft queue rules: outside the tables iptables-nft manages
+	c=$(lab_in "$P-gw" nft list ruleset 2>/dev/null | awk '/^table/ { t = $2 " " $3 }
+		/[[:space:]]queue (num|to|flags)/ && t != "ip filter" && t != "ip6 filter" { n++ } END { print n + 0 }')
 	echo "$a $b $c"
 }
 

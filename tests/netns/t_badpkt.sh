@@ -48,11 +48,11 @@ jq -r '"#   \(.case): queued \(.queued), arrived \(.arrived)"' "$T/cases.jsonl"
 if kill -0 "$PID" 2>/dev/null && lab_ge "$P" stats >/dev/null 2>&1; then ok "daemon alive after the bad packets"
 else not_ok "daemon alive after the bad packets" "$(tail -5 "$(lab_dir "$P")/geoegress.log")"; fi
 for c in v4-ok-udp v6-ok-udp; do
-	jq -e "select(.case==\"$c\") | .queued == 1 and .arrived == 0" "$T/cases.jsonl" >/dev/null &&
+	jq -s -e "map(select(.case==\"$c\")) | length == 1 and .[0].queued == 1 and .[0].arrived == 0" "$T/cases.jsonl" >/dev/null &&
 		ok "control $c: queued once and blocked" || not_ok "control $c: queued once and blocked" "$(grep "\"$c\"" "$T/cases.jsonl")"
 done
 for c in v4-ihl15-nop-options v6-8-destopt-headers-udp v6-30-destopt-headers-udp v4-unknown-proto-253 v6-unknown-proto-253 v4-fragment-pair; do
-	jq -e "select(.case==\"$c\") | .queued >= 1" "$T/cases.jsonl" >/dev/null &&
+	jq -s -e "map(select(.case==\"$c\")) | length == 1 and .[0].queued >= 1" "$T/cases.jsonl" >/dev/null &&
 		ok "$c reached the queue" || not_ok "$c reached the queue" "$(grep "\"$c\"" "$T/cases.jsonl")"
 done
 bad=$(jq -c 'select(.queued >= 1 and .arrived != 0)' "$T/cases.jsonl")

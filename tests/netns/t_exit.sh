@@ -37,15 +37,16 @@ for sig in TERM INT; do
 	[ "$rc" = 0 ] && ok "SIG$sig: after exit traffic flows unfiltered" || not_ok "SIG$sig: after exit traffic flows unfiltered" "curl exit $rc"
 done
 
+ruleset_snap >"$T/before-nohook"
 netns_start "$POL" --no-hook
 ruleset_snap >"$T/nohook"
-if cmp -s "$T/before" "$T/nohook"; then ok "--no-hook: ruleset untouched while running"
-else not_ok "--no-hook: ruleset untouched while running" "$(diff "$T/before" "$T/nohook")"; fi
+if cmp -s "$T/before-nohook" "$T/nohook"; then ok "--no-hook: ruleset untouched while running"
+else not_ok "--no-hook: ruleset untouched while running" "$(diff "$T/before-nohook" "$T/nohook")"; fi
 rc=$(curl_rc "$P-phone" http://198.51.100.10/)
 [ "$rc" = 0 ] && ok "--no-hook: nothing is queued (CN passes without an admin rule)" || not_ok "--no-hook: nothing is queued" "curl exit $rc"
 lab_stop_geoegress "$P"
 [ "$LAB_GE_RC" = 0 ] && ok "--no-hook: clean exit" || not_ok "--no-hook: clean exit" "exit $LAB_GE_RC"
 ruleset_snap >"$T/after-nohook"
-cmp -s "$T/before" "$T/after-nohook" && ok "--no-hook: ruleset untouched after exit" ||
-	not_ok "--no-hook: ruleset untouched after exit" "$(diff "$T/before" "$T/after-nohook")"
+cmp -s "$T/before-nohook" "$T/after-nohook" && ok "--no-hook: ruleset untouched after exit" ||
+	not_ok "--no-hook: ruleset untouched after exit" "$(diff "$T/before-nohook" "$T/after-nohook")"
 tap_done
