@@ -20,13 +20,19 @@ struct arena_chunk {
 	char data[];
 };
 
+/* A key being built, and its hash. */
+struct keybuf {
+	char *p;
+	size_t cap, len;
+	uint64_t hash;
+};
+
 struct report {
 	struct report_filter f;
 	char *f_device, *f_country;
 	struct report_tab dev, cty, dst, hours;
 	struct arena_chunk *arena;
-	char *scratch;			/* key being built */
-	size_t scratch_cap;
+	struct keybuf kb[4];		/* keys being built, one per table */
 	struct report_totals t;
 	struct report_bad bad[REPORT_BAD_KEEP];
 	size_t nbad;
@@ -101,73 +107,76 @@ static int tab_grow(struct report_tab *t)
 	return 0;
 }
 
-/* The row for key (scratch[0, len)), created empty when new. */
-static struct report_row *tab_get(struct report *r, struct report_tab *t, size_t len)
+/* The row for key k, created empty when new. */
+static struct report_row *tab_get(struct report *r, struct report_tab *t, const struct keybuf *k)
 {
-	uint64_t h = hash_bytes(r->scratch, len);
 	size_t mask = t->cap - 1, i;
 	struct report_row *row;
-	char *k;
+	char *key;
 
-	for (i = h & mask; t->rows[i].key; i = (i + 1) & mask)
-		if (t->rows[i].hash == h && t->rows[i].keylen == len && !memcmp(t->rows[i].key, r->scratch, len))
+	for (i = k->hash & mask; t->rows[i].key; i = (i + 1) & mask)
+		if (t->rows[i].hash == k->hash && t->rows[i].keylen == k->len &&
+		    !memcmp(t->rows[i].key, k->p, k->len))
 			return &t->rows[i];
 	if ((t->count + 1) * 4 > t->cap * 3) {
 		if (tab_grow(t) < 0)
 			return NULL;
-		return tab_get(r, t, len);
+		return tab_get(r, t, k);
 	}
-	k = arena_alloc(r, len);
-	if (!k)
+	key = arena_alloc(r, k->len);
+	if (!key)
 		return NULL;
-	memcpy(k, r->scratch, len);
+	memcpy(key, k->p, k->len);
 	row = &t->rows[i];
-	row->hash = h;
-	row->key = k;
-	row->keylen = (uint32_t)len;
+	row->hash = k->hash;
+	row->key = key;
+	row->keylen = (uint32_t)k->len;
 	row->st.first = INT64_MAX;
 	row->st.last = INT64_MIN;
 	for (int f = 0; f < t->nfields; f++) {
-		row->f[f] = *k == 1 ? NULL : k + 1;
-		k += strlen(k) + 1;
+		row->f[f] = *key == 1 ? NULL : key + 1;
+		key += strlen(key) + 1;
 	}
 	t->count++;
 	return row;
 }
 
-/* Builds the key of n fields into scratch; returns its length or -1. */
-static long build_key(struct report *r, const struct report_str *fs, int n)
+/* Builds the key of n fields into k, hashes it and prefetches its slot
+ * (the four tables' lookups then overlap their cache misses). */
+static int build_key(struct keybuf *k, const struct report_tab *t, const struct report_str *fs, int n)
 {
 	size_t need = 0, len = 0;
 
 	for (int i = 0; i < n; i++)
 		need += fs[i].len + 2;
-	if (need > r->scratch_cap) {
-		char *p = realloc(r->scratch, need * 2);
+	if (need > k->cap) {
+		char *p = realloc(k->p, need * 2);
 
 		if (!p)
-			return -1;
-		r->scratch = p;
-		r->scratch_cap = need * 2;
+			return errno = ENOMEM, -1;
+		k->p = p;
+		k->cap = need * 2;
 	}
 	for (int i = 0; i < n; i++) {
-		r->scratch[len++] = fs[i].p ? 2 : 1;
+		k->p[len++] = fs[i].p ? 2 : 1;
 		if (fs[i].p) {
-			memcpy(r->scratch + len, fs[i].p, fs[i].len);
+			memcpy(k->p + len, fs[i].p, fs[i].len);
 			len += fs[i].len;
 		}
-		r->scratch[len++] = 0;
+		k->p[len++] = 0;
 	}
-	return (long)len;
+	k->len = len;
+	k->hash = hash_bytes(k->p, len);
+	__builtin_prefetch(&t->rows[k->hash & (t->cap - 1)]);
+	return 0;
 }
 
-static int bump(struct report *r, struct report_tab *t, const struct report_str *fs,
+static int bump(struct report *r, struct report_tab *t, const struct keybuf *k,
 		const struct report_record *rec)
 {
-	long len = build_key(r, fs, t->nfields);
-	struct report_row *row;
+	struct report_row *row = tab_get(r, t, k);
 
-	if (len < 0 || !(row = tab_get(r, t, (size_t)len)))
+	if (!row)
 		return errno = ENOMEM, -1;
 	row->st.n[rec->cat] += rec->count;
 	if (rec->ts_ms < row->st.first)
@@ -228,7 +237,8 @@ void report_free(struct report *r)
 	free(r->cty.rows);
 	free(r->dst.rows);
 	free(r->hours.rows);
-	free(r->scratch);
+	for (int i = 0; i < 4; i++)
+		free(r->kb[i].p);
 	free(r->f_device);
 	free(r->f_country);
 	free(r);
@@ -261,6 +271,21 @@ static int matches(const struct report *r, const struct report_record *rec)
 	return 1;
 }
 
+/* Decimal digits of v into buf (no terminator); returns the length.
+ * snprintf is too slow for two numbers per record. */
+static uint32_t utoa(char *buf, uint64_t v)
+{
+	char tmp[24];
+	uint32_t n = 0, len;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (len = n; n > 0; n--)
+		*buf++ = tmp[n - 1];
+	return len;
+}
+
 int report_add(struct report *r, const struct report_record *rec)
 {
 	char port[8], hour[24];
@@ -273,16 +298,23 @@ int report_add(struct report *r, const struct report_record *rec)
 		return 0;
 	}
 	if (rec->dport >= 0)
-		dst[1] = (struct report_str){ port, (uint32_t)snprintf(port, sizeof(port), "%d", (int)rec->dport) };
-	if (bump(r, &r->dev, dev, rec) || bump(r, &r->cty, &rec->country, rec) || bump(r, &r->dst, dst, rec))
+		dst[1] = (struct report_str){ port, utoa(port, (uint64_t)rec->dport) };
+	if (build_key(&r->kb[0], &r->dev, dev, 3) || build_key(&r->kb[1], &r->cty, &rec->country, 1) ||
+	    build_key(&r->kb[2], &r->dst, dst, 5))
 		return -1;
 	if (rec->cat == REPORT_BLOCK || rec->cat == REPORT_REJECT || rec->cat == REPORT_AUDIT) {
 		int64_t h = rec->ts_ms >= 0 ? rec->ts_ms / 3600000 : -((-rec->ts_ms + 3599999) / 3600000);
+		uint32_t n = 0;
 
-		hr = (struct report_str){ hour, (uint32_t)snprintf(hour, sizeof(hour), "%lld", (long long)h) };
-		if (bump(r, &r->hours, &hr, rec))
+		if (h < 0)
+			hour[n++] = '-', h = -h;
+		hr = (struct report_str){ hour, n + utoa(hour + n, (uint64_t)h) };
+		if (build_key(&r->kb[3], &r->hours, &hr, 1) || bump(r, &r->hours, &r->kb[3], rec))
 			return -1;
 	}
+	if (bump(r, &r->dev, &r->kb[0], rec) || bump(r, &r->cty, &r->kb[1], rec) ||
+	    bump(r, &r->dst, &r->kb[2], rec))
+		return -1;
 	r->t.records++;
 	r->t.flows += rec->count;
 	r->t.folded += rec->folded;
