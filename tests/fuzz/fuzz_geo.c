@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer harness: geo_open on arbitrary bytes (written to a memfd and
+ * opened as /proc/self/fd/N), then lookups on whatever opened.  Seeds are
+ * the fixture databases (tests/fuzz/seeds/fuzz_geo/).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "geo/geo.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void probe(const struct geo_db *db, const uint8_t *data, size_t size)
+{
+	static const uint8_t v4[][4] = { { 192, 0, 2, 1 }, { 0, 0, 0, 0 }, { 255, 255, 255, 255 }, { 203, 0, 113, 200 } };
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x86 };
+	struct geo_answer a;
+	struct geo_info in;
+
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+		geo_lookup(db, AF_INET, v4[i], &a);
+	geo_lookup(db, AF_INET6, v6, &a);
+	memset(v6, 0xff, sizeof(v6));
+	geo_lookup(db, AF_INET6, v6, &a);
+	memcpy(v6, data, size < 16 ? size : 16);	/* an address from the input */
+	geo_lookup(db, AF_INET6, v6, &a);
+	geo_info(db, &in);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+	struct geo_err err;
+	struct geo_db *db;
+
+	if (fd < 0) {
+		fd = memfd_create("fuzz-geo", 0);
+		if (fd < 0)
+			abort();
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
+		abort();
+	db = geo_open(path, &err);
+	if (!db) {
+		if (!err.msg[0] || !strstr(err.msg, path))
+			abort();	/* every failure must explain itself */
+		return 0;
+	}
+	probe(db, data, size);
+	geo_close(db);
+	return 0;
+}
