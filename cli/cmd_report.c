@@ -310,6 +310,9 @@ static int read_inputs(struct report *rep, const struct args *a, int nfiles, cha
 		if (policy_log(a->policy, deflog, sizeof(deflog)))
 			return 1;
 		read_rotated(rep, deflog, &failed);
+		if (failed)
+			fprintf(stderr, "geoegress report: (no FILE given, so the policy's log-file was read; "
+				"name FILE... or -c POLICY)\n");
 		return failed;
 	}
 	for (int i = 0; i < nfiles; i++) {

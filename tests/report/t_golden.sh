@@ -119,4 +119,28 @@ if [ $rc -eq 1 ] && grep -q "nonexistent.jsonl: No such file" "$tmp/err" && grep
 else
 	not_ok "missing file handling (rc $rc)" "$(cat "$tmp/err" "$tmp/out" | head)"
 fi
+# Default input: the policy's log-file, with its rotated files.
+cat >"$tmp/policy.conf" <<POLICY
+option log-file "$TOP/$ROT"
+countries forbidden = { CN }
+block from any to country @forbidden
+default allow
+POLICY
+"$GEOEGRESS" report -c "$tmp/policy.conf" >"$tmp/policy.txt" 2>"$tmp/policy.err"
+sed "s|$ROT|$TOP/$ROT|" "$GOLD/rotated.txt" >"$tmp/policy.want"
+if diff -u "$tmp/policy.want" "$tmp/policy.txt" >"$tmp/diff"; then
+	ok "-c POLICY reads option log-file and its rotated files"
+else
+	not_ok "-c POLICY default log" "$(cat "$tmp/policy.err"; head -20 "$tmp/diff")"
+fi
+printf 'option log-file none\ndefault allow\n' >"$tmp/nolog.conf"
+"$GEOEGRESS" report -c "$tmp/nolog.conf" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "logs nowhere" "$tmp/err"; then ok "policy with log-file none: clear error"
+else not_ok "policy with log-file none (rc $rc)" "$(cat "$tmp/err")"; fi
+printf 'option bogus 1\n' >"$tmp/bad.conf"
+"$GEOEGRESS" report -c "$tmp/bad.conf" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "bad.conf:1" "$tmp/err"; then ok "broken policy: its diagnostics, exit 1"
+else not_ok "broken policy (rc $rc)" "$(cat "$tmp/err")"; fi
 tap_done
