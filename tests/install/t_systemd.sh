@@ -44,7 +44,7 @@ fi
 # It must really check: a broken copy is refused.
 sed 's/^Type=notify/Type=bogus/' "$tmp/verify/geoegress.service" >"$tmp/verify/broken.service"
 out=$(MANPATH=$d/usr/share/man systemd-analyze verify "$tmp/verify/broken.service" 2>&1)
-case $out in *Type*) ok "systemd-analyze verify flags a broken copy" ;;
+case $out in *bogus*) ok "systemd-analyze verify flags a broken copy" ;;
 *) not_ok "systemd-analyze verify did not flag Type=bogus" "$out" ;; esac
 
 want="Type=notify
