@@ -93,29 +93,7 @@ measure_queue() {
 	field "$out" rate_pps
 }
 
-best() { sort -n | tail -1; }
-
-echo "b_nfq: $N new flows per run, $REPS runs each (best), $nrules-rule policy, $(basename "$DB")"
-
-# (a) geoegress
-lab_run_geoegress "$P" "$POL" || exit 1
-lab_in "$G" iptables-save >"$T/hook4"
-ge_rates=$(for r in $(seq 1 "$REPS"); do measure_queue "geoegress run $r"; done)
-ge_stats=$(lab_ge "$P" stats --json)
-lab_stop_geoegress "$P"
-reset_ct
-
-# (b) nfq_plain behind the same hook
-lab_in "$G" iptables-restore <"$T/hook4" || { echo "b_nfq: cannot restore the hook" >&2; exit 1; }
-ip netns exec "$G" "$PLAIN" -q 0 -t 300 >"$T/plain.out" 2>"$T/plain.err" &
-PLAIN_PID=$!
-sleep 0.3
-pl_rates=$(for r in $(seq 1 "$REPS"); do measure_queue "nfq_plain run $r"; done)
-
-# (c) kernel ceiling: nft interval set, no queue (hook removed)
-kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
-lab_in "$G" iptables -F; lab_in "$G" iptables -X
-reset_ct
+echo "b_nfq: $N new flows per run, $REPS interleaved runs each (best), $nrules-rule policy, $(basename "$DB")"
 {
 	echo 'table ip kbench {'
 	echo ' set geo { type ipv4_addr; flags interval; auto-merge; elements = {'
@@ -127,26 +105,44 @@ reset_ct
 	echo ' chain fw { type filter hook forward priority 0; policy accept; ct state new ip daddr @geo counter drop; ct state new counter; }'
 	echo '}'
 } >"$T/kset.nft"
-nranges=$(grep -o ',' "$T/kset.nft" | wc -l)
-lab_in "$G" nft -f "$T/kset.nft" || { echo "b_nfq: cannot load the nft set" >&2; exit 1; }
-k_rates=$(for r in $(seq 1 "$REPS"); do
+nranges=$(($(grep -o ',' "$T/kset.nft" | wc -l) + 1))
+
+ge_rates="" pl_rates="" k_rates=""
+for r in $(seq 1 "$REPS"); do
+	# (a) geoegress, its own hook
+	lab_run_geoegress "$P" "$POL" || exit 1
+	[ "$r" = 1 ] && lab_in "$G" iptables-save >"$T/hook4"
+	ge_rates="$ge_rates $(measure_queue "geoegress run $r")"
+	ge_stats=$(lab_ge "$P" stats --json)
+	lab_stop_geoegress "$P"
+	# (b) nfq_plain behind the same hook
+	lab_in "$G" iptables-restore <"$T/hook4" || { echo "b_nfq: cannot restore the hook" >&2; exit 1; }
+	ip netns exec "$G" "$PLAIN" -q 0 -t 300 >"$T/plain.out" 2>"$T/plain.err" &
+	PLAIN_PID=$!
+	sleep 0.3
+	pl_rates="$pl_rates $(measure_queue "nfq_plain run $r")"
+	kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
+	lab_in "$G" iptables -F; lab_in "$G" iptables -X
+	# (c) kernel ceiling: nft interval set, no queue
+	lab_in "$G" nft -f "$T/kset.nft" || { echo "b_nfq: cannot load the nft set" >&2; exit 1; }
 	reset_ct
 	w0=$(wan_gen)
 	g=$(gen)
 	w1=$(wan_gen)
 	echo "#   kernel run $r: $g | arrived in wan $((w1 - w0))" >&2
-	awk -v n=$((w1 - w0)) -v s="$(field "$g" seconds)" 'BEGIN { printf "%.0f\n", s > 0 ? n / s : 0 }'
-done)
-lab_in "$G" nft delete table ip kbench
-
+	k_rates="$k_rates $(awk -v n=$((w1 - w0)) -v s="$(field "$g" seconds)" 'BEGIN { printf "%.0f\n", (s > 0 ? n / s : 0) }')"
+	lab_in "$G" nft delete table ip kbench
+	reset_ct
+done
+best() { tr ' ' '\n' | grep . | sort -n | tail -1; }
 ge=$(best <<<"$ge_rates") pl=$(best <<<"$pl_rates") k=$(best <<<"$k_rates")
 echo "new flows decided per second (best of $REPS):"
 printf '  geoegress (%d rules, real db)  %10.0f /s\n' "$nrules" "$ge"
 printf '  nfq_plain (1 recv, 1 verdict)  %10.0f /s\n' "$pl"
-printf '  kernel nft set (%d ranges)  %10.0f /s\n' "$((nranges + 1))" "$k"
+printf '  kernel nft set (%d ranges)  %10.0f /s\n' "$nranges" "$k"
 awk -v g="$ge" -v p="$pl" -v k="$k" 'BEGIN {
-	printf "  ratio geoegress/plain  %.2fx   (target >= 1.0x)\n", p > 0 ? g / p : 0
-	printf "  ratio geoegress/kernel %.2fx\n", k > 0 ? g / k : 0 }'
+	printf "  ratio geoegress/plain  %.2fx   (target >= 1.0x)\n", (p > 0 ? g / p : 0)
+	printf "  ratio geoegress/kernel %.2fx\n", (k > 0 ? g / k : 0) }'
 echo "  geoegress stats: $(jq -c '{packets, by_action, queue, recv_enobufs}' <<<"$ge_stats" 2>/dev/null)"
 
 # --- 2. connect latency ---
@@ -173,7 +169,7 @@ done
 awk -v a="$(field "$l_none" median_us)" -v b="$(field "$l_ge" median_us)" \
 	-v c="$(field "$l_none" p99_us)" -v d="$(field "$l_ge" p99_us)" -v e="$(field "$l_plain" median_us)" 'BEGIN {
 	printf "  geoegress added: median %+.1f us (%.2fx), p99 %+.1f us (%.2fx); nfq_plain added median %+.1f us\n",
-		b - a, a > 0 ? b / a : 0, d - c, c > 0 ? d / c : 0, e - a }'
+		b - a, (a > 0 ? b / a : 0), d - c, (c > 0 ? d / c : 0), e - a }'
 # a run that measured nothing is a failure
 for x in "$ge" "$pl" "$k" "$(field "$l_none" n)" "$(field "$l_ge" n)"; do
 	[ "${x:-0}" -gt 0 ] 2>/dev/null || { echo "b_nfq: a measurement is empty" >&2; exit 1; }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Smoke run of tests/bench/b_nfq.sh with tiny counts, so `make check`
+# exercises the benchmark (lab, flowgen, nfq_plain, the nft set ceiling,
+# tcplat) end to end.  Numbers are not judged here; that each one was
+# measured (non-zero) and printed with its ratio is.
+. "$(dirname "$0")/../lib.sh"
+if [ "$(id -u)" -ne 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
+out=$(BENCH_FLOWS=5000 BENCH_REPS=1 BENCH_CONNECTS=100 bash "$TOP/tests/bench/b_nfq.sh" 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/# /'
+[ "$rc" = 0 ] && ok "b_nfq.sh (tiny) exits 0" || not_ok "b_nfq.sh (tiny) exits 0" "exit $rc"
+for what in "geoegress (50 rules" "nfq_plain (1 recv" "kernel nft set ("; do
+	v=$(printf '%s\n' "$out" | grep -F "$what" | awk '{ print $(NF - 1) }')
+	[ "${v:-0}" -gt 0 ] 2>/dev/null && ok "measured: $what ... $v /s" || not_ok "measured: $what" "got '$v'"
+done
+for what in "ratio geoegress/plain" "ratio geoegress/kernel" "geoegress added: median"; do
+	printf '%s\n' "$out" | grep -qF "$what" && ok "printed: $what" || not_ok "printed: $what"
+done
+for what in "no hook" "geoegress "; do
+	n=$(printf '%s\n' "$out" | grep -E "^  $what" | grep -oE '\(n [0-9]+ failed 0' | awk '{ print $2 }')
+	[ "${n:-0}" = 100 ] && ok "latency: 100 connects, none failed ($what)" || not_ok "latency: 100 connects ($what)" "n=$n"
+done
+tap_done
