@@ -115,9 +115,11 @@ static int check_metadata(struct geo_build *b)
 
 struct geo_db *geo_open(const char *path, struct geo_err *err)
 {
-	struct geo_build b = { .err = err };
+	struct geo_err scratch;
+	struct geo_build b = { .err = err ? err : &scratch };
 	int st, opened = 0, rc = -1;
 
+	err = b.err;
 	err->msg[0] = '\0';
 	b.db = calloc(1, sizeof(*b.db));
 	if (!b.db || !(b.db->path = strdup(path))) {

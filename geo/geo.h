@@ -82,9 +82,13 @@ struct geo_err {
 	char msg[512];
 };
 
-/* Opens, validates and compiles path.  Returns NULL and fills err on any
- * failure (missing file, not an MMDB, truncated or corrupted tree or data,
- * no country field in any record).  Never crashes on bad input. */
+/* Opens, validates and compiles path.  Returns NULL and fills err (may be
+ * NULL) on any failure (missing file, not an MMDB, truncated or corrupted
+ * tree or data, no country field in any record).  Never crashes on bad
+ * input.  The whole search tree is walked and every distinct record decoded
+ * once; the file is closed again before returning, so the handle does not
+ * depend on it (replacing the file on disk is safe).  ISO codes that are
+ * not two A-Z letters read as unknown. */
 struct geo_db *geo_open(const char *path, struct geo_err *err);
 
 /* Frees db; accepts NULL. */
