@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "geo/geo.h"
@@ -267,6 +268,43 @@ static void against_source(const struct geo_db *db, const struct src *s, const s
 	   "(%ld with a country, %ld aliased to IPv4, %ld differ)", v6 ? "IPv6" : "IPv4", n, known, via4, bad);
 }
 
+/* Random byte corruptions of the real database (tree and data): each
+ * variant opens or fails with a message; never a crash. */
+static void corruptions(const char *path, int rounds)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = 0, cap = 16 << 20, opened = 0, bad_msg = 0;
+	unsigned char *orig = malloc(cap), *p = malloc(cap);
+	int fd = memfd_create("xcheck", 0);
+	char mpath[64];
+
+	if (f)
+		n = fread(orig, 1, cap, f), fclose(f);
+	snprintf(mpath, sizeof(mpath), "/proc/self/fd/%d", fd);
+	for (int r = 0; r < rounds && n > 4096 && fd >= 0; r++) {
+		struct geo_err err;
+		struct geo_db *db;
+
+		memcpy(p, orig, n);
+		for (int k = 0; k < 8; k++)
+			p[gt_rand(&seed) % (n - 4096)] ^= (unsigned char)(1 + gt_rand(&seed) % 255);
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, p, n, 0) != (ssize_t)n)
+			break;
+		db = geo_open(mpath, &err);
+		opened += db != NULL;
+		bad_msg += !db && !strstr(err.msg, "geodb-build");
+		if (!db && r < 3)
+			diag("%s", err.msg);
+		geo_close(db);
+	}
+	ok(n > 4096 && fd >= 0 && bad_msg == 0, "%d corrupted copies of the real database: %zu opened, "
+	   "the rest rejected with a message", rounds, opened);
+	if (fd >= 0)
+		close(fd);
+	free(orig);
+	free(p);
+}
+
 static const char *real_db(void)
 {
 	static char path[4096];
@@ -311,6 +349,7 @@ int main(void)
 		against_source(db, &s4, &s4, 0, n);
 		against_source(db, &s6, &s4, 1, n);
 	}
+	corruptions(path, 12);
 	free(s4.v);
 	free(s6.v);
 	MMDB_close(&mm);
