@@ -152,21 +152,80 @@ static const char *device_of(const struct rules_policy *p, const struct fctx *c)
 	return NULL;
 }
 
+static int cc_ok(const struct rrule *r, const struct fctx *c)
+{
+	if (r->dkind == DST_COUNTRY)
+		return cc_match(r, c);
+	return r->dkind != DST_UNKNOWN || !c->known;
+}
+
+static const uint64_t *row(const struct rules_index *x, int d, u128 key)
+{
+	return x->dim[d].bits + rules_dim_find(&x->dim[d], key) * x->words;
+}
+
+/* AND of one row per field; the lowest set bit is the first match. */
+static long match_index(const struct rules_policy *p, const struct fctx *c)
+{
+	const struct rules_index *x = &p->index;
+	size_t w = x->words;
+	const uint64_t *pr = x->proto + (size_t)c->proto * w;
+	const uint64_t *po = c->has_ports ? row(x, 5, c->dport) : x->noport;
+	const uint64_t *sa = c->fam == 4 ? row(x, 0, c->s4) : row(x, 1, c->s6);
+	const uint64_t *sm = c->has_mac ? row(x, 2, c->mac) : NULL;
+	const uint64_t *da = c->fam == 4 ? row(x, 3, c->d4) : row(x, 4, c->d6);
+	const uint64_t *cc = NULL;
+
+	if (!c->either)
+		cc = x->cc + (size_t)(!c->known ? CC_BITS : c->ci_pick >= 0 ? c->ci_pick : CC_BITS + 1) * w;
+	for (size_t i = 0; i < w; i++) {
+		uint64_t m = pr[i] & po[i] & da[i] & (sa[i] | (sm ? sm[i] : 0));
+
+		if (cc)
+			m &= cc[i];
+		for (; m; m &= m - 1) {
+			size_t r = i * 64 + (size_t)__builtin_ctzll(m);
+
+			if (cc || cc_ok(&p->rules[r], c))
+				return (long)r;
+		}
+	}
+	return -1;
+}
+
+static long first_match(const struct rules_policy *p, const struct fctx *c, int use_index)
+{
+	if (use_index && p->index.words && c->fam)
+		return match_index(p, c);
+	for (size_t i = 0; i < p->nrules; i++)
+		if (rule_match(&p->rules[i], c))
+			return (long)i;
+	return -1;
+}
+
+long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
+		       const struct geo_answer *g, int use_index)
+{
+	static const struct geo_answer none;
+	struct fctx c;
+
+	unpack(p, f, g ? g : &none, &c);
+	return first_match(p, &c, use_index);
+}
+
 void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		const struct geo_answer *geo, struct rules_verdict *out)
 {
 	static const struct geo_answer none;
 	struct fctx c;
-	size_t i;
+	long i;
 
 	unpack(p, flow, geo ? geo : &none, &c);
 	memset(out, 0, sizeof(*out));
 	out->device = device_of(p, &c);
 	out->country = pick(geo ? geo : &none, p->opt.field);
-	for (i = 0; i < p->nrules; i++)
-		if (rule_match(&p->rules[i], &c))
-			break;
-	if (i < p->nrules) {
+	i = first_match(p, &c, 1);
+	if (i >= 0) {
 		const struct rrule *r = &p->rules[i];
 
 		out->action = r->action;

@@ -116,6 +116,23 @@ struct rrule {
 	size_t nports;
 };
 
+/* The evaluation index (rules_index.c): per field, per elementary
+ * interval, the bitmap of rules whose test on that field passes. */
+#define CC_BITS 676
+struct rules_dim {
+	u128 *b;		/* interval starts, sorted, b[0] == 0 */
+	size_t n;
+	uint64_t *bits;		/* n rows of `words` words */
+};
+
+struct rules_index {
+	size_t words;		/* (nrules + 63) / 64; 0 = no index */
+	uint64_t *proto;	/* 256 rows */
+	uint64_t *noport;	/* 1 row: rules without a port test */
+	uint64_t *cc;		/* CC_BITS + 2 rows: codes, unknown, malformed */
+	struct rules_dim dim[6];	/* src4, src6, mac, dst4, dst6, port */
+};
+
 /* Option bits for "given" */
 enum opt_id {
 	OPT_DATABASE = 0, OPT_FIELD, OPT_MODE, OPT_UNKNOWN, OPT_LOGFILE, OPT_SYSLOG,
@@ -134,6 +151,7 @@ struct rules_policy {
 	enum rules_action def;
 	int def_log;
 	int def_line;		/* 0 = no default seen */
+	struct rules_index index;
 	char *text;		/* copy of the source, for rules_source_line */
 	size_t textlen;
 	size_t *line_off;	/* start offset of each line */
@@ -166,6 +184,16 @@ int rules_compile_rule(struct rules_policy *p, struct rrule *r);
 int rules_aset_contains(const struct aset *big, const struct aset *small);
 int rules_rule_shadows(const struct rules_policy *p, const struct rrule *a, const struct rrule *b);
 void rules_aset_free(struct aset *a);
+
+/* rules_index.c */
+int rules_index_build(struct rules_policy *p);
+void rules_index_free(struct rules_index *x);
+size_t rules_dim_find(const struct rules_dim *d, u128 x);
+
+/* rules_eval.c: index of the first rule matching, or -1; use_index 0
+ * forces the plain rule-by-rule scan (tests compare the two). */
+long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
+		       const struct geo_answer *g, int use_index);
 
 /* option.c */
 const char *rules_option_name(int id);

@@ -599,8 +599,11 @@ struct rules_policy *rules_parse_buf(const char *text, size_t len, const char *f
 	parse_all(&ps);
 	if (ps.oom)
 		goto oom;
-	if (ps.dc.nerrors == 0)
+	if (ps.dc.nerrors == 0) {
 		rules_check_warnings(&ps);
+		if (rules_index_build(ps.p) < 0)
+			goto oom;
+	}
 	free(ps.t);
 	diag_sort(errs);
 	if (ps.dc.nerrors) {
@@ -661,6 +664,7 @@ void rules_free(struct rules_policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free(&p->rules[i]);
 	free(p->rules);
+	rules_index_free(&p->index);
 	free(p->database);
 	free(p->log_file);
 	free(p->text);
