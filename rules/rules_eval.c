@@ -144,8 +144,24 @@ static void unpack(const struct rules_policy *p, const struct rules_flow *f,
 	c->dport = f->dport;
 }
 
-static const char *device_of(const struct rules_policy *p, const struct fctx *c)
+/* The first devices set (policy order) holding the source address or MAC. */
+static const char *device_of(const struct rules_policy *p, const struct fctx *c, int use_index)
 {
+	const struct rules_index *x = &p->index;
+
+	if (use_index && x->dwords && c->fam) {
+		const struct rules_dim *da = &x->dim[c->fam == 4 ? 6 : 7], *dm = &x->dim[8];
+		const uint64_t *ra = da->bits + rules_dim_find(da, c->fam == 4 ? c->s4 : c->s6) * x->dwords;
+		const uint64_t *rm = c->has_mac ? dm->bits + rules_dim_find(dm, c->mac) * x->dwords : NULL;
+
+		for (size_t i = 0; i < x->dwords; i++) {
+			uint64_t m = ra[i] | (rm ? rm[i] : 0);
+
+			if (m)
+				return p->sets[i * 64 + (size_t)__builtin_ctzll(m)].name;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < p->nsets; i++)
 		if (p->sets[i].kind == SET_DEVICES && src_in(&p->sets[i].a, c))
 			return p->sets[i].name;
@@ -203,6 +219,15 @@ static long first_match(const struct rules_policy *p, const struct fctx *c, int 
 	return -1;
 }
 
+const char *rules_device(const struct rules_policy *p, const struct rules_flow *f, int use_index)
+{
+	static const struct geo_answer none;
+	struct fctx c;
+
+	unpack(p, f, &none, &c);
+	return device_of(p, &c, use_index);
+}
+
 long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
 		       const struct geo_answer *g, int use_index)
 {
@@ -222,7 +247,7 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 
 	unpack(p, flow, geo ? geo : &none, &c);
 	memset(out, 0, sizeof(*out));
-	out->device = device_of(p, &c);
+	out->device = device_of(p, &c, 1);
 	out->country = pick(geo ? geo : &none, p->opt.field);
 	i = first_match(p, &c, 1);
 	if (i >= 0) {

@@ -20,8 +20,9 @@ struct rng {
 
 enum dim_mode { DIM_OOM = -1, DIM_ALL, DIM_RANGES, DIM_NEG };
 
-/* Which ranges rule r tests on dimension `which`; *v is malloc'd. */
-typedef enum dim_mode (*dim_get)(const struct rrule *r, int which, struct rng **v, size_t *n);
+/* Which ranges item (rule or set) tests on dimension `which`; *v is malloc'd. */
+typedef enum dim_mode (*dim_get)(const struct rules_policy *p, size_t item, int which, struct rng **v,
+				 size_t *n);
 
 static int cmp_u128(const void *a, const void *b)
 {
@@ -56,7 +57,8 @@ static void set_range(uint64_t *bits, size_t words, size_t from, size_t to, size
 }
 
 /* Boundaries: 0 and every lo and hi+1 (below max) of every rule, unique. */
-static int collect(const struct rules_policy *p, dim_get get, int which, u128 max, struct rules_dim *d)
+static int collect(const struct rules_policy *p, size_t nitems, dim_get get, int which, u128 max,
+		   struct rules_dim *d)
 {
 	size_t cap = 16, n = 1;
 	u128 *b = malloc(cap * sizeof(*b));
@@ -64,11 +66,11 @@ static int collect(const struct rules_policy *p, dim_get get, int which, u128 ma
 	if (!b)
 		return -1;
 	b[0] = 0;
-	for (size_t r = 0; r < p->nrules; r++) {
+	for (size_t r = 0; r < nitems; r++) {
 		struct rng *v = NULL;
 		size_t nv = 0;
 
-		if (get(&p->rules[r], which, &v, &nv) == DIM_OOM) {
+		if (get(p, r, which, &v, &nv) == DIM_OOM) {
 			free(b);
 			return -1;
 		}
@@ -100,18 +102,18 @@ static int collect(const struct rules_policy *p, dim_get get, int which, u128 ma
 	return 0;
 }
 
-static int build_dim(const struct rules_policy *p, size_t words, dim_get get, int which, u128 max,
-		     struct rules_dim *d)
+static int build_dim(const struct rules_policy *p, size_t nitems, size_t words, dim_get get, int which,
+		     u128 max, struct rules_dim *d)
 {
-	if (collect(p, get, which, max, d) < 0)
+	if (collect(p, nitems, get, which, max, d) < 0)
 		return -1;
 	d->bits = calloc(d->n * words, sizeof(uint64_t));
 	if (!d->bits)
 		return -1;
-	for (size_t r = 0; r < p->nrules; r++) {
+	for (size_t r = 0; r < nitems; r++) {
 		struct rng *v = NULL;
 		size_t nv = 0;
-		enum dim_mode m = get(&p->rules[r], which, &v, &nv);
+		enum dim_mode m = get(p, r, which, &v, &nv);
 
 		if (m == DIM_OOM)
 			return -1;
@@ -139,8 +141,11 @@ static int build_dim(const struct rules_policy *p, size_t words, dim_get get, in
 
 enum { D_SRC4, D_SRC6, D_MAC, D_DST4, D_DST6, D_PORT };
 
-static enum dim_mode get_ranges(const struct rrule *r, int which, struct rng **v, size_t *n)
+static enum dim_mode get_ranges(const struct rules_policy *p, size_t item, int which, struct rng **v,
+				size_t *n)
 {
+	const struct rrule *r = &p->rules[item];
+
 	*v = NULL;
 	*n = 0;
 	switch (which) {
@@ -168,6 +173,25 @@ static enum dim_mode get_ranges(const struct rrule *r, int which, struct rng **v
 		COPY_RANGES(r->ports, r->nports);
 		return DIM_RANGES;
 	}
+}
+
+/* Device naming: sets as items; only devices sets have ranges. */
+static enum dim_mode get_device(const struct rules_policy *p, size_t item, int which, struct rng **v,
+				size_t *n)
+{
+	const struct rset *st = &p->sets[item];
+
+	*v = NULL;
+	*n = 0;
+	if (st->kind != SET_DEVICES)
+		return DIM_RANGES;
+	if (which == D_SRC4)
+		COPY_RANGES(st->a.v4, st->a.n4);
+	else if (which == D_SRC6)
+		COPY_RANGES(st->a.v6, st->a.n6);
+	else
+		COPY_RANGES(st->a.mac, st->a.nmac);
+	return DIM_RANGES;
 }
 
 static int build_small(const struct rules_policy *p, struct rules_index *x)
@@ -212,7 +236,7 @@ void rules_index_free(struct rules_index *x)
 	free(x->proto);
 	free(x->noport);
 	free(x->cc);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 9; i++) {
 		free(x->dim[i].b);
 		free(x->dim[i].bits);
 	}
@@ -228,12 +252,16 @@ int rules_index_build(struct rules_policy *p)
 	struct rules_index *x = &p->index;
 
 	x->words = (p->nrules + 63) / 64;
+	x->dwords = (p->nsets + 63) / 64;
+	for (int i = 0; i < 3 && x->dwords; i++)
+		if (build_dim(p, p->nsets, x->dwords, get_device, i, max[i], &x->dim[6 + i]) < 0)
+			goto fail;
 	if (!x->words)
 		return 0;
 	if (build_small(p, x) < 0)
 		goto fail;
 	for (int i = 0; i < 6; i++)
-		if (build_dim(p, x->words, get_ranges, i, max[i], &x->dim[i]) < 0)
+		if (build_dim(p, p->nrules, x->words, get_ranges, i, max[i], &x->dim[i]) < 0)
 			goto fail;
 	return 0;
 fail:

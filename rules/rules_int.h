@@ -130,7 +130,9 @@ struct rules_index {
 	uint64_t *proto;	/* 256 rows */
 	uint64_t *noport;	/* 1 row: rules without a port test */
 	uint64_t *cc;		/* CC_BITS + 2 rows: codes, unknown, malformed */
-	struct rules_dim dim[6];	/* src4, src6, mac, dst4, dst6, port */
+	struct rules_dim dim[9];	/* src4, src6, mac, dst4, dst6, port; then
+					 * src4, src6, mac over devices sets */
+	size_t dwords;		/* (nsets + 63) / 64 */
 };
 
 /* Option bits for "given" */
@@ -194,6 +196,8 @@ size_t rules_dim_find(const struct rules_dim *d, u128 x);
  * forces the plain rule-by-rule scan (tests compare the two). */
 long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
 		       const struct geo_answer *g, int use_index);
+
+const char *rules_device(const struct rules_policy *p, const struct rules_flow *f, int use_index);
 
 /* option.c */
 const char *rules_option_name(int id);

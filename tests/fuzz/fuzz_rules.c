@@ -54,7 +54,8 @@ static void eval_some(const struct rules_policy *p, const uint8_t *data, size_t 
 		fl.dport = (uint16_t)(k < 3 ? 443 : size > 1 ? data[0] << 8 | data[1] : 53);
 		fl.has_mac = k & 1;
 		memcpy(fl.src_mac, data + off, n < 6 ? n : 6);
-		if (rules_first_match(p, &fl, g, 1) != rules_first_match(p, &fl, g, 0)) {
+		if (rules_first_match(p, &fl, g, 1) != rules_first_match(p, &fl, g, 0) ||
+		    rules_device(p, &fl, 1) != rules_device(p, &fl, 0)) {
 			fprintf(stderr, "index and linear scan disagree (flow %zu)\n", k);
 			abort();
 		}

@@ -98,8 +98,12 @@ static int compare(const char *name, const struct rules_policy *p, int n)
 		if (rules_first_match(p, &f, &g, 1) != rules_first_match(p, &f, &g, 0) && !bad++)
 			diag("%s: flow %d: index says %ld, scan says %ld", name, i,
 			     rules_first_match(p, &f, &g, 1), rules_first_match(p, &f, &g, 0));
+		if (rules_device(p, &f, 1) != rules_device(p, &f, 0) && !bad++)
+			diag("%s: flow %d: device index says %s, scan says %s", name, i,
+			     rules_device(p, &f, 1) ? rules_device(p, &f, 1) : "-",
+			     rules_device(p, &f, 0) ? rules_device(p, &f, 0) : "-");
 	}
-	return ok(bad == 0, "%s: index == scan on %d flows", name, n);
+	return ok(bad == 0, "%s: index == scan (rule and device) on %d flows", name, n);
 }
 
 int main(void)
