@@ -154,8 +154,7 @@ void geo_close(struct geo_db *db)
 {
 	if (!db)
 		return;
-	free(db->t4.start);
-	free(db->t4.val);
+	free(db->t4.r);
 	free(db->t6.start);
 	free(db->t6.val);
 	free(db->vals);
@@ -183,12 +182,12 @@ static uint32_t find4(const struct geo_table4 *t, uint32_t a)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo + 1) / 2;
 
-		if (t->start[mid] <= a)
+		if (t->r[mid].start <= a)
 			lo = mid;
 		else
 			hi = mid - 1;
 	}
-	return t->val[lo];
+	return t->r[lo].val;
 }
 
 static uint32_t find6(const struct geo_table6 *t, geo_u128 a)

@@ -24,9 +24,14 @@ typedef unsigned __int128 geo_u128;
 #define GEO_ALIAS 0x80000000u
 #define GEO_IDX_SIZE 65537
 
+/* IPv4 start and value side by side: one cache line for the search. */
+struct geo_range4 {
+	uint32_t start;
+	uint32_t val;
+};
+
 struct geo_table4 {
-	uint32_t *start;
-	uint32_t *val;
+	struct geo_range4 *r;
 	size_t n, cap;
 	uint32_t idx[GEO_IDX_SIZE];
 };

@@ -23,23 +23,18 @@ static int t4_push(struct geo_build *b, uint32_t start, uint32_t val)
 {
 	struct geo_table4 *t = &b->db->t4;
 
-	if (t->n && t->val[t->n - 1] == val)
+	if (t->n && t->r[t->n - 1].val == val)
 		return 0;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 1024;
-		uint32_t *s = reallocarray(t->start, cap, sizeof(*s));
+		struct geo_range4 *r = reallocarray(t->r, cap, sizeof(*r));
 
-		if (s)
-			t->start = s;
-		uint32_t *v = s ? reallocarray(t->val, cap, sizeof(*v)) : NULL;
-
-		if (!v)
+		if (!r)
 			return geo_fail(b, "out of memory compiling the IPv4 table");
-		t->val = v;
+		t->r = r;
 		t->cap = cap;
 	}
-	t->start[t->n] = start;
-	t->val[t->n++] = val;
+	t->r[t->n++] = (struct geo_range4){ start, val };
 	return 0;
 }
 
@@ -178,7 +173,7 @@ static void build_idx4(struct geo_table4 *t)
 	uint32_t h;
 
 	for (h = 0; h < 65536; h++) {
-		while (i + 1 < t->n && t->start[i + 1] <= h << 16)
+		while (i + 1 < t->n && t->r[i + 1].start <= h << 16)
 			i++;
 		t->idx[h] = (uint32_t)i;
 	}
