@@ -13,7 +13,7 @@
  *       meta mark and 0x00e00000 == 0x00400000 drop
  *       meta mark and 0x00e00000 == 0x00600000 meta l4proto tcp reject with tcp reset
  *       meta mark and 0x00e00000 == 0x00600000 reject with icmpx type admin-prohibited
- *       ct state new queue num 0 bypass          # "bypass" only with fail-mode open
+ *       ct state { new, invalid } queue num 0 bypass   # "bypass" only with fail-mode open
  *     }
  *     chain forward { type filter hook forward priority 0; policy accept; jump decide }
  *     chain output  { type filter hook output priority 0; policy accept; jump decide }  # hooks output
@@ -30,14 +30,16 @@
  *   -A GEOEGRESS -m mark --mark 0x600000/0xe00000 -p tcp -j REJECT --reject-with tcp-reset
  *   -A GEOEGRESS -m mark --mark 0x600000/0xe00000 -j REJECT --reject-with icmp-admin-prohibited
  *                                                 (ip6tables: icmp6-adm-prohibited)
- *   -A GEOEGRESS -m conntrack --ctstate NEW -j NFQUEUE --queue-num 0 --queue-bypass
+ *   -A GEOEGRESS -m conntrack --ctstate NEW,INVALID -j NFQUEUE --queue-num 0 --queue-bypass
  *                (--queue-balance F:L for a queue range; --queue-bypass only with fail-mode open)
  *   -I FORWARD 1 -j GEOEGRESS
  *   -I OUTPUT 1 -j GEOEGRESS                     # only with `option hooks output`
  *
  * With `geoegress run --no-hook` the admin installs the equivalent rules.
  * Why it works: only new connections without a decision connmark are
- * queued.  An allowed packet comes back (NF_REPEAT) with the allow mark,
+ * queued (and packets conntrack calls invalid — malformed, truncated, or
+ * of an unknown protocol layout — which carry no connection to mark: they
+ * are decided one by one on what can be read, instead of slipping through).  An allowed packet comes back (NF_REPEAT) with the allow mark,
  * which is saved to the connmark, so every later packet of the flow —
  * also a one-way UDP stream that stays `ct state new` — returns at the
  * first rule and never reaches userspace.  Blocked packets are dropped by
@@ -148,6 +150,89 @@ static void ipt_remove(const char *ipt)
 	run_cmd(del, NULL, NULL, 0);
 }
 
+/*
+ * iptables-nft creates the filter table and its FORWARD/OUTPUT base chains
+ * on first use and leaves them behind, empty, when our jump is deleted.
+ * So that the ruleset after exit is exactly what it was before start, we
+ * remember which of them did not exist before we installed, and delete
+ * those again when they are empty and accept-policy (a no-op chain).
+ * After a crash we cannot know, so a stale hook's empty accept chains are
+ * treated as ours.
+ */
+static const char *const fam_name[2] = { "ip", "ip6" };
+static const char *const base_chain[2] = { "FORWARD", "OUTPUT" };
+static int created_table[2], created_chain[2][2];
+
+static int nft_list(const char *what, const char *fam, const char *name, char *out, size_t outlen)
+{
+	char *const argv[] = { "nft", "-j", "list", (char *)what, (char *)fam, "filter",
+			       (char *)name, NULL };
+	char *const argv_t[] = { "nft", "-j", "list", (char *)what, (char *)fam, "filter", NULL };
+
+	return run_cmd(name ? argv : argv_t, NULL, out, outlen) == 0 ? 0 : -1;
+}
+
+static int count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void prune_base_chains(void)
+{
+	char out[8192];
+
+	for (int f = 0; f < 2; f++) {
+		for (int c = 0; c < 2; c++) {
+			char cmd[128];
+			char *const del[] = { "nft", "-f", "-", NULL };
+
+			if (!created_chain[f][c] ||
+			    nft_list("chain", fam_name[f], base_chain[c], out, sizeof(out)) < 0)
+				continue;
+			if (count_str(out, "{\"rule\":") || !strstr(out, "\"policy\": \"accept\""))
+				continue;	/* not empty, or a drop policy: the admin's */
+			snprintf(cmd, sizeof(cmd), "delete chain %s filter %s\n", fam_name[f], base_chain[c]);
+			run_cmd(del, cmd, NULL, 0);
+		}
+		if (created_table[f] && nft_list("table", fam_name[f], NULL, out, sizeof(out)) == 0 &&
+		    !count_str(out, "{\"chain\":") && !count_str(out, "{\"set\":") &&
+		    !count_str(out, "{\"map\":")) {
+			char cmd[64];
+			char *const del[] = { "nft", "-f", "-", NULL };
+
+			snprintf(cmd, sizeof(cmd), "delete table %s filter\n", fam_name[f]);
+			run_cmd(del, cmd, NULL, 0);
+		}
+	}
+}
+
+/* Remembers which filter tables / base chains exist before we install. */
+static void note_base_chains(void)
+{
+	char out[8192];
+
+	for (int f = 0; f < 2; f++) {
+		created_table[f] = nft_list("table", fam_name[f], NULL, out, sizeof(out)) < 0;
+		for (int c = 0; c < 2; c++)
+			created_chain[f][c] =
+				nft_list("chain", fam_name[f], base_chain[c], out, sizeof(out)) < 0;
+	}
+}
+
+static int stale_hook_present(void)
+{
+	char *const ipt4[] = { "iptables", "-w", "-t", "filter", "-S", CHAIN, NULL };
+	char *const ipt6[] = { "ip6tables", "-w", "-t", "filter", "-S", CHAIN, NULL };
+	char *const nft[] = { "nft", "list", "table", "inet", "geoegress", NULL };
+
+	return run_cmd(ipt4, NULL, NULL, 0) == 0 || run_cmd(ipt6, NULL, NULL, 0) == 0 ||
+	       run_cmd(nft, NULL, NULL, 0) == 0;
+}
+
 void nfq_hook_remove(void)
 {
 	char *const nft[] = { "nft", "-f", "-", NULL };
@@ -156,6 +241,7 @@ void nfq_hook_remove(void)
 	run_cmd(nft, "add table inet geoegress\ndelete table inet geoegress\n", NULL, 0);
 	ipt_remove("iptables");
 	ipt_remove("ip6tables");
+	prune_base_chains();
 }
 
 static void queue_target(char *buf, size_t len, const struct nfq_hook_cfg *cfg, int nft)
@@ -190,7 +276,7 @@ static int ipt_install(const char *restore, int v6, const struct nfq_hook_cfg *c
 		 "-A " CHAIN " -m mark --mark " MARKS_BLOCK " -j DROP\n"
 		 "-A " CHAIN " -m mark --mark " MARKS_REJECT " -p tcp -j REJECT --reject-with tcp-reset\n"
 		 "-A " CHAIN " -m mark --mark " MARKS_REJECT " -j REJECT --reject-with %s\n"
-		 "-A " CHAIN " -m conntrack --ctstate NEW %s\n"
+		 "-A " CHAIN " -m conntrack --ctstate NEW,INVALID %s\n"
 		 "%s%sCOMMIT\n",
 		 v6 ? "icmp6-adm-prohibited" : "icmp-admin-prohibited", target,
 		 cfg->hooks & RULES_HOOK_FORWARD ? "-I FORWARD 1 -j " CHAIN "\n" : "",
@@ -219,7 +305,7 @@ static int nft_install(const struct nfq_hook_cfg *cfg, char *err, size_t errlen)
 		 "  meta mark and 0x00e00000 == 0x00400000 drop\n"
 		 "  meta mark and 0x00e00000 == 0x00600000 meta l4proto tcp reject with tcp reset\n"
 		 "  meta mark and 0x00e00000 == 0x00600000 reject with icmpx type admin-prohibited\n"
-		 "  ct state new %s\n"
+		 "  ct state { new, invalid } %s\n"
 		 " }\n%s%s}\n", target,
 		 cfg->hooks & RULES_HOOK_FORWARD ?
 		 " chain forward { type filter hook forward priority 0; policy accept; jump decide; }\n" : "",
@@ -237,7 +323,12 @@ static int nft_install(const struct nfq_hook_cfg *cfg, char *err, size_t errlen)
 int nfq_hook_install(enum nfq_hook_kind kind, const struct nfq_hook_cfg *cfg,
 		     char *err, size_t errlen)
 {
-	nfq_hook_remove();	/* a stale hook from a crashed run goes first */
+	if (stale_hook_present()) {	/* a crashed run's hook goes first */
+		memset(created_chain, 0xff, sizeof(created_chain));
+		memset(created_table, 0xff, sizeof(created_table));
+		nfq_hook_remove();
+	}
+	note_base_chains();
 	switch (kind) {
 	case NFQ_HOOK_NONE:
 		return 0;
