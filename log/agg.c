@@ -421,9 +421,11 @@ static int build_timeline(const struct report *r, struct report_timeline *tl)
 	int64_t first = r->t.first_ms, last = r->t.last_ms, b0, b1;
 
 	memset(tl, 0, sizeof(*tl));
-	tl->bucket_ms = last - first > 3 * 86400000LL ? 86400000LL : 3600000LL;
+	tl->bucket_ms = 3600000LL;
 	if (r->t.records == 0)
 		return 0;
+	if (last - first > 3 * 86400000LL)
+		tl->bucket_ms = 86400000LL;
 	b0 = floor_div(first, tl->bucket_ms);
 	b1 = floor_div(last, tl->bucket_ms);
 	if (b1 - b0 >= 100000)		/* absurd spans (bad clocks): keep the newest */

@@ -151,11 +151,18 @@ static char *put_num(char *p, unsigned v, int width)
 
 char *report_format_time(int64_t ms, char buf[32])
 {
-	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-	unsigned rem = (unsigned)(ms - days * 86400000), mo, d;
+	int64_t days;
+	unsigned rem, mo, d;
 	char *p = buf;
 	int y;
 
+	/* Years 0000-9999 only: out-of-range values are clamped, not wrapped. */
+	if (ms < -62167219200000LL)
+		ms = -62167219200000LL;
+	if (ms > 253402300799999LL)
+		ms = 253402300799999LL;
+	days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+	rem = (unsigned)(ms - days * 86400000);
 	civil_from_days(days, &y, &mo, &d);
 	if (y < 0 || y > 9999)
 		y = y < 0 ? 0 : 9999;
