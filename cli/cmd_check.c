@@ -269,7 +269,9 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 	if (geo_lookup(db, f->family, f->dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
 	rules_eval(p, f, &a, &v);
-	printf("flow:     %s -> %s %s", o->from, o->to, o->proto ? o->proto : "tcp");
+	printf("flow:     %.*s%s%s -> %s %s", (int)strcspn(o->from, ","), o->from,
+	       f->has_mac ? " mac " : "", f->has_mac ? strchr(o->from, ',') + 1 : "", o->to,
+	       o->proto ? o->proto : "tcp");
 	if (f->has_ports)
 		printf(" port %u", f->dport);
 	putchar('\n');

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# geoegress explain and geoegress check with a database: the shared fixture
+# MMDBs (scripts/geodb-fixture) and the lab addresses.  Nothing touches the
+# network.
+set -u
+. "$(dirname "$0")/../lib.sh"
+G=$GEOEGRESS
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$TOP/scripts/geodb-fixture" "$tmp" >/dev/null || { not_ok "fixture databases build"; tap_done; exit 1; }
+sed "s|/var/lib/geoegress/country.mmdb|$tmp/geoip2.mmdb|" "$TOP/rules/examples/iaf.conf" >"$tmp/iaf.conf"
+sed "s|/var/lib/geoegress/country.mmdb|$tmp/geoip2.mmdb|" "$TOP/rules/examples/india-only.conf" >"$tmp/india.conf"
+sed 's/^option mode enforce.*/option mode audit/' "$tmp/iaf.conf" >"$tmp/audit.conf"
+
+# expect NAME FILE LINE-REGEX...: every regex matches a line of FILE
+expect() {
+	local name=$1 file=$2 re miss=""
+	shift 2
+	for re in "$@"; do
+		grep -Eq -- "$re" "$file" || miss="$miss /$re/"
+	done
+	if [ -z "$miss" ]; then ok "$name"; else not_ok "$name" "missing$miss in: $(cat "$file")"; fi
+}
+
+# explain NAME ARGS... (exit 0 expected); output in $tmp/out
+explain() {
+	local name=$1
+	shift
+	if "$G" explain "$@" >"$tmp/out" 2>"$tmp/err"; then ok "$name: exit 0"; else not_ok "$name: exit 0" "$(cat "$tmp/err")"; fi
+}
+
+explain "laptop to CN" -c "$tmp/iaf.conf" --from 198.18.1.20 --to 198.51.100.10 --port 443
+expect "laptop to CN: blocked by the IAF rule" "$tmp/out" '^country: +CN \(China\), from country \(country-field located\)$' \
+	'^device: +managed$' '^rule: +line [0-9]+: block log from @managed to country @forbidden name "IAF advisory 2014"$' \
+	'^action: +block$' '^log: +yes$'
+
+explain "phone by MAC to CN" -c "$tmp/iaf.conf" --from 2001:db8:1::99,02:00:5e:00:53:01 --to 2001:db8:86::10 --proto udp --port 53
+expect "phone by MAC (new address) to CN over IPv6: blocked" "$tmp/out" '^device: +managed$' '^action: +block$'
+
+explain "laptop to SG/registered CN" -c "$tmp/iaf.conf" --from 198.18.1.20 --to 203.0.113.200 --port 443
+expect "located SG: default allow" "$tmp/out" '^country: +SG \(Singapore\)' '^rule: +no rule matched; line [0-9]+: default allow$' \
+	'^action: +allow$' '^log: +no$'
+
+sed 's/^option country-field located.*/option country-field registered/' "$tmp/iaf.conf" >"$tmp/reg.conf"
+explain "registered field" -c "$tmp/reg.conf" --from 198.18.1.20 --to 203.0.113.200 --port 443
+expect "registered CN: blocked" "$tmp/out" '^country: +CN \(China\), from registered_country \(country-field registered\)$' '^action: +block$'
+
+explain "guest to unknown" -c "$tmp/iaf.conf" --from 198.18.1.200 --to 198.19.0.10
+expect "guest to an unmapped address: unknown, guest rule logs" "$tmp/out" '^country: +unknown \(not in the database\)' \
+	'^device: +guests$' '^action: +log$' '^log: +yes$'
+
+explain "other device to unknown" -c "$tmp/iaf.conf" --from 2001:db8:1::5 --to 2001:db8:ff::10
+expect "unknown destination: option unknown decides" "$tmp/out" '^device: +\(in no devices set\)$' \
+	'^rule: +no rule matched; line [0-9]+: option unknown allow log' '^action: +allow$' '^log: +yes$'
+
+explain "internal exempt" -c "$tmp/iaf.conf" --from 198.18.1.20 --to 10.1.2.3
+expect "internal range: first rule allows" "$tmp/out" '^rule: +line [0-9]+: allow to @internal' '^action: +allow$'
+
+explain "audit mode" -c "$tmp/audit.conf" --from 198.18.1.20 --to 198.51.100.10 --port 443
+expect "audit mode: block not enforced" "$tmp/out" '^action: +block$' '^audit: +mode audit: this block is NOT enforced'
+
+explain "india-only to IN" -c "$tmp/india.conf" --from 198.18.1.20 --to 192.0.2.10 --port 443
+expect "india-only: IN passes to the default" "$tmp/out" '^action: +allow$' '^rule: +no rule matched'
+explain "india-only to SG" -c "$tmp/india.conf" --from 198.18.1.20 --to 203.0.113.10 --port 443
+expect "india-only: SG blocked by != { IN }" "$tmp/out" '^rule: +line [0-9]+: block log from @managed to country != \{ IN \}' '^action: +block$'
+explain "india-only to unknown" -c "$tmp/india.conf" --from 198.18.1.20 --to 198.19.0.10 --port 443
+expect "india-only: unknown blocked by 'to unknown'" "$tmp/out" '^rule: +line [0-9]+: block log from @managed to unknown' '^action: +block$'
+
+explain "--db override, flat schema" -c "$tmp/iaf.conf" --db "$tmp/flat.mmdb" --from 198.18.1.20 --to 198.51.100.10
+expect "flat schema: CN from country_code" "$tmp/out" '^country: +CN \(China\), from country_code' '^action: +block$'
+explain "IPv6 in an IPv4-only database" -c "$tmp/iaf.conf" --db "$tmp/v4only.mmdb" --from 2001:db8:1::5 --to 2001:db8:86::10
+expect "v4-only database: IPv6 destination is unknown" "$tmp/out" '^country: +unknown'
+
+# usage errors: exit 2
+for args in "--from 198.18.1.20" "--from 198.18.1.20 --to nope" "--from 198.18.1.20 --to 2001:db8::1" \
+	"--from 198.18.1.20,zz:00 --to 192.0.2.10" "--from 198.18.1.20 --to 192.0.2.10 --proto icmp --port 80" \
+	"--from 198.18.1.20 --to 192.0.2.10 --port 70000"; do
+	"$G" explain -c "$tmp/iaf.conf" $args >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && ok "explain $args: usage error (2)" || not_ok "explain $args: usage error (2)" "exit $rc"
+done
+
+# check with the database
+"$G" check -c "$tmp/iaf.conf" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && ok "check with database: exit 0" || not_ok "check with database: exit 0" "$(cat "$tmp/err")"
+expect "check: policy and database summaries" "$tmp/out" \
+	"^policy OK: $tmp/iaf.conf: 3 rules, 4 sets, default allow, mode enforce$" \
+	"^database OK: $tmp/geoip2.mmdb: GeoIP2-Country, built 2026-01-01 \([0-9]+ days? old\), IPv6, [0-9]+ ranges, schema GeoIP2"
+days=$(sed -n 's/.*(\([0-9]*\) days\{0,1\} old).*/\1/p' "$tmp/out")
+if [ "${days:-0}" -gt 90 ]; then
+	check_grep "check: warns about an old database" "is $days days old" "$tmp/err"
+else
+	ok "check: database younger than 90 days, no warning needed"
+fi
+sed "s|$tmp/geoip2.mmdb|$tmp/nocountry.mmdb|" "$tmp/iaf.conf" >"$tmp/bad.conf"
+"$G" check -c "$tmp/bad.conf" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && ok "check with a bad database: exit 1" || not_ok "check with a bad database: exit 1" "exit $rc"
+check_grep "check: the database error names the file" "database: .*nocountry.mmdb" "$tmp/err"
+"$G" check -c "$tmp/missing.conf" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && ok "check of a missing file: exit 1" || not_ok "check of a missing file: exit 1" "exit $rc"
+check_grep "check of a missing file: says why" "missing.conf: error: cannot open the policy: No such file or directory" "$tmp/err"
+"$G" check --bogus >/dev/null 2>&1
+[ $? -eq 2 ] && ok "check --bogus: usage error" || not_ok "check --bogus: usage error"
+tap_done
