@@ -86,10 +86,13 @@ struct rules_options {
 enum rules_severity { RULES_ERROR = 0, RULES_WARNING };
 
 /* One diagnostic.  text is the complete human message, nft style:
- *   policy.conf:12:20: error: unknown country 'UK' — did you mean 'GB'?
+ *   policy.conf:12:34: error: unknown country 'UK' — did you mean 'GB'?
  *   block from @managed to country { UK }
- *                                    ^^
- */
+ *                                    ^~
+ * (line 0: a diagnostic about the whole file, without source line and
+ * caret, e.g. "policy.conf: error: no 'default' statement: ...").
+ * Diagnostics are sorted by position; at most 100 are kept (the counts
+ * below count them all). */
 struct rules_diag {
 	enum rules_severity severity;
 	int line, col;		/* 1-based */
@@ -111,8 +114,8 @@ void rules_errors_free(struct rules_errors *e);	/* frees the contents, not e; NU
 struct rules_policy *rules_parse_buf(const char *text, size_t len, const char *filename,
 				     struct rules_errors *errs);
 
-/* Reads path and calls rules_parse_buf().  An unreadable file gives NULL
- * and one diagnostic naming the file and strerror. */
+/* Reads path ("-" = stdin) and calls rules_parse_buf().  An unreadable
+ * file gives NULL and one diagnostic naming the file and strerror. */
 struct rules_policy *rules_parse_file(const char *path, struct rules_errors *errs);
 
 void rules_free(struct rules_policy *p);	/* NULL ok */
