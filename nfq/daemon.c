@@ -25,7 +25,6 @@
 
 #define VC_TTL_MS 30000		/* a blocked flow's retries within 30 s hit the cache */
 #define FAIL_WARN_S 60		/* log write failures: one warning a minute at most */
-#define DB_OLD_DAYS 180
 
 static struct nfq_daemon *g_daemon;	/* for the fatal() hook only */
 
@@ -35,124 +34,6 @@ static int64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- loading policy and database ---- */
-
-static void report_diags(const struct rules_errors *errs, FILE *msg)
-{
-	for (size_t i = 0; i < errs->count; i++) {
-		const struct rules_diag *dg = &errs->diags[i];
-
-		if (dg->severity == RULES_ERROR)
-			log_warnx("%s", dg->text);
-		else
-			log_info("%s", dg->text);
-		if (msg && dg->severity == RULES_ERROR)
-			fprintf(msg, "%s\n", dg->text);
-	}
-}
-
-/* Parses the policy and opens its database.  On failure logs the full
- * diagnostics, copies them to msg (may be NULL) and returns -1. */
-static int load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg)
-{
-	struct rules_errors errs = { 0 };
-	struct rules_policy *p;
-	struct geo_db *db;
-	struct geo_err gerr;
-	struct geo_info info;
-
-	p = rules_parse_file(conf, &errs);
-	report_diags(&errs, msg);
-	if (!p) {
-		log_warnx("%s: policy rejected (%zu error%s)", conf, errs.nerrors,
-			  errs.nerrors == 1 ? "" : "s");
-		rules_errors_free(&errs);
-		return -1;
-	}
-	rules_errors_free(&errs);
-	db = geo_open(rules_options(p)->database, &gerr);
-	if (!db) {
-		log_warnx("%s", gerr.msg);
-		if (msg)
-			fprintf(msg, "%s\n", gerr.msg);
-		rules_free(p);
-		return -1;
-	}
-	geo_info(db, &info);
-	if (info.build_epoch && time(NULL) - info.build_epoch > (time_t)DB_OLD_DAYS * 86400)
-		log_warnx("%s: database built %ld days ago; rebuild it (scripts/geodb-build)",
-			  info.path, (long)((time(NULL) - info.build_epoch) / 86400));
-	*pp = p;
-	*dbp = db;
-	return 0;
-}
-
-static int open_log(struct nfq_daemon *d, const struct rules_options *o)
-{
-	if (nfq_declog_configure(d->log, o->log_file, o->log_syslog, o->log_rate,
-				 o->log_rate_period) < 0) {
-		log_warn("decision log %s: cannot open (decisions are still enforced; "
-			 "records are counted as failed)", o->log_file);
-		return -1;
-	}
-	return 0;
-}
-
-/* Warns about settings that only a restart applies. */
-static void check_restart_needed(const struct nfq_daemon *d, const struct rules_options *o, FILE *msg)
-{
-	const struct rules_options *cur = rules_options(d->policy);
-
-	if (o->queue_first != cur->queue_first || o->queue_count != cur->queue_count ||
-	    o->hooks != cur->hooks || o->fail_mode != cur->fail_mode) {
-		log_warnx("reload: queue, hooks and fail-mode changes take effect at the next "
-			  "restart; the running ones stay");
-		if (msg)
-			fprintf(msg, "note: queue, hooks and fail-mode changes need a restart\n");
-	}
-}
-
-static void caches_clear(struct nfq_daemon *d)
-{
-	memset(d->vc, 0, sizeof(d->vc));
-	memset(d->ifc, 0, sizeof(d->ifc));
-}
-
-/* Reload: the new policy and database are checked completely before the
- * swap; on any error the running ones stay.  Returns 0 or -1. */
-static int daemon_reload(struct nfq_daemon *d, FILE *msg)
-{
-	struct rules_policy *np = NULL;
-	struct geo_db *ndb = NULL;
-	char summary[256];
-
-	nfq_sd_notify("RELOADING=1");
-	log_info("reloading %s", d->opts->conf);
-	if (load_config(d->opts->conf, &np, &ndb, msg) < 0) {
-		d->c.reloads_failed++;
-		log_warnx("reload failed; the running policy and database stay in force");
-		nfq_sd_notify("READY=1");
-		return -1;
-	}
-	check_restart_needed(d, rules_options(np), msg);
-	/* Folded log records point into the old policy: write them first. */
-	nfq_declog_flush(d->log);
-	open_log(d, rules_options(np));
-	rules_free(d->policy);
-	geo_close(d->db);
-	d->policy = np;
-	d->db = ndb;
-	d->policy_loaded = time(NULL);
-	caches_clear(d);
-	d->c.reloads_ok++;
-	rules_summary(np, summary, sizeof(summary));
-	log_info("reloaded: %s", summary);
-	if (msg)
-		fprintf(msg, "reloaded: %s\n", summary);
-	nfq_sd_notify("READY=1");
-	return 0;
 }
 
 /* ---- deciding one packet ---- */
@@ -316,16 +197,6 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 	if (!strcmp(cmd, "stats") || !strcmp(cmd, "stats json")) {
 		fputs("ok\n", out);
 		nfq_stats_write(d, out, cmd[5] != '\0');
-	} else if (!strcmp(cmd, "reload")) {
-		char *text = NULL;
-		size_t len = 0;
-		FILE *msg = open_memstream(&text, &len);
-		int rc = daemon_reload(d, msg);
-
-		if (msg)
-			fclose(msg);
-		fprintf(out, "%s\n%s", rc == 0 ? "ok" : "error", text ? text : "");
-		free(text);
 	} else if (!strcmp(cmd, "reopen")) {
 		int rc = nfq_declog_reopen(d->log);
 
@@ -374,6 +245,10 @@ static void handle_ctl(struct nfq_daemon *d)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 	    (cred.uid != 0 && cred.uid != geteuid()) || ctl_read_line(fd, line, sizeof(line)) < 0)
 		goto out;
+	if (!strcmp(line, "reload")) {
+		nfq_reload_request(d, fd);	/* answered when the loader is done */
+		return;
+	}
 	out = open_memstream(&reply, &rlen);
 	if (!out)
 		goto out;
@@ -398,7 +273,7 @@ static void handle_signal(struct nfq_daemon *d)
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			daemon_reload(d, NULL);
+			nfq_reload_request(d, -1);
 			break;
 		case SIGUSR1:
 			if (nfq_declog_reopen(d->log) < 0)
@@ -441,14 +316,15 @@ static void housekeeping(struct nfq_daemon *d)
 
 static int event_loop(struct nfq_daemon *d)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = nfq_queue_fd(d->q), .events = POLLIN },
 		{ .fd = d->ctlfd, .events = POLLIN },
 		{ .fd = d->sigfd, .events = POLLIN },
+		{ .fd = d->reload.evfd, .events = POLLIN },
 	};
 
 	while (!d->stop) {
-		int n = poll(pfd, 3, 1000);
+		int n = poll(pfd, 4, 1000);
 
 		if (n < 0 && errno != EINTR) {
 			log_warn("poll");
@@ -467,6 +343,8 @@ static int event_loop(struct nfq_daemon *d)
 			handle_signal(d);
 		if (n > 0 && (pfd[1].revents & POLLIN))
 			handle_ctl(d);
+		if (n > 0 && (pfd[3].revents & POLLIN))
+			nfq_reload_finish(d);
 		housekeeping(d);
 	}
 	return 0;
@@ -543,16 +421,18 @@ static int daemon_start(struct nfq_daemon *d)
 			  "(stop it, or use --ctl PATH)", d->opts->ctl_path);
 		return -1;
 	}
-	if (load_config(d->opts->conf, &d->policy, &d->db, NULL) < 0)
+	if (nfq_load_config(d->opts->conf, &d->policy, &d->db, NULL) < 0)
 		return -1;
 	d->policy_loaded = time(NULL);
 	o = rules_options(d->policy);
 	d->fail_open = o->fail_mode == RULES_FAIL_OPEN;
 	if (!(d->log = nfq_declog_new()))
 		return log_warnx("out of memory"), -1;
-	open_log(d, o);
+	nfq_open_log(d, o);
 	if (setup_signals(d) < 0)
 		return log_warn("signals"), -1;
+	if (nfq_reload_init(&d->reload, d->opts->conf) < 0)
+		return log_warn("eventfd"), -1;
 	d->q = nfq_queue_open(o->queue_first, o->queue_count, d->fail_open, err, sizeof(err));
 	if (!d->q)
 		return log_warnx("%s", err), -1;
@@ -580,6 +460,7 @@ static int daemon_start(struct nfq_daemon *d)
 static void daemon_stop(struct nfq_daemon *d)
 {
 	nfq_sd_notify("STOPPING=1");
+	nfq_reload_cleanup(d);
 	/* Hook first: with fail-mode closed a hook without a reader stops traffic. */
 	if (d->hook != NFQ_HOOK_NONE)
 		nfq_hook_remove();
@@ -610,7 +491,7 @@ int nfq_run(const struct nfq_opts *opts)
 		return 1;
 	}
 	d->opts = opts;
-	d->ctlfd = d->sigfd = -1;
+	d->ctlfd = d->sigfd = d->reload.evfd = -1;
 	d->started = time(NULL);
 	d->now_ms = mono_ms();
 	g_daemon = d;

@@ -4,6 +4,7 @@
 #ifndef GEOEGRESS_NFQ_DAEMON_INT_H
 #define GEOEGRESS_NFQ_DAEMON_INT_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -39,6 +40,25 @@ struct nfq_ifc_entry {
 	char name[IF_NAMESIZE];
 };
 
+#define NFQ_RELOAD_WAITERS 16
+
+/* A reload in progress (reload.c). */
+struct nfq_reload {
+	const char *conf;
+	int evfd;			/* the loader thread signals completion */
+	int running, joinable, again;
+	pthread_t thread;
+	/* loader thread's results, read by the main thread after evfd */
+	int rc;
+	struct rules_policy *np;
+	struct geo_db *ndb;
+	char *msg;
+	size_t msglen;
+	/* clients waiting for this run's answer, and for the next run's */
+	int cur[NFQ_RELOAD_WAITERS], ncur;
+	int next[NFQ_RELOAD_WAITERS], nnext;
+};
+
 struct nfq_daemon {
 	const struct nfq_opts *opts;
 	struct rules_policy *policy;
@@ -59,9 +79,25 @@ struct nfq_daemon {
 	int64_t now_ms;			/* monotonic, per batch */
 	struct timespec now_rt;		/* realtime, per batch */
 	struct nfq_counters c;
+	struct nfq_reload reload;
 	struct nfq_vc_entry vc[NFQ_VC_SLOTS];
 	struct nfq_ifc_entry ifc[NFQ_IFC_SLOTS];
 };
+
+/* reload.c */
+/* Parses the policy and opens its database.  On failure logs the full
+ * diagnostics, copies the errors to msg (may be NULL) and returns -1. */
+int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg);
+/* Configures the decision log from o; logs a warning when it cannot open. */
+int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o);
+int nfq_reload_init(struct nfq_reload *r, const char *conf);
+/* Starts a reload (or queues one more after the running one).  client_fd
+ * (or -1) gets the "ok"/"error" reply and is closed when it is done. */
+void nfq_reload_request(struct nfq_daemon *d, int client_fd);
+/* The loader thread signalled: swap in or report, answer the clients. */
+void nfq_reload_finish(struct nfq_daemon *d);
+/* At exit: waits for a running loader, answers waiting clients. */
+void nfq_reload_cleanup(struct nfq_daemon *d);
 
 /* stats.c: writes the `stats` reply (text or JSON) to out. */
 void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json);
