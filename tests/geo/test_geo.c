@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <maxminddb.h>
+#include <netinet/in.h>
+
 #include "geo/geo.h"
 #include "tests/tap.h"
 #include "tests/geo/geo_test.h"
@@ -65,6 +68,89 @@ static void check_mapping(const char *name, int v6)
 	geo_close(db);
 }
 
+static geo_cc mm_cc(MMDB_lookup_result_s *r, const char *k1, const char *k2)
+{
+	MMDB_entry_data_s d;
+
+	if (!r->found_entry || MMDB_get_value(&r->entry, &d, k1, k2, NULL) != MMDB_SUCCESS ||
+	    !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2 ||
+	    d.utf8_string[0] < 'A' || d.utf8_string[0] > 'Z' || d.utf8_string[1] < 'A' || d.utf8_string[1] > 'Z')
+		return GEO_CC_UNKNOWN;
+	return geo_cc_make(d.utf8_string[0], d.utf8_string[1]);
+}
+
+/* A random address near the fixture data: documentation ranges, their
+ * 6to4 forms (2002:V4::), 2001:db8:XX::/48, or anywhere. */
+static void near_data(uint64_t *seed, int v6, struct sockaddr_in6 *sa, socklen_t *len)
+{
+	static const uint32_t nets[] = { 0xc0000200, 0xc6336400, 0xcb007100, 0xc6130000 };
+	static const uint16_t n6[] = { 0x86, 0x65, 0x91, 0xff, 0x87, 0x1 };
+	uint64_t r = gt_rand(seed);
+	uint32_t v4 = (r & 1) ? (uint32_t)(r >> 32) : nets[(r >> 1) % 4] | (uint32_t)((r >> 8) & 0x1ff);
+	unsigned char *b = sa->sin6_addr.s6_addr;
+
+	memset(sa, 0, sizeof(*sa));
+	if (!v6) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(v4);
+		*len = sizeof(*s4);
+		return;
+	}
+	sa->sin6_family = AF_INET6;
+	*len = sizeof(*sa);
+	for (int i = 0; i < 16; i++)
+		b[i] = (unsigned char)gt_rand(seed);
+	if ((r >> 12) % 3 == 0) {	/* 2002:V4::/48 */
+		b[0] = 0x20, b[1] = 0x02;
+		v4 = htonl(v4);
+		memcpy(b + 2, &v4, 4);
+	} else if ((r >> 12) % 3 == 1) {	/* 2001:db8:XX::/48 */
+		b[0] = 0x20, b[1] = 0x01, b[2] = 0x0d, b[3] = 0xb8, b[4] = 0;
+		b[5] = (unsigned char)n6[(r >> 16) % 6];
+	}
+}
+
+/* geo_lookup == libmaxminddb on the fixture, for addresses near its data
+ * (including 6to4, aliased in geoip2/flat but not in dbip). */
+static void check_vs_libmaxminddb(const char *name, int v6)
+{
+	struct geo_db *db = open_fixture(name);
+	long bad = 0, hits = 0, n = 20000;
+	uint64_t seed = 99;
+	MMDB_s mm;
+
+	if (!db || MMDB_open(gt_fixture(name), MMDB_MODE_MMAP, &mm) != MMDB_SUCCESS) {
+		ok(0, "%s: open for the libmaxminddb comparison", name);
+		geo_close(db);
+		return;
+	}
+	for (long i = 0; i < n; i++) {
+		struct sockaddr_in6 sa;
+		struct geo_answer a;
+		MMDB_lookup_result_s r;
+		socklen_t len;
+		int err, fam;
+
+		near_data(&seed, v6 && (i & 1), &sa, &len);
+		fam = sa.sin6_family;
+		r = MMDB_lookup_sockaddr(&mm, (struct sockaddr *)&sa, &err);
+		geo_lookup(db, fam, fam == AF_INET ? (void *)&((struct sockaddr_in *)&sa)->sin_addr
+						   : (void *)&sa.sin6_addr, &a);
+		hits += a.found;
+		if (err != MMDB_SUCCESS || a.found != r.found_entry ||
+		    a.located != (a.flat ? mm_cc(&r, "country_code", NULL) : mm_cc(&r, "country", "iso_code")) ||
+		    a.registered != mm_cc(&r, "registered_country", "iso_code") ||
+		    a.represented != mm_cc(&r, "represented_country", "iso_code"))
+			bad++;
+	}
+	ok(bad == 0 && hits > n / 8, "%s: %ld addresses near the data agree with libmaxminddb (%ld found, %ld differ)",
+	   name, n, hits, bad);
+	MMDB_close(&mm);
+	geo_close(db);
+}
+
 static void check_fields(void)
 {
 	struct geo_db *db = open_fixture("geoip2.mmdb");
@@ -88,6 +174,8 @@ static void check_fields(void)
 	geo_lookup(db, fam, buf, &a);
 	ok(a.represented == geo_cc_make('U', 'S'), "represented_country US on 2001:db8:65::/48");
 	is_str(cc_of(db, "2001:db8:65::10", GEO_FIELD_LOCATED, NULL), "SG", "represented does not replace country");
+	is_str(cc_of(db, "2002:c000:0201::1", GEO_FIELD_LOCATED, NULL), "IN", "6to4 2002:192.0.2.1:: follows the IPv4 alias");
+	is_str(cc_of(db, "2001:0:cb00:71c8::1", GEO_FIELD_REGISTERED, NULL), "CN", "Teredo 2001:0:203.0.113.200:: follows the alias");
 	is_str(cc_of(db, "198.19.0.10", GEO_FIELD_REGISTERED, &src), "--", "unmapped is unknown (registered)");
 	is_int(src, GEO_SRC_NONE, "unmapped answered by none");
 	gt_addr("198.19.0.10", &fam, buf);
@@ -324,6 +412,11 @@ int main(void)
 	check_mapping("dbip.mmdb", 1);
 	check_mapping("flat.mmdb", 1);
 	check_mapping("v4only.mmdb", 0);
+	check_vs_libmaxminddb("geoip2.mmdb", 1);
+	check_vs_libmaxminddb("dbip.mmdb", 1);
+	check_vs_libmaxminddb("flat.mmdb", 1);
+	check_vs_libmaxminddb("v4only.mmdb", 0);
+	check_vs_libmaxminddb("weird.mmdb", 1);
 	check_fields();
 	check_flat_and_weird();
 	check_v4only();
