@@ -6,9 +6,10 @@
 #   check_log DESC SELECT TEST   the last log line matching jq SELECT (waits
 #                        <= 3 s for it) must satisfy jq TEST
 #   no_log DESC SELECT   no log line matches
-#   ms_of CMD...         runs CMD, sets MS (elapsed ms) and RC
 #   curl_rc NS URL       curl -m 3: prints the exit code (0 ok, 7 refused, 28 timeout)
-#   udp_probe NS ADDR PORT    one datagram, 2 s: prints reply|timeout|ERRNO-NAME
+#   udp_probe NS ADDR PORT    one datagram, 2 s: prints "reply|timeout|ERRNO-NAME MS"
+#                        (MS: send to answer/error, measured inside the client)
+#   curl_t NS URL        curl -m 3: prints "EXIT SECONDS" (curl's own time_total)
 #   ge_json              `geoegress stats --json` of the lab daemon
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -88,15 +89,6 @@ no_log() {
 	if [ "$n" -eq 0 ]; then ok "$1"; else not_ok "$1" "$n lines match $2"; fi
 }
 
-ms_of() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >"$T/ms_of.out" 2>&1
-	RC=$?
-	t1=$(date +%s%N)
-	MS=$(((t1 - t0) / 1000000))
-}
-
 curl_rc() {
 	local ns=$1 url=$2
 	lab_in "$ns" curl -s -o /dev/null -m 3 "$url" >/dev/null 2>&1
@@ -105,18 +97,26 @@ curl_rc() {
 
 udp_probe() {
 	lab_in "$1" python3 - "$2" "$3" <<'EOF'
-import errno, socket, sys
+import errno, socket, sys, time
 a, p = sys.argv[1], int(sys.argv[2])
 s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
+t = time.monotonic()
 try:
     s.connect((a, p)); s.send(b"probe\n")
-    print("reply" if s.recv(100) == b"probe\n" else "garbled")
+    r = "reply" if s.recv(100) == b"probe\n" else "garbled"
 except socket.timeout:
-    print("timeout")
+    r = "timeout"
 except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e.errno)))
+    r = errno.errorcode.get(e.errno, str(e.errno))
+print(r, int((time.monotonic() - t) * 1000))
 EOF
+}
+
+curl_t() {
+	local out
+	out=$(lab_in "$1" curl -s -o /dev/null -m 3 -w '%{time_total}' "$2" 2>/dev/null)
+	echo "$? ${out:-0}"
 }
 
 ge_json() { lab_ge "$P" stats --json 2>/dev/null; }
