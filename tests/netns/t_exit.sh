@@ -37,6 +37,26 @@ for sig in TERM INT; do
 	[ "$rc" = 0 ] && ok "SIG$sig: after exit traffic flows unfiltered" || not_ok "SIG$sig: after exit traffic flows unfiltered" "curl exit $rc"
 done
 
+# Readiness and service manager protocol: "ready" in the log, sd_notify
+# READY=1, RELOADING=1/READY=1 around a reload, STOPPING=1; ctl socket 0600.
+socat -u UNIX-RECV:"$T/notify.sock" OPEN:"$T/notify.out",creat,append &
+SOCAT=$!
+for i in $(seq 1 20); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+export NOTIFY_SOCKET=$T/notify.sock
+: >"$(lab_dir "$P")/geoegress.log"
+netns_start "$POL"
+unset NOTIFY_SOCKET
+check_grep "the daemon logs a line containing 'ready'" 'ready' "$(lab_dir "$P")/geoegress.log"
+mode=$(stat -c %a "$(lab_dir "$P")/ctl" 2>&1)
+[ "$mode" = 600 ] && ok "control socket mode 0600" || not_ok "control socket mode 0600" "mode $mode"
+lab_ge "$P" reload >/dev/null 2>&1
+lab_stop_geoegress "$P"
+sleep 0.2
+kill "$SOCAT" 2>/dev/null; wait "$SOCAT" 2>/dev/null
+notes=$(tr -s '\n' ' ' <"$T/notify.out" 2>/dev/null)
+case $notes in *READY=1*RELOADING=1*READY=1*STOPPING=1*) ok "sd_notify: READY=1, RELOADING=1, READY=1, STOPPING=1 in order" ;;
+*) not_ok "sd_notify: READY=1, RELOADING=1, READY=1, STOPPING=1 in order" "got: $notes" ;; esac
+
 ruleset_snap >"$T/before-nohook"
 netns_start "$POL" --no-hook
 ruleset_snap >"$T/nohook"
