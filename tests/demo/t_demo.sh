@@ -40,6 +40,7 @@ secs=$(($(date +%s) - start))
 [ $rc -eq 0 ] && ok "make demo exits 0 (${secs}s)" || not_ok "make demo exit status $rc" "$(tail -30 "$tmp/out")"
 # Budget: under a minute once the real database exists (it is built once).
 grep -q 'building the real country database' "$tmp/out" && budget=90 || budget=60
+case $BUILD in *-san) budget=$((budget * 2)) ;; esac	# ASan/UBSan binaries are slower
 [ "$secs" -lt "$budget" ] && ok "demo took ${secs}s (< ${budget}s)" || not_ok "demo took ${secs}s (>= ${budget}s)"
 
 expect() {	# expect DESCRIPTION REGEX — a line of the demo's output
