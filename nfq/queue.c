@@ -27,7 +27,8 @@
 #define NFQ_COPY_RANGE	128		/* headers only */
 #define NFQ_QMAXLEN	8192		/* kernel queue length, for bursts */
 #define NFQ_RCVBUF	(8 << 20)	/* SO_RCVBUFFORCE: 8 MiB */
-#define NFQ_RECV_SIZE	(MNL_SOCKET_BUFFER_SIZE + 0xffff)
+#define NFQ_MMSG	64		/* datagrams per recvmmsg: one syscall for a burst */
+#define NFQ_SLOT_SIZE	8192		/* one packet message; copy range 128 keeps it < 1 KiB */
 #define NFQ_SEND_SIZE	(64 * 1024)
 #define NFQ_VERDICT_MAX	128		/* room one verdict message needs, generously */
 #define NFQ_DRAIN_MAX	512		/* packets per batch before we look at other fds */
@@ -38,7 +39,9 @@ struct nfq_queue {
 	uint16_t first, count;
 	size_t sendlen;
 	struct nfq_queue_stats st;
-	char *rbuf;		/* NFQ_RECV_SIZE */
+	char *rbuf;		/* NFQ_MMSG slots of NFQ_SLOT_SIZE */
+	struct mmsghdr mmsg[NFQ_MMSG];
+	struct iovec iov[NFQ_MMSG];
 	char *sbuf;		/* NFQ_SEND_SIZE */
 };
 
@@ -98,9 +101,15 @@ struct nfq_queue *nfq_queue_open(uint16_t first, uint16_t count, int fail_open,
 	struct nfq_queue *q = calloc(1, sizeof(*q));
 	uint16_t i = 0;
 
-	if (!q || !(q->rbuf = malloc(NFQ_RECV_SIZE)) || !(q->sbuf = malloc(NFQ_SEND_SIZE))) {
+	if (!q || !(q->rbuf = malloc(NFQ_MMSG * NFQ_SLOT_SIZE)) || !(q->sbuf = malloc(NFQ_SEND_SIZE))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	for (int k = 0; k < NFQ_MMSG; k++) {
+		q->iov[k].iov_base = q->rbuf + (size_t)k * NFQ_SLOT_SIZE;
+		q->iov[k].iov_len = NFQ_SLOT_SIZE;
+		q->mmsg[k].msg_hdr.msg_iov = &q->iov[k];
+		q->mmsg[k].msg_hdr.msg_iovlen = 1;
 	}
 	q->first = first;
 	q->count = count ? count : 1;
@@ -162,9 +171,9 @@ static void put_verdict(struct nfq_queue *q, uint16_t queue, uint32_t id, const 
 }
 
 /* Handles one received datagram (normally one packet message). */
-static int handle_msgs(struct nfq_queue *q, size_t n, nfq_decide_fn fn, void *arg)
+static int handle_msgs(struct nfq_queue *q, char *buf, size_t n, nfq_decide_fn fn, void *arg)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)q->rbuf;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int npkt = 0, left = (int)n;
 
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -204,25 +213,26 @@ static int handle_msgs(struct nfq_queue *q, size_t n, nfq_decide_fn fn, void *ar
 
 int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonblock)
 {
-	int fd = mnl_socket_get_fd(q->nl), total = 0, flags = nonblock ? MSG_DONTWAIT : 0;
+	int fd = mnl_socket_get_fd(q->nl), total = 0, flags = nonblock ? MSG_DONTWAIT : MSG_WAITFORONE;
 
 	while (total < NFQ_DRAIN_MAX) {
-		ssize_t n = recv(fd, q->rbuf, NFQ_RECV_SIZE, flags);
+		int n = recvmmsg(fd, q->mmsg, NFQ_MMSG, flags, NULL);
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
 				q->st.enobufs++;	/* the kernel dropped some; keep going */
 				continue;
 			}
-			if (errno == EINTR && total == 0 && !nonblock)
-				break;
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				break;
 			flush_verdicts(q);
 			return -1;
 		}
-		total += handle_msgs(q, (size_t)n, fn, arg);
-		flags = MSG_DONTWAIT;	/* drain what is waiting, then answer */
+		for (int k = 0; k < n; k++)
+			total += handle_msgs(q, q->iov[k].iov_base, q->mmsg[k].msg_len, fn, arg);
+		if (n < NFQ_MMSG)
+			break;		/* drained */
+		flags = MSG_DONTWAIT;
 	}
 	flush_verdicts(q);
 	return total;
