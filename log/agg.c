@@ -428,8 +428,8 @@ static int build_timeline(const struct report *r, struct report_timeline *tl)
 		tl->bucket_ms = 86400000LL;
 	b0 = floor_div(first, tl->bucket_ms);
 	b1 = floor_div(last, tl->bucket_ms);
-	if (b1 - b0 >= 100000)		/* absurd spans (bad clocks): keep the newest */
-		b0 = b1 - 99999;
+	if (b1 - b0 >= REPORT_TIMELINE_MAX)	/* years of days, or a bad clock: the newest */
+		b0 = b1 - (REPORT_TIMELINE_MAX - 1);
 	tl->start_ms = b0 * tl->bucket_ms;
 	tl->n = (size_t)(b1 - b0 + 1);
 	tl->blocked = calloc(tl->n, sizeof(uint64_t));

@@ -8,6 +8,7 @@
 
 #define REPORT_BAD_KEEP 5	/* skipped lines kept with their reason */
 #define REPORT_MAX_FIELDS 5
+#define REPORT_TIMELINE_MAX 2000	/* buckets; older ones are left out of the timeline */
 
 struct report_stats {
 	uint64_t n[REPORT_NCAT];	/* flows per category */
