@@ -14,7 +14,8 @@
 #                                 Returns 1 (and prints the log tail) if it never got ready.
 #   lab_stop_geoegress PREFIX [SIGNAL]
 #                                 send SIGNAL (default TERM) and wait <= 10 s for exit;
-#                                 sets LAB_GE_RC (exit status, 128+n for a signal); returns 1
+#                                 sets LAB_GE_RC (exit status, 128+n for a signal; valid when
+#                                 called from the shell that started it); returns 1
 #                                 (after SIGKILL) when it did not stop in time.
 #   lab_kill_geoegress PREFIX     SIGKILL and reap (a crash, for fail-mode tests)
 #   lab_ge PREFIX SUBCOMMAND [ARGS...]
@@ -89,9 +90,9 @@ _lab_kill_pidfiles() {
 		[ -f "$f" ] || continue
 		pid=$(cat "$f" 2>/dev/null)
 		case $pid in '' | *[!0-9]*) rm -f "$f"; continue ;; esac
-		kill -TERM "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null || true
 		for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
 		rm -f "$f"
 	done
 }
@@ -104,16 +105,16 @@ lab_down() {
 		[ -e "/run/netns/$ns" ] || continue
 		# Only processes inside our own namespaces: they are ours.
 		for i in 1 2 3; do
-			pids=$(ip netns pids "$ns" 2>/dev/null)
+			pids=$(ip netns pids "$ns" 2>/dev/null) || pids=""
 			[ -z "$pids" ] && break
 			# shellcheck disable=SC2086
-			kill -TERM $pids 2>/dev/null
+			kill -TERM $pids 2>/dev/null || true
 			sleep 0.3
 		done
-		pids=$(ip netns pids "$ns" 2>/dev/null)
+		pids=$(ip netns pids "$ns" 2>/dev/null) || pids=""
 		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$d"
 	return 0
@@ -281,7 +282,7 @@ lab_run_geoegress() {
 	echo "$LAB_GE_PID" >"$d/geoegress.pid"
 	for i in $(seq 1 $((LAB_READY_TIMEOUT * 10))); do
 		if ! kill -0 "$LAB_GE_PID" 2>/dev/null; then
-			wait "$LAB_GE_PID" 2>/dev/null; LAB_GE_RC=$?
+			LAB_GE_RC=0; wait "$LAB_GE_PID" 2>/dev/null || LAB_GE_RC=$?
 			echo "lab_run_geoegress: geoegress exited ($LAB_GE_RC): $(tail -5 "$d/geoegress.log")" >&2
 			rm -f "$d/geoegress.pid"
 			return 1
@@ -298,18 +299,18 @@ lab_stop_geoegress() {
 	d=$(lab_dir "$p")
 	pid=$(cat "$d/geoegress.pid" 2>/dev/null) || return 0
 	LAB_GE_RC=
-	kill "-$sig" "$pid" 2>/dev/null
+	kill "-$sig" "$pid" 2>/dev/null || true
 	for i in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null; LAB_GE_RC=$?
+		kill -KILL "$pid" 2>/dev/null || true
+		LAB_GE_RC=0; wait "$pid" 2>/dev/null || LAB_GE_RC=$?
 		rm -f "$d/geoegress.pid"
 		return 1
 	fi
-	wait "$pid" 2>/dev/null; LAB_GE_RC=$?
+	LAB_GE_RC=0; wait "$pid" 2>/dev/null || LAB_GE_RC=$?
 	rm -f "$d/geoegress.pid"
 	return 0
 }
