@@ -65,6 +65,18 @@ out=$("$d/usr/sbin/geoegress" check --no-db -c "$d/etc/geoegress/policy.conf" 2>
 case $out in *"policy OK"*) ok "geoegress check --no-db accepts the installed policy.conf" ;;
 *) not_ok "geoegress check --no-db on installed policy.conf" "$out" ;; esac
 
+# `man geoegress` / `man geoegress.conf` find the installed pages, which render cleanly.
+for pg in "8 geoegress" "5 geoegress.conf"; do
+	set -- $pg
+	f=$(MANPATH=$d/usr/share/man man -w "$1" "$2" 2>&1)
+	err=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+	if [ "$f" = "$d/usr/share/man/man$1/$2.$1" ] && [ -z "$err" ]; then
+		ok "man $1 $2 finds the installed page; it renders without warnings"
+	else
+		not_ok "man $1 $2 (MANPATH=DESTDIR)" "$f $err"
+	fi
+done
+
 # Second install: the admin's edited policy stays.
 echo "# edited by the admin" >>"$d/etc/geoegress/policy.conf"
 cp "$d/etc/geoegress/policy.conf" "$tmp/edited"
