@@ -373,13 +373,16 @@ static int cmp_key(const struct report_row *a, const struct report_row *b)
 
 #define CMP_DESC(x, y) do { if ((x) != (y)) return (x) < (y) ? 1 : -1; } while (0)
 
-/* Devices and destinations that were blocked come first. */
+/* Devices and destinations that hit block rules (enforced, or in audit
+ * mode) come first, most blocked first. */
 static int cmp_blocked_first(const void *pa, const void *pb)
 {
 	const struct report_row *a = *(struct report_row *const *)pa, *b = *(struct report_row *const *)pb;
 
-	CMP_DESC(report_blocked(&a->st) > 0, report_blocked(&b->st) > 0);
+	CMP_DESC(report_blocked(&a->st) + a->st.n[REPORT_AUDIT] > 0,
+		 report_blocked(&b->st) + b->st.n[REPORT_AUDIT] > 0);
 	CMP_DESC(report_blocked(&a->st), report_blocked(&b->st));
+	CMP_DESC(a->st.n[REPORT_AUDIT], b->st.n[REPORT_AUDIT]);
 	CMP_DESC(report_flows(&a->st), report_flows(&b->st));
 	return cmp_key(a, b);
 }

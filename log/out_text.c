@@ -344,8 +344,10 @@ static void put_duration(FILE *out, int64_t ms)
 		fprintf(out, "%lldd %lldh", (long long)d, (long long)h);
 	else if (h)
 		fprintf(out, "%lldh %lldm", (long long)h, (long long)m);
-	else
+	else if (m)
 		fprintf(out, "%lldm %llds", (long long)m, (long long)(s % 60));
+	else
+		fprintf(out, "%llds", (long long)(s % 60));
 }
 
 static void put_filters(FILE *out, const struct report_filter *f)
