@@ -146,8 +146,8 @@ static void write_text(FILE *out, const struct snap *s)
 	fprintf(out, "log             written %llu, folded %llu, failed %llu (%s)\n", u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed),
 		s->o->log_file && *s->o->log_file ? s->o->log_file : "no file");
-	fprintf(out, "policy          %s, loaded %s (%ld s ago), %s%s\n", s->d->opts->conf,
-		s->loaded_at, s->age_s, s->summary, s->o->mode == RULES_MODE_AUDIT ? ", AUDIT mode" : "");
+	fprintf(out, "policy          %s, loaded %s (%ld s ago), %s\n", s->d->opts->conf,
+		s->loaded_at, s->age_s, s->summary);
 	fprintf(out, "database        %s, %s, built %s (%ld days ago)\n", s->gi.path,
 		s->gi.database_type ? s->gi.database_type : "?", s->built_at, s->age_days);
 	fprintf(out, "reloads         ok %llu, failed %llu\n", u(c->reloads_ok), u(c->reloads_failed));

@@ -12,8 +12,10 @@ set -u
 P=ge-daemon-$$
 D=$(lab_dir "$P")
 GE=
+NPID=
 cleanup() {
 	[ -n "$GE" ] && kill -KILL "$GE" 2>/dev/null
+	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null
 	lab_down "$P"
 }
 trap cleanup EXIT
@@ -137,6 +139,38 @@ ge_start "$D/p2.conf" && ok "restart after SIGKILL" || not_ok "restart after SIG
 curl_ok 203.0.113.10 && ok "decisions resume after restart" || not_ok "decisions resume"
 ge_stop TERM
 [ -z "$(hooks_left)" ] && ok "clean exit after restart" || not_ok "clean exit after restart"
+
+# sd_notify: READY=1, RELOADING=1/READY=1 around a reload, STOPPING=1.
+timeout 60 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n"); f.flush()
+' "$D/notify.sock" "$D/notify.log" &
+NPID=$!
+for _ in $(seq 1 50); do [ -S "$D/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$D/notify.sock ge_start "$D/p1.conf" || not_ok "start with NOTIFY_SOCKET"
+ge_ctl reload >/dev/null 2>&1
+ge_stop TERM
+sleep 0.2
+kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null
+[ "$(tr '\n' ' ' <"$D/notify.log" 2>/dev/null)" = "READY=1 RELOADING=1 READY=1 STOPPING=1 " ] &&
+	ok "sd_notify: READY, RELOADING, READY, STOPPING" || not_ok "sd_notify sequence" "$(cat "$D/notify.log" 2>&1)"
+
+# The output hook and a queue range.
+policy "$D/p4.conf" "$D/decisions.jsonl" "option hooks forward, output" "option queue 3-4" \
+	"block to country CN" "default allow"
+ge_start "$D/p4.conf" || not_ok "start with hooks output, queue 3-4"
+gw iptables -S OUTPUT | grep -q -- '-j GEOEGRESS' && gw iptables -S GEOEGRESS | grep -q -- '--queue-balance 3:4' &&
+	ok "output hook and --queue-balance 3:4 installed" || not_ok "output hook, queue range" "$(gw iptables -S)"
+gw curl -sS -m 2 -o /dev/null http://198.51.100.10/ 2>/dev/null && not_ok "gw's own flow to CN blocked" ||
+	ok "gw's own flow to CN blocked (output hook)"
+curl_ok 203.0.113.10 && ok "forwarded flow to SG allowed (queue range)" || not_ok "forwarded flow, queue range"
+[ "$(ge_ctl stats --json | jq '.queue.id_sequence >= 2 and .by_action.block >= 1')" = true ] &&
+	ok "stats sum the queue range" || not_ok "stats sum the queue range" "$(ge_ctl stats --json | jq -c .queue)"
+ge_stop TERM
+[ -z "$(hooks_left)" ] && ok "output hook removed" || not_ok "output hook removed" "$(hooks_left)"
 
 # A log that cannot be written never stops filtering.
 policy "$D/p3.conf" /dev/full "block to country CN" "default allow"
