@@ -155,6 +155,8 @@ void geo_close(struct geo_db *db)
 	if (!db)
 		return;
 	free(db->t4.r);
+	free(db->t4.idx);
+	free(db->t6.idx);
 	free(db->t6.start);
 	free(db->t6.val);
 	free(db->vals);

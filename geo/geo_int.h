@@ -33,14 +33,14 @@ struct geo_range4 {
 struct geo_table4 {
 	struct geo_range4 *r;
 	size_t n, cap;
-	uint32_t idx[GEO_IDX_SIZE];
+	uint32_t *idx;		/* GEO_IDX_SIZE entries */
 };
 
 struct geo_table6 {
 	geo_u128 *start;
 	uint32_t *val;
 	size_t n, cap;
-	uint32_t idx[GEO_IDX_SIZE];
+	uint32_t *idx;		/* GEO_IDX_SIZE entries */
 };
 
 struct geo_db {

@@ -167,30 +167,38 @@ static int find_v4_root(struct geo_build *b)
 	return 0;
 }
 
-static void build_idx4(struct geo_table4 *t)
+static int build_idx4(struct geo_table4 *t)
 {
 	size_t i = 0;
 	uint32_t h;
 
+	t->idx = malloc(GEO_IDX_SIZE * sizeof(*t->idx));
+	if (!t->idx)
+		return -1;
 	for (h = 0; h < 65536; h++) {
 		while (i + 1 < t->n && t->r[i + 1].start <= h << 16)
 			i++;
 		t->idx[h] = (uint32_t)i;
 	}
 	t->idx[65536] = t->n ? (uint32_t)(t->n - 1) : 0;
+	return 0;
 }
 
-static void build_idx6(struct geo_table6 *t)
+static int build_idx6(struct geo_table6 *t)
 {
 	size_t i = 0;
 	uint32_t h;
 
+	t->idx = malloc(GEO_IDX_SIZE * sizeof(*t->idx));
+	if (!t->idx)
+		return -1;
 	for (h = 0; h < 65536; h++) {
 		while (i + 1 < t->n && t->start[i + 1] <= (geo_u128)h << 112)
 			i++;
 		t->idx[h] = (uint32_t)i;
 	}
 	t->idx[65536] = t->n ? (uint32_t)(t->n - 1) : 0;
+	return 0;
 }
 
 static void count_countries(struct geo_db *db)
@@ -222,9 +230,8 @@ int geo_compile(struct geo_build *b)
 		return geo_fail(b, "no record has a country field (country, registered_country, "
 			       "represented_country or country_code): not a country database");
 	db->schema = b->has_geoip2 ? GEO_SCHEMA_GEOIP2 : GEO_SCHEMA_FLAT;
-	build_idx4(&db->t4);
-	if (db->ip_version == 6)
-		build_idx6(&db->t6);
+	if (build_idx4(&db->t4) < 0 || (db->ip_version == 6 && build_idx6(&db->t6) < 0))
+		return geo_fail(b, "out of memory building the lookup index");
 	count_countries(db);
 	return 0;
 }
