@@ -10,7 +10,7 @@ out=$(BENCH_FLOWS=5000 BENCH_REPS=1 BENCH_CONNECTS=100 bash "$TOP/tests/bench/b_
 printf '%s\n' "$out" | sed 's/^/# /'
 [ "$rc" = 0 ] && ok "b_nfq.sh (tiny) exits 0" || not_ok "b_nfq.sh (tiny) exits 0" "exit $rc"
 for what in "geoegress (50 rules" "nfq_plain (1 recv" "kernel nft set ("; do
-	v=$(printf '%s\n' "$out" | grep -F "$what" | awk '{ print $(NF - 1) }')
+	v=$(printf '%s\n' "$out" | grep -F "$what" | sed -E 's/.*[^0-9]([0-9]+) \/s.*/\1/')
 	[ "${v:-0}" -gt 0 ] 2>/dev/null && ok "measured: $what ... $v /s" || not_ok "measured: $what" "got '$v'"
 done
 for what in "ratio geoegress/plain" "ratio geoegress/kernel" "geoegress added: median"; do
