@@ -5,7 +5,9 @@
 #    at the DESTDIR binary, MANPATH at the DESTDIR man pages) prints nothing;
 #  - the sandbox settings the brief asks for are present;
 #  - the daemon works inside the unit's capability bounding set with
-#    no_new_privs (setpriv), in a namespace of its own: READY=1 on
+#    no_new_privs (setpriv), / read-only but for its run/log directory
+#    (ProtectSystem=strict emulated with a mount namespace), in a network
+#    namespace of its own: READY=1 on
 #    $NOTIFY_SOCKET (Type=notify), ExecReload (`geoegress reload`) gives
 #    RELOADING=1 then READY=1, hook installed, SIGTERM gives STOPPING=1,
 #    exit 0 and no hook left;
@@ -76,7 +78,7 @@ fix=$BUILD/fixtures
 [ -f "$fix/geoip2.mmdb" ] || scripts/geodb-fixture "$fix" >/dev/null 2>&1
 cat >"$tmp/policy.conf" <<EOF
 option database "$fix/geoip2.mmdb"
-option log-file "$tmp/decisions.jsonl"
+option log-file "$tmp/rw/log/decisions.jsonl"
 option fail-mode closed
 countries forbidden = { CN }
 block log to country @forbidden name "test"
@@ -107,8 +109,14 @@ ruleset() { ip netns exec "$ns" sh -c 'nft list ruleset 2>/dev/null; iptables-sa
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-NOTIFY_SOCKET=$tmp/notify ip netns exec "$ns" setpriv --bounding-set="$bset" --inh-caps=-all \
-	--no-new-privs "$GEOEGRESS" run -c "$tmp/policy.conf" --ctl "$tmp/run/control.sock" \
+# ProtectSystem=strict, emulated: a private mount namespace where / is
+# read-only and only the runtime/log directory ($tmp/rw: RuntimeDirectory,
+# LogsDirectory) and the notify socket's directory are writable.
+mkdir -p "$tmp/rw/log"
+NOTIFY_SOCKET=$tmp/notify W=$tmp/rw unshare -m sh -c 'mount --make-rprivate / &&
+	mount --bind "$W" "$W" && mount -o remount,bind,ro / && exec "$@"' sh \
+	ip netns exec "$ns" setpriv --bounding-set="$bset" --inh-caps=-all \
+	--no-new-privs "$GEOEGRESS" run -c "$tmp/policy.conf" --ctl "$tmp/rw/run/control.sock" \
 	>"$tmp/daemon.log" 2>&1 &
 gepid=$!
 if wait_for '^READY=1' "$tmp/notify.log" 10; then
@@ -122,9 +130,12 @@ bnd=$(awk '/^CapBnd/ {print $2}' /proc/"$gepid"/status 2>/dev/null)
 ruleset >"$tmp/rs1"
 grep -qiE 'geoegress' "$tmp/rs1" && ok "hook installed with bounded capabilities" ||
 	not_ok "no geoegress hook in the namespace" "$(cat "$tmp/rs1")"
-ctl=(--ctl "$tmp/run/control.sock")
+rootopt=$(awk '$5 == "/" {print $6}' /proc/"$gepid"/mountinfo 2>/dev/null)
+case $rootopt in ro,* | ro) ok "daemon sees / read-only (ProtectSystem=strict emulated)" ;;
+*) not_ok "daemon's / is not read-only" "${rootopt:-no process}" ;; esac
+ctl=(--ctl "$tmp/rw/run/control.sock")
 out=$("$GEOEGRESS" stats "${ctl[@]}" 2>&1) && ok "geoegress stats answers" || not_ok "stats" "$out"
-mode=$(stat -c %a "$tmp/run" 2>/dev/null)
+mode=$(stat -c %a "$tmp/rw/run" 2>/dev/null)
 [ "$mode" = 700 ] && ok "control directory created 0700" || not_ok "control directory mode" "$mode"
 
 # ExecReload: geoegress reload, with RELOADING=1 / READY=1 around it.
