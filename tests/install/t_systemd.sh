@@ -71,6 +71,14 @@ missing=$(printf '%s\n' "$want" | while IFS= read -r l; do grep -qxF "$l" "$unit
 [ -z "$missing" ] && ok "unit has readiness, reload, restart and sandbox settings" ||
 	not_ok "unit lacks settings" "$missing"
 
+# ExecStartPre on a fresh install (no database yet): the start fails with a
+# message that says what to do, before the daemon touches the firewall.
+pre=$(sed -n 's/^ExecStartPre=//p' "$unit" | sed "s|/usr/sbin/geoegress|$d/usr/sbin/geoegress|; s|/etc/geoegress|$d/etc/geoegress|")
+sed -i "s|^option database .*|option database \"$tmp/missing.mmdb\"|" "$d/etc/geoegress/policy.conf"
+out=$($pre 2>&1); rc=$?
+case $rc:$out in 1:*missing.mmdb*geodb-build*) ok "ExecStartPre fails (exit 1) on a missing database and names geodb-build" ;;
+*) not_ok "ExecStartPre with a missing database: exit $rc" "$out" ;; esac
+
 # --- the daemon inside the unit's capability set ------------------------
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_//g')
 bset=-all$(for c in $caps; do printf ',+%s' "$c"; done)
