@@ -172,6 +172,39 @@ curl_ok 203.0.113.10 && ok "forwarded flow to SG allowed (queue range)" || not_o
 ge_stop TERM
 [ -z "$(hooks_left)" ] && ok "output hook removed" || not_ok "output hook removed" "$(hooks_left)"
 
+# A reload loads in a thread: new flows keep being decided meanwhile.
+# (Needs the real database, $BUILD/country.mmdb: its compile takes long
+# enough to see.)  New UDP flows every 10 ms; the slowest answer must stay
+# far below the reload's own duration.
+if [ -f "$BUILD/country.mmdb" ]; then
+	{ echo "option database \"$BUILD/country.mmdb\""; echo "option log-file none";
+	  echo "option unknown allow"; echo "block to country CN"; echo "default allow"; } >"$D/p5.conf"
+	ge_start "$D/p5.conf" || not_ok "start with the real database"
+	lab_in "$P-phone" python3 -c '
+import socket, time
+worst = 0
+for i in range(150):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+    t = time.monotonic(); s.sendto(b"x", ("203.0.113.10", 7)); s.recv(16)
+    worst = max(worst, time.monotonic() - t); s.close(); time.sleep(0.01)
+print(int(worst * 1000))
+' >"$D/worst.txt" 2>&1 &
+	UPID=$!
+	sleep 0.3
+	t0=$(date +%s%N)
+	ge_ctl reload >/dev/null 2>&1 || not_ok "reload with the real database"
+	rms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	wait "$UPID"
+	worst=$(cat "$D/worst.txt")
+	case $worst in *[!0-9]* | '') not_ok "flows during a reload" "$worst" ;;
+	*) [ "$worst" -lt $((rms / 2)) ] && ok "flows decided during a ${rms} ms reload (slowest ${worst} ms)" ||
+		not_ok "flows decided during a reload" "reload ${rms} ms, slowest flow ${worst} ms" ;;
+	esac
+	ge_stop TERM
+else
+	echo "# skipped the reload-latency check: no $BUILD/country.mmdb (scripts/geodb-build)"
+fi
+
 # A log that cannot be written never stops filtering.
 policy "$D/p3.conf" /dev/full "block to country CN" "default allow"
 ge_start "$D/p3.conf" || not_ok "start with log on /dev/full"
