@@ -6,6 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 G=$GEOEGRESS
+[ -x "$G" ] || { not_ok "geoegress binary $G exists (make BUILD=...)"; tap_done; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -11,6 +11,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP/tests/rules" || exit 1
 G=$GEOEGRESS
+[ -x "$G" ] || { not_ok "geoegress binary $G exists (make BUILD=...)"; tap_done; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
