@@ -97,9 +97,9 @@ static int tab_grow(struct report_tab *t)
 	for (size_t i = 0; i < oldcap; i++) {
 		size_t j;
 
-		if (!old[i].key)
+		if (!old[i].keylen)
 			continue;
-		for (j = old[i].hash & mask; t->rows[j].key; j = (j + 1) & mask)
+		for (j = old[i].hash & mask; t->rows[j].keylen; j = (j + 1) & mask)
 			;
 		t->rows[j] = old[i];
 	}
@@ -114,29 +114,29 @@ static struct report_row *tab_get(struct report *r, struct report_tab *t, const 
 	struct report_row *row;
 	char *key;
 
-	for (i = k->hash & mask; t->rows[i].key; i = (i + 1) & mask)
+	for (i = k->hash & mask; t->rows[i].keylen; i = (i + 1) & mask)
 		if (t->rows[i].hash == k->hash && t->rows[i].keylen == k->len &&
-		    !memcmp(t->rows[i].key, k->p, k->len))
+		    !memcmp(report_row_key(&t->rows[i]), k->p, k->len))
 			return &t->rows[i];
 	if ((t->count + 1) * 4 > t->cap * 3) {
 		if (tab_grow(t) < 0)
 			return NULL;
 		return tab_get(r, t, k);
 	}
-	key = arena_alloc(r, k->len);
-	if (!key)
-		return NULL;
-	memcpy(key, k->p, k->len);
 	row = &t->rows[i];
+	if (k->len > REPORT_KEY_INLINE) {
+		key = arena_alloc(r, k->len);
+		if (!key)
+			return NULL;
+		row->k.out = key;
+	} else {
+		key = row->k.in;
+	}
+	memcpy(key, k->p, k->len);
 	row->hash = k->hash;
-	row->key = key;
 	row->keylen = (uint32_t)k->len;
 	row->st.first = INT64_MAX;
 	row->st.last = INT64_MIN;
-	for (int f = 0; f < t->nfields; f++) {
-		row->f[f] = *key == 1 ? NULL : key + 1;
-		key += strlen(key) + 1;
-	}
 	t->count++;
 	return row;
 }
@@ -363,7 +363,7 @@ const char *report_country_name(const char *cc)
 
 /* ---- the sorted view and the writers ---- */
 
-static int cmp_key(const struct report_row *a, const struct report_row *b)
+static int cmp_key(const struct report_vrow *a, const struct report_vrow *b)
 {
 	uint32_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
 	int c = memcmp(a->key, b->key, n);
@@ -377,7 +377,7 @@ static int cmp_key(const struct report_row *a, const struct report_row *b)
  * mode) come first, most blocked first. */
 static int cmp_blocked_first(const void *pa, const void *pb)
 {
-	const struct report_row *a = *(struct report_row *const *)pa, *b = *(struct report_row *const *)pb;
+	const struct report_vrow *a = *(struct report_vrow *const *)pa, *b = *(struct report_vrow *const *)pb;
 
 	CMP_DESC(report_blocked(&a->st) + a->st.n[REPORT_AUDIT] > 0,
 		 report_blocked(&b->st) + b->st.n[REPORT_AUDIT] > 0);
@@ -389,25 +389,46 @@ static int cmp_blocked_first(const void *pa, const void *pb)
 
 static int cmp_flows(const void *pa, const void *pb)
 {
-	const struct report_row *a = *(struct report_row *const *)pa, *b = *(struct report_row *const *)pb;
+	const struct report_vrow *a = *(struct report_vrow *const *)pa, *b = *(struct report_vrow *const *)pb;
 
 	CMP_DESC(report_flows(&a->st), report_flows(&b->st));
 	CMP_DESC(report_blocked(&a->st), report_blocked(&b->st));
 	return cmp_key(a, b);
 }
 
-/* Sorted rows of t, at most top (0 = all); *n gets the count. */
-static struct report_row **sorted(const struct report_tab *t, int (*cmp)(const void *, const void *),
-				  unsigned top, size_t *n)
+/* The key of a row split into its n fields. */
+static void split_key(const char *key, int n, const char **f)
 {
-	struct report_row **v = malloc((t->count + 1) * sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		f[i] = *key == 1 ? NULL : key + 1;
+		key += strlen(key) + 1;
+	}
+}
+
+/* Sorted rows of t, at most top (0 = all); *n gets the count.  One
+ * allocation: the pointer array followed by the rows. */
+static struct report_vrow **sorted(const struct report_tab *t, int (*cmp)(const void *, const void *),
+				   unsigned top, size_t *n)
+{
+	struct report_vrow **v = malloc((t->count + 1) * (sizeof(*v) + sizeof(**v)));
+	struct report_vrow *rows = (struct report_vrow *)(v + t->count + 1);
 	size_t k = 0;
 
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->rows[i].key)
-			v[k++] = &t->rows[i];
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct report_row *row = &t->rows[i];
+
+		if (!row->keylen)
+			continue;
+		memset(&rows[k], 0, sizeof(rows[k]));
+		split_key(report_row_key(row), t->nfields, rows[k].f);
+		rows[k].st = row->st;
+		rows[k].key = report_row_key(row);
+		rows[k].keylen = row->keylen;
+		v[k] = &rows[k];
+		k++;
+	}
 	qsort(v, k, sizeof(*v), cmp);
 	*n = top && top < k ? top : k;
 	return v;
@@ -443,9 +464,9 @@ static int build_timeline(const struct report *r, struct report_timeline *tl)
 		const struct report_row *row = &r->hours.rows[i];
 		int64_t b;
 
-		if (!row->key)
+		if (!row->keylen)
 			continue;
-		b = floor_div(strtoll(row->f[0], NULL, 10) * 3600000LL, tl->bucket_ms) - b0;
+		b = floor_div(strtoll(report_row_key(row) + 1, NULL, 10) * 3600000LL, tl->bucket_ms) - b0;
 		if (b < 0 || b >= (int64_t)tl->n)
 			continue;
 		tl->blocked[b] += report_blocked(&row->st);

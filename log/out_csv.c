@@ -54,7 +54,7 @@ static void cstats(FILE *out, const struct report_stats *s)
 	fputs("\r\n", out);
 }
 
-static void ctable(FILE *out, const char *tag, const char *head, struct report_row **rows, size_t n,
+static void ctable(FILE *out, const char *tag, const char *head, struct report_vrow **rows, size_t n,
 		   int nkeys, int with_name)
 {
 	if (tag)

@@ -163,7 +163,7 @@ static void country_chart(FILE *out, const struct report_view *v)
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"flows per country\">\n", W, h, W, h);
 	legend(out, X0, 8);
 	for (size_t i = 0; i < v->ncty; i++) {
-		const struct report_row *row = v->cty[i];
+		const struct report_vrow *row = v->cty[i];
 		int y = Y0 + (int)i * RH;
 		double x = X0;
 

@@ -92,7 +92,7 @@ static void jtotals(FILE *out, const struct report_view *v)
 		t->devices, t->countries, t->destinations);
 }
 
-static void jrows(FILE *out, const char *name, struct report_row **rows, size_t n,
+static void jrows(FILE *out, const char *name, struct report_vrow **rows, size_t n,
 		  const char *const *keys, int nkeys)
 {
 	fprintf(out, "\"%s\":[", name);

@@ -264,7 +264,7 @@ static int devices(FILE *out, const struct report_view *v, int width, int sy)
 	if (table_alloc(&t, v->ndev) < 0)
 		return -1;
 	for (size_t r = 0; r < v->ndev; r++) {
-		const struct report_row *row = v->dev[r];
+		const struct report_vrow *row = v->dev[r];
 
 		t.cell[r * (size_t)t.ncol + 0] = or_dash(row->f[DEV_SRC]);
 		t.cell[r * (size_t)t.ncol + 1] = or_dash(row->f[DEV_SET]);
@@ -316,7 +316,7 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 	if (table_alloc(&t, v->ndst) < 0)
 		return -1;
 	for (size_t r = 0; r < v->ndst; r++) {
-		const struct report_row *row = v->dst[r];
+		const struct report_vrow *row = v->dst[r];
 		size_t i = r * (size_t)t.ncol;
 		const char *proto = or_dash(row->f[DST_PROTO]);
 

@@ -8,6 +8,7 @@
 
 #define REPORT_BAD_KEEP 5	/* skipped lines kept with their reason */
 #define REPORT_MAX_FIELDS 5
+#define REPORT_KEY_INLINE 48	/* key bytes kept in the table slot itself */
 #define REPORT_TIMELINE_MAX 2000	/* buckets; older ones are left out of the timeline */
 
 struct report_stats {
@@ -15,14 +16,30 @@ struct report_stats {
 	int64_t first, last;		/* ms */
 };
 
-/* One distinct key.  The key is the fields, each as a tag byte (1 = null,
- * 2 = present), the bytes and a NUL; f[] points into it (NULL = null). */
+/* One distinct key, as a hash-table slot (kept small: it is what the
+ * per-line lookups touch).  The key is the fields, each as a tag byte
+ * (1 = null, 2 = present), the bytes and a NUL. */
 struct report_row {
 	uint64_t hash;
-	char *key;			/* NULL: empty slot */
-	uint32_t keylen;
+	uint32_t keylen;		/* 0: empty slot */
+	struct report_stats st;
+	union {				/* short keys in the slot: no second cache miss */
+		char in[REPORT_KEY_INLINE];
+		char *out;		/* keylen > REPORT_KEY_INLINE: in the arena */
+	} k;
+};
+
+static inline const char *report_row_key(const struct report_row *r)
+{
+	return r->keylen > REPORT_KEY_INLINE ? r->k.out : r->k.in;
+}
+
+/* A row as the writers see it: the key split into fields (NULL = null). */
+struct report_vrow {
 	const char *f[REPORT_MAX_FIELDS];
 	struct report_stats st;
+	const char *key;
+	uint32_t keylen;
 };
 
 struct report_tab {
@@ -54,7 +71,7 @@ struct report_view {
 	const struct report_totals *t;
 	const struct report_filter *f;
 	const struct report_output *o;
-	struct report_row **dev, **cty, **dst;
+	struct report_vrow **dev, **cty, **dst;
 	size_t ndev, ncty, ndst;		/* shown */
 	struct report_timeline tl;
 	const struct report_bad *bad;
