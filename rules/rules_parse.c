@@ -130,6 +130,11 @@ static int parse_list(struct parser *ps, enum ctx ctx, struct elist *l, int need
 		}
 		if (t->kind == T_RBRACE) {
 			next(ps);
+			if (!need_brace && l->n == 0 && bad == 0) {
+				/* in a rule, nothing would mean "any" to a reader and "none" to a parser */
+				perr(ps, open, "empty list '{ }': give at least one element, or leave the clause out");
+				return 1;
+			}
 			return bad;
 		}
 		if (t->kind == T_EOF || stmt_start(ps, ps->i)) {
