@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -22,6 +23,7 @@ struct report_reader {
 struct report_reader *report_reader_open(const char *path)
 {
 	struct report_reader *r = calloc(1, sizeof(*r));
+	struct stat st;
 	int fd = -1, saved;
 
 	if (!r)
@@ -32,6 +34,10 @@ struct report_reader *report_reader_open(const char *path)
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(0);
 	if (fd < 0)
 		goto fail;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
 	r->gz = gzdopen(fd, "rb");
 	if (!r->gz) {
 		errno = ENOMEM;

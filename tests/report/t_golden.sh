@@ -119,6 +119,11 @@ if [ $rc -eq 1 ] && grep -q "nonexistent.jsonl: No such file" "$tmp/err" && grep
 else
 	not_ok "missing file handling (rc $rc)" "$(cat "$tmp/err" "$tmp/out" | head)"
 fi
+"$GEOEGRESS" report "$IN" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "Is a directory" "$tmp/err"; then ok "a directory as FILE: error, exit 1"
+else not_ok "directory as FILE (rc $rc)" "$(cat "$tmp/err")"; fi
+
 # Default input: the policy's log-file, with its rotated files.
 cat >"$tmp/policy.conf" <<POLICY
 option log-file "$TOP/$ROT"
