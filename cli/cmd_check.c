@@ -57,6 +57,9 @@ static void print_diags(const char *file, const struct rules_errors *e, int fail
 {
 	for (size_t i = 0; i < e->count; i++)
 		fprintf(stderr, "%s\n", e->diags[i].text);
+	if (e->nerrors + e->nwarnings > e->count)
+		fprintf(stderr, "%s: (%zu more not shown; fix these first)\n", file,
+			e->nerrors + e->nwarnings - e->count);
 	if (failed)
 		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", file, e->nerrors,
 			e->nerrors == 1 ? "" : "s", e->nwarnings, e->nwarnings == 1 ? "" : "s");
