@@ -163,7 +163,9 @@ static void print_rule(const struct rules_policy *p, const struct rrule *r, FILE
 		fputs(" to unknown", out);
 	} else if (r->dkind != DST_ANY) {
 		fprintf(out, " to %s%s", r->dkind == DST_COUNTRY ? "country " : "", r->dneg ? "!= " : "");
-		print_list(p, &r->dst, 0, out);
+		/* "!= { IN }" reads better than "!= IN"; "!= @set" is fine */
+		print_list(p, &r->dst, r->dneg && r->dst.n == 1 && r->dst.v[0].kind != EL_REF &&
+				       r->dst.v[0].kind != EL_GROUP, out);
 	}
 	if (r->proto.n) {
 		fputs(" proto ", out);
