@@ -13,6 +13,14 @@ option log-file "$LOG"
 block to country CN name "no-cn"
 default allow
 EOF
+# A gateway with no ruleset at all: afterwards there is still none.
+ruleset_snap >"$T/empty"
+netns_start "$POL"
+lab_stop_geoegress "$P"
+ruleset_snap >"$T/empty-after"
+cmp -s "$T/empty" "$T/empty-after" && ok "empty ruleset before, empty ruleset after SIGTERM" ||
+	not_ok "empty ruleset before, empty ruleset after SIGTERM" "$(diff "$T/empty" "$T/empty-after")"
+
 admin_rules || not_ok "admin rules set up"
 ruleset_snap >"$T/before"
 
