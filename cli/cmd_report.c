@@ -32,7 +32,8 @@ const char cmd_report_usage[] =
 	"\n"
 	"Filters:\n"
 	"  --since T, --until T  records with since <= ts < until; T is RFC 3339\n"
-	"                     (2026-11-27T07:00:00Z, 2026-11-27) or an age: 30m, 24h, 7d, 2w\n"
+	"                     (2026-11-27T07:00:00Z, 2026-11-27) or an age before\n"
+	"                     now: 30s, 30m, 24h, 7d, 2w\n"
 	"  --now T            the time ages count back from (default: now)\n"
 	"  --device D         device set name, source address or MAC\n"
 	"  --country CC       destination country; `unknown` for unplaced ones\n"
@@ -45,14 +46,18 @@ const char cmd_report_usage[] =
 	"                     json/csv; 0 = all)\n"
 	"  --table T          csv only: devices, countries, destinations or timeline\n"
 	"                     alone; without it every table is printed, separated by\n"
-	"                     an empty line, each row led by a `table` column\n"
+	"                     an empty line, each row led by a `table` column (devices,\n"
+	"                     countries, destinations, timeline-hour or timeline-day)\n"
 	"  --width N          text width in columns (default 80)\n"
 	"  -o, --output OUT   write to OUT instead of stdout (html: one\n"
 	"                     self-contained file, no scripts, no external fetches)\n"
 	"\n"
 	"BLOCKED counts block + reject, ALLOWED allow + log; AUDIT counts would-be\n"
-	"blocks that passed.  Exit status: 0, or 1 when a file could not be read\n"
-	"(the others are still reported), 2 for a usage error.\n";
+	"blocks that passed.  Devices and destinations that hit block rules come\n"
+	"first.  The timeline (json, csv, html) counts blocked flows per hour, or\n"
+	"per day when the span exceeds 3 days (the newest 2000 at most).  Times UTC.\n"
+	"Exit status: 0, or 1 when a file could not be read (the others are still\n"
+	"reported), 2 for a usage error.\n";
 
 struct args {
 	const char *policy, *out, *now;
