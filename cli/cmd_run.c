@@ -11,7 +11,7 @@
 
 const char cmd_run_usage[] =
 	"Usage: geoegress run [-c FILE] [-f|--foreground] [--no-hook] [--ctl PATH]\n"
-	"                     [--pidfile PATH] [-v]\n"
+	"                     [--pidfile PATH] [--user NAME] [-v]\n"
 	"Runs the daemon: binds the netfilter queue(s) of the policy, installs the\n"
 	"firewall hook, and decides the first packet of every new outbound flow.\n"
 	"  -c, --config FILE   policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
@@ -19,6 +19,8 @@ const char cmd_run_usage[] =
 	"      --no-hook       install no firewall rules; the admin's ruleset queues packets\n"
 	"      --ctl PATH      control socket (default " NFQ_DEFAULT_CTL ")\n"
 	"      --pidfile PATH  write the process id to PATH\n"
+	"      --user NAME     once set up, run as NAME keeping only CAP_NET_ADMIN (the\n"
+	"                      policy and database must be readable by NAME)\n"
 	"  -v, --verbose       debug logging\n"
 	"Signals: HUP reloads policy and database, USR1 reopens the decision log,\n"
 	"TERM/INT stop and remove the hook.\n";
@@ -35,7 +37,7 @@ const char cmd_reload_usage[] =
 	"decision log.  Exits 0 when the new ones are in force; 1 with the errors when\n"
 	"they were rejected (the running policy and database stay in force).\n";
 
-enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON };
+enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER };
 
 int cmd_run(int argc, char **argv)
 {
@@ -45,6 +47,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-hook", no_argument, NULL, OPT_NO_HOOK },
 		{ "ctl", required_argument, NULL, OPT_CTL },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,6 +63,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_NO_HOOK: o.no_hook = 1; break;
 		case OPT_CTL: o.ctl_path = optarg; break;
 		case OPT_PIDFILE: o.pidfile = optarg; break;
+		case OPT_USER: o.user = optarg; break;
 		default: return cli_usage_error("run", "unknown option");
 		}
 	}

@@ -62,7 +62,7 @@ int nfq_ctl_alive(const char *path)
 }
 
 /* mkdir -p of path's directory; the last component made 0700. */
-static int make_dir(const char *path)
+static int make_dir(const char *path, int *made)
 {
 	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *dir;
@@ -77,18 +77,24 @@ static int make_dir(const char *path)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) == 0) {
+		if (made)
+			*made = 1;
+	} else if (errno != EEXIST) {
 		return -1;
+	}
 	return 0;
 }
 
-int nfq_ctl_listen(const char *path, char *err, size_t errlen)
+int nfq_ctl_listen(const char *path, int *made_dir, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
 	mode_t old;
 	int fd = -1;
 
-	if (fill_addr(&sa, path) < 0 || make_dir(path) < 0) {
+	if (made_dir)
+		*made_dir = 0;
+	if (fill_addr(&sa, path) < 0 || make_dir(path, made_dir) < 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -6,6 +6,7 @@
  * and database are swapped between batches, so a reload never races a
  * decision.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <linux/netfilter.h>
@@ -152,6 +154,19 @@ static void log_decision(struct nfq_daemon *d, const struct nfq_pkt *pkt, const 
 		nfq_declog_add(d->log, &r, d->now_ms / 1000);
 }
 
+/* -v: one line per decision (stderr or syslog); off the hot path otherwise. */
+static void debug_decision(const struct rules_flow *f, const struct rules_verdict *v, int cached)
+{
+	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", cc[3];
+	int fam = f->family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	inet_ntop(fam, f->src.b, src, sizeof(src));
+	inet_ntop(fam, f->dst.b, dst, sizeof(dst));
+	log_debug("%s -> %s proto %u port %u country %s: %s%s (line %d)%s", src, dst, f->proto,
+		  f->has_ports ? f->dport : 0, geo_cc_str(v->country, cc), rules_action_name(v->action),
+		  v->audit ? " (audit: passed)" : "", v->line, cached ? " [cached retry]" : "");
+}
+
 static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 {
 	struct nfq_daemon *d = arg;
@@ -188,6 +203,8 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 	answer(pkt, &v, ans);
 	count(d, &v);
 	log_decision(d, pkt, &flow, &v, hit != NULL);
+	if (d->opts->verbose)
+		debug_decision(&flow, &v, hit != NULL);
 }
 
 /* ---- control socket and signals ---- */
@@ -410,11 +427,30 @@ static int install_hook(struct nfq_daemon *d)
 	return 0;
 }
 
+static int drop_privileges(struct nfq_daemon *d, int made_dir)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], err[512];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", d->opts->ctl_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (nfq_drop_privileges(d->opts->user, rules_options(d->policy)->log_file,
+				made_dir && slash ? dir : NULL, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("running as %s with CAP_NET_ADMIN only", d->opts->user);
+	return 0;
+}
+
 /* Everything up to "ready".  Returns 0, or -1 after logging why. */
 static int daemon_start(struct nfq_daemon *d)
 {
 	const struct rules_options *o;
 	char err[512], summary[256];
+	int made_dir = 0;
 
 	if (nfq_ctl_alive(d->opts->ctl_path)) {
 		log_warnx("control socket %s answers: another geoegress is running "
@@ -438,7 +474,7 @@ static int daemon_start(struct nfq_daemon *d)
 		return log_warnx("%s", err), -1;
 	if (install_hook(d) < 0)
 		return -1;
-	d->ctlfd = nfq_ctl_listen(d->opts->ctl_path, err, sizeof(err));
+	d->ctlfd = nfq_ctl_listen(d->opts->ctl_path, &made_dir, err, sizeof(err));
 	if (d->ctlfd < 0)
 		return log_warnx("%s", err), -1;
 	if (d->opts->pidfile) {
@@ -446,6 +482,8 @@ static int daemon_start(struct nfq_daemon *d)
 			log_warn("pidfile %s", d->opts->pidfile);
 		d->pid_written = 1;
 	}
+	if (d->opts->user && drop_privileges(d, made_dir) < 0)
+		return -1;
 	rules_summary(d->policy, summary, sizeof(summary));
 	if (o->queue_count > 1)
 		snprintf(err, sizeof(err), "%u-%u", o->queue_first, o->queue_first + o->queue_count - 1);

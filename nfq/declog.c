@@ -192,6 +192,23 @@ struct nfq_declog *nfq_declog_new(void)
 	return d;
 }
 
+/* A write that stopped inside a record (disk full) leaves half a line;
+ * cut it off so the file stays valid JSON Lines.  done: bytes of the
+ * buffer that reached the file. */
+static void trim_partial(struct nfq_declog *d, size_t done)
+{
+	size_t partial = 0;
+	off_t end;
+
+	while (partial < done && d->buf[done - 1 - partial] != '\n')
+		partial++;
+	if (partial == 0)
+		return;
+	end = lseek(d->fd, 0, SEEK_END);
+	if (end >= (off_t)partial)
+		(void)!ftruncate(d->fd, end - (off_t)partial);
+}
+
 void nfq_declog_flush(struct nfq_declog *d)
 {
 	size_t off = 0;
@@ -212,6 +229,7 @@ void nfq_declog_flush(struct nfq_declog *d)
 			d->st.failed += lost;
 			d->st.written -= lost;
 			d->fail_pending += lost;
+			trim_partial(d, off);
 			break;
 		}
 		off += (size_t)n;

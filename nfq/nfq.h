@@ -23,6 +23,7 @@ struct nfq_opts {
 	int foreground;		/* log to stderr, don't detach */
 	int no_hook;		/* admin manages the ruleset */
 	int verbose;
+	const char *user;	/* NULL, or drop to this user keeping CAP_NET_ADMIN */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT.  Returns the process exit code

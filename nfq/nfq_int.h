@@ -149,10 +149,18 @@ void nfq_declog_free(struct nfq_declog *d);	/* flushes; NULL ok */
 
 /* ---- ctl.c: control socket ---- */
 /* Creates the listening socket (directory 0700, socket 0600).  Returns the
- * fd, or -1 with a message in err (another daemon listening: EADDRINUSE). */
-int nfq_ctl_listen(const char *path, char *err, size_t errlen);
+ * fd, or -1 with a message in err (another daemon listening: EADDRINUSE).
+ * *made_dir (may be NULL) is set when the socket's directory was created. */
+int nfq_ctl_listen(const char *path, int *made_dir, char *err, size_t errlen);
 /* 1 when something answers on path. */
 int nfq_ctl_alive(const char *path);
+
+/* ---- privdrop.c ---- */
+/* Becomes user keeping only CAP_NET_ADMIN (also ambient, for iptables/nft
+ * at exit), sets no_new_privs; hands log_file and ctl_dir (may be NULL)
+ * to the user first.  Returns 0, or -1 with a message in err. */
+int nfq_drop_privileges(const char *user, const char *log_file, const char *ctl_dir,
+			char *err, size_t errlen);
 
 /* ---- ctl.c: sd_notify ---- */
 /* Sends a sd_notify datagram to $NOTIFY_SOCKET; nothing when unset. */

@@ -23,9 +23,9 @@ trap cleanup EXIT
 gw() { ip netns exec "$P-gw" "$@"; }
 ge_ctl() { "$GEOEGRESS" "$1" --ctl "$D/ctl" "${@:2}"; }
 
-ge_start() {	# ge_start POLICY: start the daemon in gw, wait <= 10 s for stats
+ge_start() {	# ge_start POLICY [ARGS]: start the daemon in gw, wait <= 10 s for stats
 	# A simple command, not a function: $! is then the daemon itself.
-	ip netns exec "$P-gw" "$GEOEGRESS" run -f -c "$1" --ctl "$D/ctl" --pidfile "$D/ge.pid" \
+	ip netns exec "$P-gw" "$GEOEGRESS" run -f -c "$1" --ctl "$D/ctl" --pidfile "$D/ge.pid" "${@:2}" \
 		>>"$D/ge.log" 2>&1 &
 	GE=$!
 	for _ in $(seq 1 100); do
@@ -203,6 +203,22 @@ print(int(worst * 1000))
 	ge_stop TERM
 else
 	echo "# skipped the reload-latency check: no $BUILD/country.mmdb (scripts/geodb-build)"
+fi
+
+# --user: privileges dropped to nobody, CAP_NET_ADMIN kept; still decides,
+# reloads, and removes its hook at exit.
+if id nobody >/dev/null 2>&1; then
+	ge_start "$D/p1.conf" --user nobody || not_ok "start with --user nobody"
+	read -r uid cap <<<"$(awk '/^Uid:/ { u = $2 } /^CapEff:/ { c = $2 } END { print u, c }' /proc/"$GE"/status)"
+	[ "$uid" = "$(id -u nobody)" ] && [ "$cap" = 0000000000001000 ] &&
+		ok "--user nobody: uid $uid, only CAP_NET_ADMIN" || not_ok "--user nobody: uid/caps" "uid $uid caps $cap"
+	curl_ok 192.0.2.10 2 && not_ok "--user: IN still rejected" || ok "--user: IN still rejected"
+	curl_ok 203.0.113.10 && ok "--user: SG allowed" || not_ok "--user: SG allowed"
+	ge_ctl reload >/dev/null 2>&1 && ok "--user: reload works" || not_ok "--user: reload" "$(ge_ctl reload 2>&1)"
+	ge_stop TERM
+	[ "$GE_RC" = 0 ] && [ -z "$(hooks_left)" ] && ok "--user: clean exit removes the hook" ||
+		not_ok "--user: clean exit" "rc $GE_RC $(hooks_left)"
+	rm -f "$D/ctl" "$D/ge.pid"	# a non-root daemon cannot unlink in root's directory
 fi
 
 # A log that cannot be written never stops filtering.

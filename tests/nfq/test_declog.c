@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -198,6 +200,46 @@ static void test_failures(const char *dir)
 	unlink(moved);
 }
 
+/* A disk that fills in the middle of a record (RLIMIT_FSIZE stands in
+ * for a full tmpfs): the file keeps only complete lines, and written +
+ * failed add up to the records logged. */
+static void test_partial_write(const char *dir)
+{
+	struct nfq_declog *d = nfq_declog_new();
+	struct nfq_declog_stats st;
+	struct rlimit old, lim;
+	char path[512], last = 0;
+	int lines = 0, folded;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/full.jsonl", dir);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 1000;	/* room for 3 and a half records */
+	nfq_declog_configure(d, path, 0, 0, 60);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	for (int i = 0; i < 10; i++) {
+		struct nfq_logrec r = rec4("192.0.2.10", 443);
+		nfq_declog_add(d, &r, 1);
+	}
+	nfq_declog_flush(d);
+	setrlimit(RLIMIT_FSIZE, &old);
+	nfq_declog_stats(d, &st);
+	f = fopen(path, "r");
+	if (f) {
+		fseek(f, -1, SEEK_END);
+		last = (char)fgetc(f);
+		fclose(f);
+	}
+	sum_counts(path, "192.0.2.10", &lines, &folded);
+	ok(last == '\n', "disk full mid-record: the file ends with a complete line");
+	ok(lines >= 1 && st.written == (uint64_t)lines && st.written + st.failed == 10,
+	   "written (%d lines) + failed (%llu) = 10", lines, (unsigned long long)st.failed);
+	nfq_declog_free(d);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ge-test-declog-XXXXXX";
@@ -207,6 +249,7 @@ int main(void)
 	test_format();
 	test_rate_limit(dir);
 	test_failures(dir);
+	test_partial_write(dir);
 	rmdir(dir);
 	nfq_declog_free(NULL);
 	return tap_done();
