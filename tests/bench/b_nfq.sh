@@ -149,31 +149,38 @@ awk -v g="$ge" -v p="$pl" -v k="$k" 'BEGIN {
 	printf "  ratio geoegress/kernel %.2fx\n", (k > 0 ? g / k : 0) }'
 echo "  geoegress stats: $(jq -c '{packets, by_action, queue, recv_enobufs}' <<<"$ge_stats" 2>/dev/null)"
 
-# --- 2. connect latency ---
+# --- 2. connect latency: REPS interleaved rounds of the three set-ups ---
 ip netns exec "$P-wan" "$TCPLAT" -l 8080 -t 600 2>/dev/null &
 lat() { lab_in "$P-phone" "$TCPLAT" -c "$DST" -p 8080 -n "$LATN" -t 120; }
-reset_ct
-sleep 0.2
-l_none=$(lat)
-ip netns exec "$G" "$PLAIN" -q 0 -t 300 >/dev/null 2>&1 &
-PLAIN_PID=$!
-lab_in "$G" iptables-restore <"$T/hook4"
-sleep 0.3
-l_plain=$(lat)
-kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
-lab_in "$G" iptables -F; lab_in "$G" iptables -X
-lab_run_geoegress "$P" "$POL" || exit 1
-l_ge=$(lat)
-lab_stop_geoegress "$P"
-echo "connect latency, $LATN sequential TCP connects to $DST:"
-for v in "no hook:$l_none" "nfq_plain:$l_plain" "geoegress:$l_ge"; do
-	printf '  %-10s median %8.1f us   p99 %8.1f us   (%s)\n' "${v%%:*}" "$(field "${v#*:}" median_us)" \
-		"$(field "${v#*:}" p99_us)" "${v#*:}"
+l_none="" l_plain="" l_ge=""
+for r in $(seq 1 "$REPS"); do
+	reset_ct
+	x=$(lat); l_none="$l_none$x"$'\n'
+	ip netns exec "$G" "$PLAIN" -q 0 -t 300 >/dev/null 2>&1 &
+	PLAIN_PID=$!
+	lab_in "$G" iptables-restore <"$T/hook4"
+	sleep 0.3
+	x=$(lat); l_plain="$l_plain$x"$'\n'
+	kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
+	lab_in "$G" iptables -F; lab_in "$G" iptables -X
+	lab_run_geoegress "$P" "$POL" || exit 1
+	x=$(lat); l_ge="$l_ge$x"$'\n'
+	lab_stop_geoegress "$P"
 done
-awk -v a="$(field "$l_none" median_us)" -v b="$(field "$l_ge" median_us)" \
-	-v c="$(field "$l_none" p99_us)" -v d="$(field "$l_ge" p99_us)" -v e="$(field "$l_plain" median_us)" 'BEGIN {
+# med KEY: the median over the rounds of tcplat's KEY (median_us, p99_us, n)
+med() { grep . | while read -r line; do field "$line" "$1"; done | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+echo "connect latency, $LATN sequential TCP connects to $DST, median of $REPS interleaved rounds:"
+for v in none plain ge; do
+	eval "d=\$l_$v"
+	case $v in none) name="no hook" ;; plain) name=nfq_plain ;; ge) name=geoegress ;; esac
+	printf '  %-10s median %8.1f us   p99 %8.1f us   (per round: %s)\n' "$name" "$(med median_us <<<"$d")" \
+		"$(med p99_us <<<"$d")" "$(grep . <<<"$d" | awk '{ printf "%s%s/%s", (NR > 1 ? ", " : ""), $6, $8 }')"
+done
+awk -v a="$(med median_us <<<"$l_none")" -v b="$(med median_us <<<"$l_ge")" \
+	-v c="$(med p99_us <<<"$l_none")" -v d="$(med p99_us <<<"$l_ge")" -v e="$(med median_us <<<"$l_plain")" 'BEGIN {
 	printf "  geoegress added: median %+.1f us (%.2fx), p99 %+.1f us (%.2fx); nfq_plain added median %+.1f us\n",
 		b - a, (a > 0 ? b / a : 0), d - c, (c > 0 ? d / c : 0), e - a }'
+l_none=$(grep . <<<"$l_none" | head -1) l_ge=$(grep . <<<"$l_ge" | head -1)
 # a run that measured nothing is a failure
 for x in "$ge" "$pl" "$k" "$(field "$l_none" n)" "$(field "$l_ge" n)"; do
 	[ "${x:-0}" -gt 0 ] 2>/dev/null || { echo "b_nfq: a measurement is empty" >&2; exit 1; }
