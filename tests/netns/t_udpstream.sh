@@ -26,8 +26,8 @@ for dst in 203.0.113.10 2001:db8:65::10; do
 	n=$((n + 1))
 	src=198.18.1.10; case $dst in *:*) src=2001:db8:1::10 ;; esac
 	ids0=$(queue_col 8) p0=$(PKT packets) w0=$(wan_udp_count)
-	# paced at 20k/s; a 100 ms pause after the first packet lets its verdict land
-	out=$(flowgen "$P-phone" -s $src -d $dst -p $((7776 + n)) -S -N 10000 -r 20000 -g 100 -t 20)
+	# paced at 20k/s; a 300 ms pause after the first packet lets its verdict land
+	out=$(flowgen "$P-phone" -s $src -d $dst -p $((7776 + n)) -S -N 10000 -r 20000 -g 300 -t 20)
 	sleep 0.3
 	ids1=$(queue_col 8) p1=$(PKT packets) w1=$(wan_udp_count)
 	case $out in "sent 10000 "*) ok "stream to $dst: 10000 packets sent" ;; *) not_ok "stream to $dst: 10000 packets sent" "$out" ;; esac
