@@ -246,7 +246,7 @@ static int ctl_read_line(int fd, char *line, size_t len)
 
 static void handle_ctl(struct nfq_daemon *d)
 {
-	struct timeval tv = { 1, 0 };
+	struct timeval tv = { 0, 250000 };
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	char line[256], *reply = NULL;
