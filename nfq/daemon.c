@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * geoegress run: load policy and database, bind the queue, install the
- * hook, then decide packets until SIGTERM/SIGINT.  Single-threaded event
- * loop over the queue socket, the control socket and a signalfd; policy
- * and database are swapped between batches, so a reload never races a
- * decision.
+ * hook, then decide packets until SIGTERM/SIGINT.  The queue workers
+ * (worker.c) decide packets; this main thread runs the control socket, the
+ * signals (signalfd), reloads (reload.c) and the once-a-second log chores.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,12 +18,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <linux/netfilter.h>
-
 #include "nfq/daemon_int.h"
 #include "util/log.h"
 
-#define VC_TTL_MS 30000		/* a blocked flow's retries within 30 s hit the cache */
 #define FAIL_WARN_S 60		/* log write failures: one warning a minute at most */
 
 static struct nfq_daemon *g_daemon;	/* for the fatal() hook only */
@@ -38,173 +33,26 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- deciding one packet ---- */
-
-static const char *ifname(struct nfq_daemon *d, uint32_t index)
+struct nfq_config *nfq_config_new(struct nfq_daemon *d, struct rules_policy *p, struct geo_db *db)
 {
-	struct nfq_ifc_entry *e = &d->ifc[index % NFQ_IFC_SLOTS];
+	struct nfq_config *c = calloc(1, sizeof(*c));
 
-	if (index == 0)
-		return "";
-	if (e->index != index) {
-		e->index = index;
-		if (!if_indextoname(index, e->name))
-			snprintf(e->name, sizeof(e->name), "if%u", index);
-	}
-	return e->name;
+	if (!c)
+		return NULL;
+	c->policy = p;
+	c->db = db;
+	c->gen = ++d->next_gen;
+	c->loaded = time(NULL);
+	return c;
 }
 
-static uint32_t vc_hash(const struct rules_flow *f)
+void nfq_config_free(struct nfq_config *c)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *k[2] = { f->src.b, f->dst.b };
-
-	for (int j = 0; j < 2; j++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ k[j][i]) * 16777619u;
-	h = (h ^ f->proto) * 16777619u;
-	h = (h ^ f->sport) * 16777619u;
-	h = (h ^ f->dport) * 16777619u;
-	return h;
-}
-
-static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)
-{
-	return e->family == f->family && e->proto == f->proto && e->sport == f->sport &&
-	       e->dport == f->dport && e->has_mac == f->has_mac &&
-	       (!f->has_mac || !memcmp(e->mac, f->src_mac, 6)) &&
-	       !memcmp(e->src, f->src.b, 16) && !memcmp(e->dst, f->dst.b, 16);
-}
-
-static struct nfq_vc_entry *vc_find(struct nfq_daemon *d, const struct rules_flow *f)
-{
-	struct nfq_vc_entry *e = &d->vc[vc_hash(f) % NFQ_VC_SLOTS];
-
-	if (e->expires_ms > d->now_ms && vc_same(e, f))
-		return e;
-	return NULL;
-}
-
-static void vc_store(struct nfq_daemon *d, const struct rules_flow *f, const struct rules_verdict *v)
-{
-	struct nfq_vc_entry *e = &d->vc[vc_hash(f) % NFQ_VC_SLOTS];
-
-	e->expires_ms = d->now_ms + VC_TTL_MS;
-	e->family = f->family;
-	e->proto = f->proto;
-	e->has_mac = f->has_mac;
-	memcpy(e->mac, f->src_mac, 6);
-	e->sport = f->sport;
-	e->dport = f->dport;
-	memcpy(e->src, f->src.b, 16);
-	memcpy(e->dst, f->dst.b, 16);
-	e->v = *v;
-}
-
-static void answer(const struct nfq_pkt *pkt, const struct rules_verdict *v, struct nfq_answer *ans)
-{
-	uint32_t mark = NFQ_MARK_ALLOW;
-
-	if (!v->audit && v->action == RULES_BLOCK) {
-		ans->verdict = NF_DROP;	/* nothing to save: the entry never confirms */
+	if (!c)
 		return;
-	}
-	if (!v->audit && v->action == RULES_REJECT)
-		mark = NFQ_MARK_REJECT;
-	ans->verdict = NF_REPEAT;
-	ans->mark = (pkt->mark & ~NFQ_MARK_MASK) | mark;
-	ans->set_mark = 1;
-}
-
-static void count(struct nfq_daemon *d, const struct rules_verdict *v)
-{
-	unsigned a = (unsigned)(v->country >> 8) - 'A', b = (unsigned)(v->country & 0xff) - 'A';
-
-	if ((unsigned)v->action < 4)
-		d->c.by_action[v->action]++;
-	if (v->audit)
-		d->c.audit_passed++;
-	if (v->country != GEO_CC_UNKNOWN && a < 26 && b < 26)
-		d->c.by_cc[a * 26 + b]++;
-	else
-		d->c.cc_unknown++;
-}
-
-static void log_decision(struct nfq_daemon *d, const struct nfq_pkt *pkt, const struct rules_flow *f,
-			 const struct rules_verdict *v, int repeat)
-{
-	struct nfq_logrec r;
-
-	if (!(v->log || v->audit || v->action != RULES_ALLOW))
-		return;
-	r.ts = d->now_rt;
-	r.flow = *f;
-	r.action = v->action;
-	r.audit = v->audit;
-	r.is_default = v->is_default;
-	r.line = v->line;
-	r.rule_name = v->name;
-	r.device = v->device;
-	r.country = v->country;
-	snprintf(r.in, sizeof(r.in), "%s", ifname(d, pkt->indev));
-	snprintf(r.out, sizeof(r.out), "%s", ifname(d, pkt->outdev));
-	if (repeat)
-		nfq_declog_fold(d->log, &r, d->now_ms / 1000);
-	else
-		nfq_declog_add(d->log, &r, d->now_ms / 1000);
-}
-
-/* -v: one line per decision (stderr or syslog); off the hot path otherwise. */
-static void debug_decision(const struct rules_flow *f, const struct rules_verdict *v, int cached)
-{
-	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", cc[3];
-	int fam = f->family == AF_INET6 ? AF_INET6 : AF_INET;
-
-	inet_ntop(fam, f->src.b, src, sizeof(src));
-	inet_ntop(fam, f->dst.b, dst, sizeof(dst));
-	log_debug("%s -> %s proto %u port %u country %s: %s%s (line %d)%s", src, dst, f->proto,
-		  f->has_ports ? f->dport : 0, geo_cc_str(v->country, cc), rules_action_name(v->action),
-		  v->audit ? " (audit: passed)" : "", v->line, cached ? " [cached retry]" : "");
-}
-
-static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
-{
-	struct nfq_daemon *d = arg;
-	struct rules_flow flow;
-	struct rules_verdict v;
-	struct geo_answer geo;
-	struct nfq_vc_entry *hit;
-
-	d->c.packets++;
-	memset(&flow, 0, sizeof(flow));
-	if (nfq_parse_packet(pkt->payload, pkt->len, &flow) < 0) {
-		/* Not even an IP header: nothing to decide on; follow the fail mode. */
-		d->c.malformed++;
-		ans->verdict = d->fail_open ? NF_ACCEPT : NF_DROP;
-		return;
-	}
-	flow.iif = pkt->indev;
-	flow.oif = pkt->outdev;
-	if (pkt->hwaddr) {
-		flow.has_mac = 1;
-		memcpy(flow.src_mac, pkt->hwaddr, 6);
-	}
-	hit = vc_find(d, &flow);
-	if (hit) {
-		d->c.cache_hits++;
-		v = hit->v;
-	} else {
-		if (geo_lookup(d->db, flow.family, flow.dst.b, &geo) < 0)
-			memset(&geo, 0, sizeof(geo));
-		rules_eval(d->policy, &flow, &geo, &v);
-		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
-			vc_store(d, &flow, &v);
-	}
-	answer(pkt, &v, ans);
-	count(d, &v);
-	log_decision(d, pkt, &flow, &v, hit != NULL);
-	if (d->opts->verbose)
-		debug_decision(&flow, &v, hit != NULL);
+	rules_free(c->policy);
+	geo_close(c->db);
+	free(c);
 }
 
 /* ---- control socket and signals ---- */
@@ -215,7 +63,11 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 		fputs("ok\n", out);
 		nfq_stats_write(d, out, cmd[5] != '\0');
 	} else if (!strcmp(cmd, "reopen")) {
-		int rc = nfq_declog_reopen(d->log);
+		int rc;
+
+		pthread_mutex_lock(&d->log_lock);
+		rc = nfq_declog_reopen(d->log);
+		pthread_mutex_unlock(&d->log_lock);
 
 		fprintf(out, rc == 0 ? "ok\nlog reopened\n" : "error\ncannot reopen the log: %s\n",
 			strerror(errno));
@@ -286,6 +138,7 @@ out:
 static void handle_signal(struct nfq_daemon *d)
 {
 	struct signalfd_siginfo si;
+	int rc;
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -293,7 +146,10 @@ static void handle_signal(struct nfq_daemon *d)
 			nfq_reload_request(d, -1);
 			break;
 		case SIGUSR1:
-			if (nfq_declog_reopen(d->log) < 0)
+			pthread_mutex_lock(&d->log_lock);
+			rc = nfq_declog_reopen(d->log);
+			pthread_mutex_unlock(&d->log_lock);
+			if (rc < 0)
 				log_warn("cannot reopen the decision log");
 			else
 				log_info("decision log reopened");
@@ -301,7 +157,7 @@ static void handle_signal(struct nfq_daemon *d)
 		case SIGTERM:
 		case SIGINT:
 			log_info("signal %d: stopping", (int)si.ssi_signo);
-			d->stop = 1;
+			d->stopping = 1;
 			break;
 		}
 	}
@@ -309,20 +165,21 @@ static void handle_signal(struct nfq_daemon *d)
 
 /* Once a second: folded log records whose period ended; write-failure
  * warnings (one a minute at most). */
-static void housekeeping(struct nfq_daemon *d)
+static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
 {
-	int64_t s = d->now_ms / 1000;
+	int64_t s = now_ms / 1000;
 	uint64_t lost;
 	int err;
 
 	if (s == d->last_tick_s)
 		return;
 	d->last_tick_s = s;
+	pthread_mutex_lock(&d->log_lock);
 	nfq_declog_tick(d->log, s, 0);
 	nfq_declog_flush(d->log);
-	if (s - d->last_fail_warn_s < FAIL_WARN_S && d->last_fail_warn_s)
-		return;
-	lost = nfq_declog_take_failures(d->log, &err);
+	lost = (s - d->last_fail_warn_s >= FAIL_WARN_S || !d->last_fail_warn_s) ?
+		nfq_declog_take_failures(d->log, &err) : 0;
+	pthread_mutex_unlock(&d->log_lock);
 	if (lost) {
 		errno = err;
 		log_warn("decision log: %llu record%s lost (filtering goes on)",
@@ -333,36 +190,28 @@ static void housekeeping(struct nfq_daemon *d)
 
 static int event_loop(struct nfq_daemon *d)
 {
-	struct pollfd pfd[4] = {
-		{ .fd = nfq_queue_fd(d->q), .events = POLLIN },
+	struct pollfd pfd[3] = {
 		{ .fd = d->ctlfd, .events = POLLIN },
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->reload.evfd, .events = POLLIN },
 	};
 
-	while (!d->stop) {
-		int n = poll(pfd, 4, 1000);
+	while (!d->stopping) {
+		int n = poll(pfd, 3, 1000);
 
 		if (n < 0 && errno != EINTR) {
 			log_warn("poll");
 			return -1;
 		}
-		d->now_ms = mono_ms();
-		clock_gettime(CLOCK_REALTIME, &d->now_rt);
-		if (n > 0 && (pfd[0].revents & (POLLIN | POLLERR))) {
-			if (nfq_queue_process(d->q, decide, d, 1) < 0) {
-				log_warn("netfilter queue socket");
-				return -1;
-			}
-			nfq_declog_flush(d->log);
-		}
-		if (n > 0 && (pfd[2].revents & POLLIN))
-			handle_signal(d);
 		if (n > 0 && (pfd[1].revents & POLLIN))
+			handle_signal(d);
+		if (n > 0 && (pfd[0].revents & POLLIN))
 			handle_ctl(d);
-		if (n > 0 && (pfd[3].revents & POLLIN))
+		if (n > 0 && (pfd[2].revents & POLLIN))
 			nfq_reload_finish(d);
-		housekeeping(d);
+		housekeeping(d, mono_ms());
+		if (nfq_workers_failed(d))
+			return -1;
 	}
 	return 0;
 }
@@ -407,7 +256,7 @@ static int write_pidfile(const char *path)
 
 static int install_hook(struct nfq_daemon *d)
 {
-	const struct rules_options *o = rules_options(d->policy);
+	const struct rules_options *o = rules_options(d->cfg->policy);
 	char err[1536];
 
 	d->hookcfg.hooks = o->hooks;
@@ -436,7 +285,7 @@ static int drop_privileges(struct nfq_daemon *d, int made_dir)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = '\0';
-	if (nfq_drop_privileges(d->opts->user, rules_options(d->policy)->log_file,
+	if (nfq_drop_privileges(d->opts->user, rules_options(d->cfg->policy)->log_file,
 				made_dir && slash ? dir : NULL, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
@@ -449,6 +298,8 @@ static int drop_privileges(struct nfq_daemon *d, int made_dir)
 static int daemon_start(struct nfq_daemon *d)
 {
 	const struct rules_options *o;
+	struct rules_policy *policy;
+	struct geo_db *db;
 	char err[512], summary[256];
 	int made_dir = 0;
 
@@ -457,10 +308,15 @@ static int daemon_start(struct nfq_daemon *d)
 			  "(stop it, or use --ctl PATH)", d->opts->ctl_path);
 		return -1;
 	}
-	if (nfq_load_config(d->opts->conf, &d->policy, &d->db, NULL) < 0)
+	if (nfq_load_config(d->opts->conf, &policy, &db, NULL) < 0)
 		return -1;
-	d->policy_loaded = time(NULL);
-	o = rules_options(d->policy);
+	d->cfg = nfq_config_new(d, policy, db);
+	if (!d->cfg) {
+		rules_free(policy);
+		geo_close(db);
+		return log_warnx("out of memory"), -1;
+	}
+	o = rules_options(d->cfg->policy);
 	d->fail_open = o->fail_mode == RULES_FAIL_OPEN;
 	if (!(d->log = nfq_declog_new()))
 		return log_warnx("out of memory"), -1;
@@ -469,8 +325,8 @@ static int daemon_start(struct nfq_daemon *d)
 		return log_warn("signals"), -1;
 	if (nfq_reload_init(&d->reload, d->opts->conf) < 0)
 		return log_warn("eventfd"), -1;
-	d->q = nfq_queue_open(o->queue_first, o->queue_count, d->fail_open, err, sizeof(err));
-	if (!d->q)
+	/* Queues first: in fail-mode closed a hook without a reader stops traffic. */
+	if (nfq_workers_open(d, o->queue_first, o->queue_count, err, sizeof(err)) < 0)
 		return log_warnx("%s", err), -1;
 	if (install_hook(d) < 0)
 		return -1;
@@ -484,7 +340,10 @@ static int daemon_start(struct nfq_daemon *d)
 	}
 	if (d->opts->user && drop_privileges(d, made_dir) < 0)
 		return -1;
-	rules_summary(d->policy, summary, sizeof(summary));
+	/* After the drop: threads take the credentials they are created with. */
+	if (nfq_workers_start(d) < 0)
+		return -1;
+	rules_summary(d->cfg->policy, summary, sizeof(summary));
 	if (o->queue_count > 1)
 		snprintf(err, sizeof(err), "%u-%u", o->queue_first, o->queue_first + o->queue_count - 1);
 	else
@@ -503,7 +362,8 @@ static void daemon_stop(struct nfq_daemon *d)
 	if (d->hook != NFQ_HOOK_NONE)
 		nfq_hook_remove();
 	d->hook = NFQ_HOOK_NONE;
-	nfq_queue_close(d->q);
+	nfq_workers_stop(d);
+	nfq_workers_close(d);
 	nfq_declog_free(d->log);	/* writes pending folded records */
 	if (d->ctlfd >= 0) {
 		close(d->ctlfd);
@@ -513,8 +373,8 @@ static void daemon_stop(struct nfq_daemon *d)
 		close(d->sigfd);
 	if (d->pid_written)
 		unlink(d->opts->pidfile);
-	rules_free(d->policy);
-	geo_close(d->db);
+	nfq_config_free(d->cfg);
+	pthread_mutex_destroy(&d->log_lock);
 	g_daemon = NULL;
 }
 
@@ -531,7 +391,7 @@ int nfq_run(const struct nfq_opts *opts)
 	d->opts = opts;
 	d->ctlfd = d->sigfd = d->reload.evfd = -1;
 	d->started = time(NULL);
-	d->now_ms = mono_ms();
+	pthread_mutex_init(&d->log_lock, NULL);
 	g_daemon = d;
 	log_set_fatal_hook(fatal_cleanup);
 	if (daemon_start(d) == 0 && event_loop(d) == 0)

@@ -22,7 +22,6 @@ struct nfq_counters {
 	uint64_t cc_unknown;
 	uint64_t malformed;		/* not even an IP header */
 	uint64_t cache_hits;		/* retries answered from the verdict cache */
-	uint64_t reloads_ok, reloads_failed;
 };
 
 /* A recent block/reject, so retries of the same flow skip lookup+eval. */
@@ -59,30 +58,72 @@ struct nfq_reload {
 	int next[NFQ_RELOAD_WAITERS], nnext;
 };
 
-struct nfq_daemon {
-	const struct nfq_opts *opts;
+/* Policy and database in force, swapped as one (worker.c explains how). */
+struct nfq_config {
 	struct rules_policy *policy;
 	struct geo_db *db;
+	uint64_t gen;			/* 1, 2, ... one per successful load */
+	time_t loaded;			/* realtime */
+};
+
+struct nfq_daemon;
+
+/* One queue, one thread. */
+struct nfq_worker {
+	struct nfq_daemon *d;
+	pthread_t thread;
+	int started;
+	uint16_t queue;
 	struct nfq_queue *q;
+	int active;			/* atomic: inside a batch */
+	uint64_t gen_in_use;		/* atomic: config generation of that batch */
+	int failed;			/* atomic: the queue socket failed */
+	struct nfq_config *cfg;		/* this batch's config, NULL between batches */
+	uint64_t cache_gen;		/* the caches below belong to this generation */
+	int logged;			/* this batch wrote to the decision log */
+	int64_t now_ms;			/* monotonic, per batch */
+	struct timespec now_rt;		/* realtime, per batch */
+	struct nfq_counters c;
+	struct nfq_vc_entry vc[NFQ_VC_SLOTS];
+	struct nfq_ifc_entry ifc[NFQ_IFC_SLOTS];
+};
+
+struct nfq_daemon {
+	const struct nfq_opts *opts;
+	struct nfq_config *cfg;		/* atomic pointer; written by the main thread only */
+	uint64_t next_gen;
 	struct nfq_declog *log;
+	pthread_mutex_t log_lock;	/* the log is shared by the workers */
 	enum nfq_hook_kind hook;
 	struct nfq_hook_cfg hookcfg;
 	int fail_open;
 	int ctlfd, sigfd;
-	int stop;
+	int stop;			/* atomic: tells the workers to stop */
+	int stopping;			/* SIGTERM/SIGINT seen: the main loop ends */
 	int pid_written;
-	char *db_path;
 	time_t started;			/* realtime */
-	time_t policy_loaded;		/* realtime */
 	int64_t last_tick_s;		/* monotonic */
 	int64_t last_fail_warn_s;
-	int64_t now_ms;			/* monotonic, per batch */
-	struct timespec now_rt;		/* realtime, per batch */
-	struct nfq_counters c;
+	uint64_t reloads_ok, reloads_failed;
+	struct nfq_worker **w;
+	int nworkers;
 	struct nfq_reload reload;
-	struct nfq_vc_entry vc[NFQ_VC_SLOTS];
-	struct nfq_ifc_entry ifc[NFQ_IFC_SLOTS];
 };
+
+/* worker.c */
+/* Binds one queue per worker; returns -1 with a message in err. */
+int nfq_workers_open(struct nfq_daemon *d, uint16_t first, uint16_t count, char *err, size_t errlen);
+int nfq_workers_start(struct nfq_daemon *d);
+/* Sets the stop flag and joins the threads (an idle one within 200 ms). */
+void nfq_workers_stop(struct nfq_daemon *d);
+void nfq_workers_close(struct nfq_daemon *d);	/* unbinds the queues */
+int nfq_workers_failed(const struct nfq_daemon *d);
+/* Returns when no worker is in a batch that began before config gen. */
+void nfq_workers_quiesce(struct nfq_daemon *d, uint64_t gen);
+
+/* daemon.c: a new config (policy and db are taken over). */
+struct nfq_config *nfq_config_new(struct nfq_daemon *d, struct rules_policy *p, struct geo_db *db);
+void nfq_config_free(struct nfq_config *c);	/* NULL ok */
 
 /* reload.c */
 /* Parses the policy and opens its database.  On failure logs the full

@@ -26,6 +26,11 @@
 #define NFQ_MARK_BLOCK	0x00400000u
 #define NFQ_MARK_REJECT	0x00600000u
 
+/* Counters are written by one worker and read by `stats` in the main
+ * thread: relaxed atomic loads/stores, no locked instructions. */
+#define CNT_INC(x) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
+#define CNT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
 /* ---- hook.c: the firewall hook ---- */
 enum nfq_hook_kind { NFQ_HOOK_NONE = 0, NFQ_HOOK_NFT, NFQ_HOOK_IPTABLES };
 

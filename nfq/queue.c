@@ -149,11 +149,11 @@ static int flush_verdicts(struct nfq_queue *q)
 	if (q->sendlen == 0)
 		return 0;
 	if (mnl_socket_sendto(q->nl, q->sbuf, q->sendlen) < 0) {
-		q->st.send_errors++;
+		CNT_INC(q->st.send_errors);
 		rc = -1;
 	}
 	q->sendlen = 0;
-	q->st.batches++;
+	CNT_INC(q->st.batches);
 	return rc;
 }
 
@@ -220,7 +220,7 @@ int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonb
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
-				q->st.enobufs++;	/* the kernel dropped some; keep going */
+				CNT_INC(q->st.enobufs);	/* the kernel dropped some; keep going */
 				continue;
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -240,7 +240,9 @@ int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonb
 
 void nfq_queue_stats(const struct nfq_queue *q, struct nfq_queue_stats *st)
 {
-	*st = q->st;
+	st->enobufs = CNT_GET(q->st.enobufs);	/* read by another thread than the writer */
+	st->send_errors = CNT_GET(q->st.send_errors);
+	st->batches = CNT_GET(q->st.batches);
 }
 
 void nfq_queue_close(struct nfq_queue *q)

@@ -83,7 +83,7 @@ int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o)
 /* Warns about settings that only a restart applies. */
 static void check_restart_needed(const struct nfq_daemon *d, const struct rules_options *o, FILE *msg)
 {
-	const struct rules_options *cur = rules_options(d->policy);
+	const struct rules_options *cur = rules_options(d->cfg->policy);
 
 	if (o->queue_first != cur->queue_first || o->queue_count != cur->queue_count ||
 	    o->hooks != cur->hooks || o->fail_mode != cur->fail_mode) {
@@ -173,28 +173,37 @@ static void answer_clients(struct nfq_reload *r, const char *status, const char 
 }
 
 /* Swaps the loaded policy and database in.  Main thread, between batches. */
-static void swap_in(struct nfq_daemon *d, FILE *msg)
+static int swap_in(struct nfq_daemon *d, FILE *msg)
 {
 	struct nfq_reload *r = &d->reload;
+	struct nfq_config *old = d->cfg, *nc = nfq_config_new(d, r->np, r->ndb);
 	char summary[256];
 
-	check_restart_needed(d, rules_options(r->np), msg);
-	/* Folded log records point into the old policy: write them first
-	 * (nfq_declog_configure does), then reopen the log (logrotate). */
-	nfq_open_log(d, rules_options(r->np));
-	rules_free(d->policy);
-	geo_close(d->db);
-	d->policy = r->np;
-	d->db = r->ndb;
+	if (!nc) {
+		fprintf(msg, "out of memory\n");
+		return -1;
+	}
 	r->np = NULL;
 	r->ndb = NULL;
-	d->policy_loaded = time(NULL);
-	memset(d->vc, 0, sizeof(d->vc));	/* cached verdicts were the old policy's */
-	memset(d->ifc, 0, sizeof(d->ifc));
-	d->c.reloads_ok++;
-	rules_summary(d->policy, summary, sizeof(summary));
+	check_restart_needed(d, rules_options(nc->policy), msg);
+	/* Pending folded records are written (with the old policy's names)
+	 * and the log reopened (logrotate) under the new options. */
+	pthread_mutex_lock(&d->log_lock);
+	nfq_open_log(d, rules_options(nc->policy));
+	pthread_mutex_unlock(&d->log_lock);
+	__atomic_store_n(&d->cfg, nc, __ATOMIC_SEQ_CST);
+	nfq_workers_quiesce(d, nc->gen);
+	/* Batches begun with the old policy may have folded records citing it. */
+	pthread_mutex_lock(&d->log_lock);
+	nfq_declog_tick(d->log, 0, 1);
+	nfq_declog_flush(d->log);
+	pthread_mutex_unlock(&d->log_lock);
+	nfq_config_free(old);
+	d->reloads_ok++;
+	rules_summary(nc->policy, summary, sizeof(summary));
 	log_info("reloaded: %s", summary);
 	fprintf(msg, "reloaded: %s\n", summary);
+	return 0;
 }
 
 void nfq_reload_finish(struct nfq_daemon *d)
@@ -213,10 +222,11 @@ void nfq_reload_finish(struct nfq_daemon *d)
 	msg = open_memstream(&text, &len);
 	if (msg && r->msg)
 		fputs(r->msg, msg);
-	if (r->rc == 0 && msg) {
-		swap_in(d, msg);
+	if (r->rc == 0 && msg && swap_in(d, msg) == 0) {
+		r->rc = 0;
 	} else {
-		d->c.reloads_failed++;
+		r->rc = -1;
+		d->reloads_failed++;
 		log_warnx("reload failed; the running policy and database stay in force");
 	}
 	if (msg)

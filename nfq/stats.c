@@ -10,6 +10,7 @@
 /* Everything the reply shows, gathered once. */
 struct snap {
 	const struct nfq_daemon *d;
+	struct nfq_counters c;		/* summed over the workers */
 	struct nfq_kstats ks;
 	struct nfq_queue_stats qs;
 	struct nfq_declog_stats ls;
@@ -29,24 +30,49 @@ static void rfc3339(char *buf, size_t len, time_t t)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, struct nfq_queue_stats *qs)
+{
+	for (int i = 0; i < d->nworkers; i++) {
+		const struct nfq_counters *w = &d->w[i]->c;
+		struct nfq_queue_stats q;
+
+		c->packets += CNT_GET(w->packets);
+		for (int a = 0; a < 4; a++)
+			c->by_action[a] += CNT_GET(w->by_action[a]);
+		c->audit_passed += CNT_GET(w->audit_passed);
+		for (int k = 0; k < NFQ_CC_SLOTS; k++)
+			c->by_cc[k] += CNT_GET(w->by_cc[k]);
+		c->cc_unknown += CNT_GET(w->cc_unknown);
+		c->malformed += CNT_GET(w->malformed);
+		c->cache_hits += CNT_GET(w->cache_hits);
+		nfq_queue_stats(d->w[i]->q, &q);
+		qs->enobufs += q.enobufs;
+		qs->send_errors += q.send_errors;
+		qs->batches += q.batches;
+	}
+}
+
 static void snap_take(struct snap *s, const struct nfq_daemon *d)
 {
 	time_t now = time(NULL);
-	const struct rules_options *o = rules_options(d->policy);
+	const struct nfq_config *cfg = d->cfg;	/* the main thread swaps it: stable here */
+	const struct rules_options *o = rules_options(cfg->policy);
 
 	memset(s, 0, sizeof(*s));
 	s->d = d;
 	s->o = o;
+	sum_workers(d, &s->c, &s->qs);
 	nfq_kstats_read(NULL, o->queue_first, o->queue_count, &s->ks);
-	nfq_queue_stats(d->q, &s->qs);
+	pthread_mutex_lock((pthread_mutex_t *)&d->log_lock);
 	nfq_declog_stats(d->log, &s->ls);
-	geo_info(d->db, &s->gi);
-	rules_summary(d->policy, s->summary, sizeof(s->summary));
+	pthread_mutex_unlock((pthread_mutex_t *)&d->log_lock);
+	geo_info(cfg->db, &s->gi);
+	rules_summary(cfg->policy, s->summary, sizeof(s->summary));
 	s->rules = strtoul(s->summary, NULL, 10);	/* "12 rules, ..." */
-	rfc3339(s->loaded_at, sizeof(s->loaded_at), d->policy_loaded);
+	rfc3339(s->loaded_at, sizeof(s->loaded_at), cfg->loaded);
 	rfc3339(s->built_at, sizeof(s->built_at), s->gi.build_epoch);
 	s->uptime = (long)(now - d->started);
-	s->age_s = (long)(now - d->policy_loaded);
+	s->age_s = (long)(now - cfg->loaded);
 	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
 }
 
@@ -86,7 +112,7 @@ static void countries_json(FILE *out, const struct nfq_counters *c)
 
 static void write_json(FILE *out, const struct snap *s)
 {
-	const struct nfq_counters *c = &s->d->c;
+	const struct nfq_counters *c = &s->c;
 
 	fprintf(out, "{\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
 		"\"reject\":%llu,\"log\":%llu},\"audit_passed\":%llu,\"malformed\":%llu,"
@@ -112,8 +138,8 @@ static void write_json(FILE *out, const struct snap *s)
 	fputs(",\"type\":", out);
 	json_str(out, s->gi.database_type);
 	fprintf(out, ",\"build_epoch\":%lld,\"age_days\":%ld},\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
-		"\"hook\":", (long long)s->gi.build_epoch, s->age_days, u(c->reloads_ok),
-		u(c->reloads_failed));
+		"\"hook\":", (long long)s->gi.build_epoch, s->age_days, u(s->d->reloads_ok),
+		u(s->d->reloads_failed));
 	json_str(out, nfq_hook_kind_name(s->d->hook));
 	fprintf(out, ",\"fail_mode\":\"%s\"}\n", s->d->fail_open ? "open" : "closed");
 }
@@ -131,7 +157,7 @@ static void countries_text(FILE *out, const struct nfq_counters *c)
 
 static void write_text(FILE *out, const struct snap *s)
 {
-	const struct nfq_counters *c = &s->d->c;
+	const struct nfq_counters *c = &s->c;
 
 	fprintf(out, "uptime          %ld s\n", s->uptime);
 	fprintf(out, "packets         %llu  (allow %llu, block %llu, reject %llu, log %llu; "
@@ -150,7 +176,8 @@ static void write_text(FILE *out, const struct snap *s)
 		s->loaded_at, s->age_s, s->summary);
 	fprintf(out, "database        %s, %s, built %s (%ld days ago)\n", s->gi.path,
 		s->gi.database_type ? s->gi.database_type : "?", s->built_at, s->age_days);
-	fprintf(out, "reloads         ok %llu, failed %llu\n", u(c->reloads_ok), u(c->reloads_failed));
+	fprintf(out, "reloads         ok %llu, failed %llu\n", u(s->d->reloads_ok),
+		u(s->d->reloads_failed));
 	fprintf(out, "hook            %s, fail-mode %s\n", nfq_hook_kind_name(s->d->hook),
 		s->d->fail_open ? "open" : "closed");
 }

@@ -164,6 +164,9 @@ policy "$D/p4.conf" "$D/decisions.jsonl" "option hooks forward, output" "option 
 ge_start "$D/p4.conf" || not_ok "start with hooks output, queue 3-4"
 gw iptables -S OUTPUT | grep -q -- '-j GEOEGRESS' && gw iptables -S GEOEGRESS | grep -q -- '--queue-balance 3:4' &&
 	ok "output hook and --queue-balance 3:4 installed" || not_ok "output hook, queue range" "$(gw iptables -S)"
+[ "$(gw awk '$1 == 3 || $1 == 4' /proc/net/netfilter/nfnetlink_queue | wc -l)" = 2 ] &&
+	[ "$(ls /proc/"$GE"/task | wc -l)" -ge 3 ] && ok "queues 3 and 4 bound, one worker thread each" ||
+	not_ok "queues 3 and 4 bound by workers" "$(gw cat /proc/net/netfilter/nfnetlink_queue; ls /proc/"$GE"/task)"
 gw curl -sS -m 2 -o /dev/null http://198.51.100.10/ 2>/dev/null && not_ok "gw's own flow to CN blocked" ||
 	ok "gw's own flow to CN blocked (output hook)"
 curl_ok 203.0.113.10 && ok "forwarded flow to SG allowed (queue range)" || not_ok "forwarded flow, queue range"

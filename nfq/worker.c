@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The queue workers: one thread per queue (`option queue N-M`), each with
+ * its own netlink socket, counters, verdict cache and interface-name
+ * cache, blocking in recvmmsg and answering each burst with one sendto.
+ *
+ * Policy and database are one struct nfq_config behind an atomic pointer.
+ * A worker picks it up when a batch begins (its `active` flag set first)
+ * and drops it when the batch ends; the main thread, after publishing a
+ * new config, waits until no worker is still in a batch begun with the old
+ * one, then frees it (quiescent-state reclamation: no lock on the hot
+ * path, no packet ever waits for a reload).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <linux/netfilter.h>
+
+#include "nfq/daemon_int.h"
+#include "util/log.h"
+
+#define VC_TTL_MS 30000		/* a blocked flow's retries within 30 s hit the cache */
+#define IDLE_WAKE_MS 200	/* an idle worker looks at the stop flag this often */
+
+/* Starts a batch: publish "active", then take the current config. */
+static void batch_begin(struct nfq_worker *w)
+{
+	struct timespec ts;
+
+	__atomic_store_n(&w->active, 1, __ATOMIC_SEQ_CST);
+	w->cfg = __atomic_load_n(&w->d->cfg, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&w->gen_in_use, w->cfg->gen, __ATOMIC_SEQ_CST);
+	if (w->cfg->gen != w->cache_gen) {
+		/* cached verdicts point into the old policy; names may have changed */
+		memset(w->vc, 0, sizeof(w->vc));
+		memset(w->ifc, 0, sizeof(w->ifc));
+		w->cache_gen = w->cfg->gen;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	w->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_REALTIME, &w->now_rt);
+}
+
+static void batch_end(struct nfq_worker *w)
+{
+	if (w->logged) {
+		pthread_mutex_lock(&w->d->log_lock);
+		nfq_declog_flush(w->d->log);
+		pthread_mutex_unlock(&w->d->log_lock);
+		w->logged = 0;
+	}
+	w->cfg = NULL;
+	__atomic_store_n(&w->active, 0, __ATOMIC_SEQ_CST);
+}
+
+/* ---- deciding one packet ---- */
+
+static const char *ifname(struct nfq_worker *w, uint32_t index)
+{
+	struct nfq_ifc_entry *e = &w->ifc[index % NFQ_IFC_SLOTS];
+
+	if (index == 0)
+		return "";
+	if (e->index != index) {
+		e->index = index;
+		if (!if_indextoname(index, e->name))
+			snprintf(e->name, sizeof(e->name), "if%u", index);
+	}
+	return e->name;
+}
+
+static uint32_t vc_hash(const struct rules_flow *f)
+{
+	uint32_t h = 2166136261u;
+	const uint8_t *k[2] = { f->src.b, f->dst.b };
+
+	for (int j = 0; j < 2; j++)
+		for (int i = 0; i < 16; i++)
+			h = (h ^ k[j][i]) * 16777619u;
+	h = (h ^ f->proto) * 16777619u;
+	h = (h ^ f->sport) * 16777619u;
+	h = (h ^ f->dport) * 16777619u;
+	return h;
+}
+
+static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)
+{
+	return e->family == f->family && e->proto == f->proto && e->sport == f->sport &&
+	       e->dport == f->dport && e->has_mac == f->has_mac &&
+	       (!f->has_mac || !memcmp(e->mac, f->src_mac, 6)) &&
+	       !memcmp(e->src, f->src.b, 16) && !memcmp(e->dst, f->dst.b, 16);
+}
+
+static struct nfq_vc_entry *vc_find(struct nfq_worker *w, const struct rules_flow *f)
+{
+	struct nfq_vc_entry *e = &w->vc[vc_hash(f) % NFQ_VC_SLOTS];
+
+	if (e->expires_ms > w->now_ms && vc_same(e, f))
+		return e;
+	return NULL;
+}
+
+static void vc_store(struct nfq_worker *w, const struct rules_flow *f, const struct rules_verdict *v)
+{
+	struct nfq_vc_entry *e = &w->vc[vc_hash(f) % NFQ_VC_SLOTS];
+
+	e->expires_ms = w->now_ms + VC_TTL_MS;
+	e->family = f->family;
+	e->proto = f->proto;
+	e->has_mac = f->has_mac;
+	memcpy(e->mac, f->src_mac, 6);
+	e->sport = f->sport;
+	e->dport = f->dport;
+	memcpy(e->src, f->src.b, 16);
+	memcpy(e->dst, f->dst.b, 16);
+	e->v = *v;
+}
+
+static void answer(const struct nfq_pkt *pkt, const struct rules_verdict *v, struct nfq_answer *ans)
+{
+	uint32_t mark = NFQ_MARK_ALLOW;
+
+	if (!v->audit && v->action == RULES_BLOCK) {
+		ans->verdict = NF_DROP;	/* nothing to save: the entry never confirms */
+		return;
+	}
+	if (!v->audit && v->action == RULES_REJECT)
+		mark = NFQ_MARK_REJECT;
+	ans->verdict = NF_REPEAT;
+	ans->mark = (pkt->mark & ~NFQ_MARK_MASK) | mark;
+	ans->set_mark = 1;
+}
+
+static void count(struct nfq_worker *w, const struct rules_verdict *v)
+{
+	unsigned a = (unsigned)(v->country >> 8) - 'A', b = (unsigned)(v->country & 0xff) - 'A';
+
+	if ((unsigned)v->action < 4)
+		CNT_INC(w->c.by_action[v->action]);
+	if (v->audit)
+		CNT_INC(w->c.audit_passed);
+	if (v->country != GEO_CC_UNKNOWN && a < 26 && b < 26)
+		CNT_INC(w->c.by_cc[a * 26 + b]);
+	else
+		CNT_INC(w->c.cc_unknown);
+}
+
+static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,
+			 const struct rules_verdict *v, int repeat)
+{
+	struct nfq_logrec r;
+
+	if (!(v->log || v->audit || v->action != RULES_ALLOW))
+		return;
+	r.ts = w->now_rt;
+	r.flow = *f;
+	r.action = v->action;
+	r.audit = v->audit;
+	r.is_default = v->is_default;
+	r.line = v->line;
+	r.rule_name = v->name;
+	r.device = v->device;
+	r.country = v->country;
+	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
+	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
+	pthread_mutex_lock(&w->d->log_lock);
+	if (repeat)
+		nfq_declog_fold(w->d->log, &r, w->now_ms / 1000);
+	else
+		nfq_declog_add(w->d->log, &r, w->now_ms / 1000);
+	w->logged = 1;
+	pthread_mutex_unlock(&w->d->log_lock);
+}
+
+/* -v: one line per decision (stderr or syslog); off the hot path otherwise. */
+static void debug_decision(const struct rules_flow *f, const struct rules_verdict *v, int cached)
+{
+	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", cc[3];
+	int fam = f->family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	inet_ntop(fam, f->src.b, src, sizeof(src));
+	inet_ntop(fam, f->dst.b, dst, sizeof(dst));
+	log_debug("%s -> %s proto %u port %u country %s: %s%s (line %d)%s", src, dst, f->proto,
+		  f->has_ports ? f->dport : 0, geo_cc_str(v->country, cc), rules_action_name(v->action),
+		  v->audit ? " (audit: passed)" : "", v->line, cached ? " [cached retry]" : "");
+}
+
+static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
+{
+	struct nfq_worker *w = arg;
+	struct rules_flow flow;
+	struct rules_verdict v;
+	struct geo_answer geo;
+	struct nfq_vc_entry *hit;
+
+	if (!w->cfg)
+		batch_begin(w);
+	CNT_INC(w->c.packets);
+	memset(&flow, 0, sizeof(flow));
+	if (nfq_parse_packet(pkt->payload, pkt->len, &flow) < 0) {
+		/* Not even an IP header: nothing to decide on; follow the fail mode. */
+		CNT_INC(w->c.malformed);
+		ans->verdict = w->d->fail_open ? NF_ACCEPT : NF_DROP;
+		return;
+	}
+	flow.iif = pkt->indev;
+	flow.oif = pkt->outdev;
+	if (pkt->hwaddr) {
+		flow.has_mac = 1;
+		memcpy(flow.src_mac, pkt->hwaddr, 6);
+	}
+	hit = vc_find(w, &flow);
+	if (hit) {
+		CNT_INC(w->c.cache_hits);
+		v = hit->v;
+	} else {
+		if (geo_lookup(w->cfg->db, flow.family, flow.dst.b, &geo) < 0)
+			memset(&geo, 0, sizeof(geo));
+		rules_eval(w->cfg->policy, &flow, &geo, &v);
+		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
+			vc_store(w, &flow, &v);
+	}
+	answer(pkt, &v, ans);
+	count(w, &v);
+	log_decision(w, pkt, &flow, &v, hit != NULL);
+	if (w->d->opts->verbose)
+		debug_decision(&flow, &v, hit != NULL);
+}
+
+static void *worker_main(void *arg)
+{
+	struct nfq_worker *w = arg;
+
+	while (!__atomic_load_n(&w->d->stop, __ATOMIC_RELAXED)) {
+		int n = nfq_queue_process(w->q, decide, w, 0);
+
+		if (w->cfg)
+			batch_end(w);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			log_warn("netfilter queue %u", w->queue);
+			__atomic_store_n(&w->failed, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	return NULL;
+}
+
+int nfq_workers_start(struct nfq_daemon *d)
+{
+	for (int i = 0; i < d->nworkers; i++) {
+		struct nfq_worker *w = d->w[i];
+		int err = pthread_create(&w->thread, NULL, worker_main, w);
+
+		if (err) {
+			errno = err;
+			log_warn("cannot start the worker of queue %u", w->queue);
+			return -1;
+		}
+		w->started = 1;
+	}
+	return 0;
+}
+
+void nfq_workers_stop(struct nfq_daemon *d)
+{
+	__atomic_store_n(&d->stop, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < d->nworkers; i++) {
+		if (d->w[i] && d->w[i]->started)
+			pthread_join(d->w[i]->thread, NULL);
+		if (d->w[i])
+			d->w[i]->started = 0;
+	}
+}
+
+int nfq_workers_failed(const struct nfq_daemon *d)
+{
+	for (int i = 0; i < d->nworkers; i++)
+		if (__atomic_load_n(&d->w[i]->failed, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
+int nfq_workers_open(struct nfq_daemon *d, uint16_t first, uint16_t count, char *err, size_t errlen)
+{
+	struct timeval tv = { 0, IDLE_WAKE_MS * 1000 };
+
+	d->w = calloc(count, sizeof(*d->w));
+	if (!d->w) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (uint16_t i = 0; i < count; i++) {
+		struct nfq_worker *w = calloc(1, sizeof(*w));
+
+		if (!w) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		d->w[d->nworkers++] = w;
+		w->d = d;
+		w->queue = (uint16_t)(first + i);
+		w->q = nfq_queue_open(w->queue, 1, d->fail_open, err, errlen);
+		if (!w->q)
+			return -1;
+		setsockopt(nfq_queue_fd(w->q), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	return 0;
+}
+
+void nfq_workers_close(struct nfq_daemon *d)
+{
+	for (int i = 0; i < d->nworkers; i++) {
+		nfq_queue_close(d->w[i]->q);
+		free(d->w[i]);
+	}
+	free(d->w);
+	d->w = NULL;
+	d->nworkers = 0;
+}
+
+void nfq_workers_quiesce(struct nfq_daemon *d, uint64_t gen)
+{
+	for (int i = 0; i < d->nworkers; i++) {
+		struct nfq_worker *w = d->w[i];
+		struct timespec ms = { 0, 1000000 };
+
+		/* A batch is at most a few hundred packets: this waits microseconds. */
+		while (__atomic_load_n(&w->active, __ATOMIC_SEQ_CST) &&
+		       __atomic_load_n(&w->gen_in_use, __ATOMIC_SEQ_CST) < gen &&
+		       !__atomic_load_n(&w->failed, __ATOMIC_RELAXED))
+			nanosleep(&ms, NULL);
+	}
+}
