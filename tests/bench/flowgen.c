@@ -5,8 +5,11 @@
  * sendmmsg, or one flow paced at a rate.  Every run is bounded in count
  * and time.  Run it inside a device namespace of the lab.
  *
- *   flowgen -d DST [-s SRC] [-a NSRC] [-p DPORT] [-P FIRST_SPORT] [-N COUNT]
- *           [-t MAX_SECONDS] [-r RATE_PPS] [-S] [-g FIRST_GAP_MS] [-l PAYLOAD]
+ *   flowgen -d DST [-D NDST] [-s SRC] [-a NSRC] [-p DPORT] [-P FIRST_SPORT]
+ *           [-N COUNT] [-t MAX_SECONDS] [-r RATE_PPS] [-S] [-g FIRST_GAP_MS] [-l PAYLOAD]
+ *     -D NDST    packet i goes to destination network K = i % NDST: DST with
+ *                K added to its /24 (IPv4, third octet) or /48 (IPv6, third
+ *                group); the networks must stay inside DST's /16 or /40 (1)
  *     -s SRC     first source address (default 198.18.1.10, or 2001:db8:1::10)
  *     -a NSRC    source addresses SRC, SRC+1, ... used when ports run out (1)
  *     -P PORT    first source port (1024); ports PORT..65535 per address
@@ -39,7 +42,7 @@ struct gen {
 	struct in6_addr src6, dst6;
 	struct in_addr src4, dst4;
 	uint16_t dport, first_sport;
-	unsigned nsrc;
+	unsigned nsrc, ndst;
 	int same_flow;
 	size_t payload;
 };
@@ -81,6 +84,12 @@ static void flow_of(const struct gen *g, unsigned long i, unsigned *addr_off, ui
 	*sport = (uint16_t)(g->first_sport + i % nports);
 }
 
+/* Packet number i: its destination network offset (see -D). */
+static unsigned dst_of(const struct gen *g, unsigned long i)
+{
+	return g->same_flow ? 0 : (unsigned)(i % g->ndst);
+}
+
 static size_t build4(const struct gen *g, unsigned long i, uint8_t *pkt)
 {
 	struct iphdr *ip = (struct iphdr *)pkt;
@@ -94,7 +103,7 @@ static size_t build4(const struct gen *g, unsigned long i, uint8_t *pkt)
 	ip->version = 4, ip->ihl = 5, ip->ttl = 64, ip->protocol = IPPROTO_UDP;
 	ip->tot_len = htons((uint16_t)len);	/* the kernel fills id and checksum */
 	ip->saddr = htonl(ntohl(g->src4.s_addr) + off);
-	ip->daddr = g->dst4.s_addr;
+	ip->daddr = htonl(ntohl(g->dst4.s_addr) + (dst_of(g, i) << 8));
 	uh->source = htons(sport), uh->dest = htons(g->dport);
 	uh->len = htons((uint16_t)(sizeof(*uh) + g->payload));
 	uh->check = 0;				/* no checksum: allowed in IPv4 */
@@ -120,6 +129,7 @@ static size_t build6(const struct gen *g, unsigned long i, uint8_t *pkt)
 	x = htonl(ntohl(x) + off);
 	memcpy(&ip6->ip6_src.s6_addr[12], &x, 4);
 	ip6->ip6_dst = g->dst6;
+	ip6->ip6_dst.s6_addr[5] = (uint8_t)(ip6->ip6_dst.s6_addr[5] + dst_of(g, i));
 	uh->source = htons(sport), uh->dest = htons(g->dport);
 	uh->len = htons((uint16_t)ulen);
 	sum = csum_add(sum, &ip6->ip6_src, 32);
@@ -131,16 +141,33 @@ static size_t build6(const struct gen *g, unsigned long i, uint8_t *pkt)
 	return sizeof(*ip6) + ulen;
 }
 
+/* The packet's destination as its sendmmsg address (routing follows it). */
+static socklen_t dest_of(int family, const uint8_t *pkt, struct sockaddr_storage *to)
+{
+	memset(to, 0, sizeof(*to));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)to;
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = ((const struct iphdr *)pkt)->daddr;
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)to;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_addr = ((const struct ip6_hdr *)pkt)->ip6_dst;
+	return sizeof(*s6);
+}
+
 static int parse_args(int argc, char **argv, struct gen *g, unsigned long *count,
 		      double *max_s, double *rate, double *gap_ms)
 {
 	const char *src = NULL, *dst = NULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:d:a:p:P:N:t:r:Sg:l:")) != -1) {
+	while ((c = getopt(argc, argv, "s:d:D:a:p:P:N:t:r:Sg:l:")) != -1) {
 		switch (c) {
 		case 's': src = optarg; break;
 		case 'd': dst = optarg; break;
+		case 'D': g->ndst = (unsigned)atoi(optarg); break;
 		case 'a': g->nsrc = (unsigned)atoi(optarg); break;
 		case 'p': g->dport = (uint16_t)atoi(optarg); break;
 		case 'P': g->first_sport = (uint16_t)atoi(optarg); break;
@@ -158,9 +185,16 @@ static int parse_args(int argc, char **argv, struct gen *g, unsigned long *count
 	g->family = strchr(dst, ':') ? AF_INET6 : AF_INET;
 	if (!src)
 		src = g->family == AF_INET6 ? "2001:db8:1::10" : "198.18.1.10";
-	if (g->family == AF_INET6)
-		return inet_pton(AF_INET6, src, &g->src6) == 1 && inet_pton(AF_INET6, dst, &g->dst6) == 1 ? 0 : -1;
-	return inet_pton(AF_INET, src, &g->src4) == 1 && inet_pton(AF_INET, dst, &g->dst4) == 1 ? 0 : -1;
+	if (g->ndst == 0 || g->ndst > 256)
+		return -1;
+	if (g->family == AF_INET6) {
+		if (inet_pton(AF_INET6, src, &g->src6) != 1 || inet_pton(AF_INET6, dst, &g->dst6) != 1)
+			return -1;
+		return g->dst6.s6_addr[5] + g->ndst <= 256 ? 0 : -1;	/* stay in DST's /40 */
+	}
+	if (inet_pton(AF_INET, src, &g->src4) != 1 || inet_pton(AF_INET, dst, &g->dst4) != 1)
+		return -1;
+	return ((ntohl(g->dst4.s_addr) >> 8) & 0xff) + g->ndst <= 256 ? 0 : -1;	/* stay in DST's /16 */
 }
 
 static void pace(double start, unsigned long i, double rate, double gap_s)
@@ -178,17 +212,16 @@ static void pace(double start, unsigned long i, double rate, double gap_s)
 int main(int argc, char **argv)
 {
 	static uint8_t pkts[BATCH][PKTMAX];
-	struct gen g = { .dport = 9, .first_sport = 1024, .nsrc = 1, .payload = 16 };
+	struct gen g = { .dport = 9, .first_sport = 1024, .nsrc = 1, .ndst = 1, .payload = 16 };
 	unsigned long count = 1000, sent = 0, failed = 0;
 	double max_s = 10, rate = 0, gap_ms = 0, start, end;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	struct sockaddr_storage to = { 0 };
-	socklen_t tolen;
+	struct sockaddr_storage to[BATCH];
 	int fd, n;
 
 	if (parse_args(argc, argv, &g, &count, &max_s, &rate, &gap_ms) < 0) {
-		fprintf(stderr, "usage: flowgen -d DST [-s SRC] [-a NSRC] [-p DPORT] [-P FIRST_SPORT] "
+		fprintf(stderr, "usage: flowgen -d DST [-D NDST] [-s SRC] [-a NSRC] [-p DPORT] [-P FIRST_SPORT] "
 				"[-N COUNT] [-t MAX_SECONDS] [-r RATE_PPS] [-S] [-g GAP_MS] [-l PAYLOAD]\n");
 		return 2;
 	}
@@ -196,13 +229,6 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		perror("flowgen: raw socket");
 		return 1;
-	}
-	if (g.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&to;
-		s4->sin_family = AF_INET, s4->sin_addr = g.dst4, tolen = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&to;
-		s6->sin6_family = AF_INET6, s6->sin6_addr = g.dst6, tolen = sizeof(*s6);
 	}
 	start = now_s();
 	while (sent + failed < count && now_s() - start < max_s) {
@@ -215,7 +241,8 @@ int main(int argc, char **argv)
 		for (int k = 0; k < n; k++) {
 			size_t len = g.family == AF_INET ? build4(&g, base + k, pkts[k]) : build6(&g, base + k, pkts[k]);
 			iov[k] = (struct iovec){ pkts[k], len };
-			msgs[k].msg_hdr = (struct msghdr){ .msg_name = &to, .msg_namelen = tolen,
+			socklen_t tolen = dest_of(g.family, pkts[k], &to[k]);
+			msgs[k].msg_hdr = (struct msghdr){ .msg_name = &to[k], .msg_namelen = tolen,
 							   .msg_iov = &iov[k], .msg_iovlen = 1 };
 		}
 		int r = sendmmsg(fd, msgs, (unsigned)n, 0);
