@@ -141,7 +141,7 @@ static void build_cc(const struct rules_policy *p, const struct elist *l, uint64
 			cc_set(bm, e->cc);
 		} else if (e->kind == EL_GROUP) {
 			for (const char *c = rules_groups[e->ref].codes; c[0] && c[1]; c += c[2] ? 3 : 2)
-				cc_set(bm, (uint16_t)(((uint8_t)c[0] << 8) | (uint8_t)c[1]));
+				cc_set(bm, geo_cc_make(c[0], c[1]));
 		} else if (e->kind == EL_REF) {
 			for (size_t w = 0; w < CC_WORDS; w++)
 				bm[w] |= p->sets[e->ref].cc[w];

@@ -265,14 +265,11 @@ static const char *cc_suggest(const char *w, size_t len)
 
 			if (!name)
 				continue;
-			if (!strcasecmp(name, up) ||
-			    (len == 2 && rules_edit_distance(up, 2, (char[]){ (char)a, (char)b }, 2) == 1 &&
-			     ++n1 == 1)) {
-				found[0] = (char)a;
-				found[1] = (char)b;
-				if (!strcasecmp(name, up))
-					return found;
-			}
+			if (!strcasecmp(name, up))
+				return geo_cc_str(geo_cc_make((char)a, (char)b), found);
+			if (len == 2 && rules_edit_distance(up, 2, (char[]){ (char)a, (char)b }, 2) == 1 &&
+			    ++n1 == 1)
+				geo_cc_str(geo_cc_make((char)a, (char)b), found);
 		}
 	}
 	/* a one-letter slip is only suggested when exactly one code fits */
@@ -316,9 +313,8 @@ const char *rules_proto_name(unsigned proto)
 
 static int elem_proto(struct parser *ps, const struct tok *t, struct elem *out)
 {
-	static const char *const names[] = { "tcp", "udp", "icmp", "icmpv6", "sctp" };
 	unsigned long v;
-	const char *s;
+	const char *s = NULL;
 
 	out->kind = EL_PROTO;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
@@ -335,7 +331,14 @@ static int elem_proto(struct parser *ps, const struct tok *t, struct elem *out)
 		perr(ps, t, "protocol number %.*s is out of range (0–255)", TOKFMT(t));
 		return -1;
 	}
-	s = t->kind == T_WORD ? sugg_pick(t->p, t->len, names, 5) : NULL;
+	if (t->kind == T_WORD) {
+		struct sugg sg;
+
+		sugg_init(&sg, t->p, t->len);
+		for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+			sugg_offer(&sg, protos[i].name);
+		s = sg.best;
+	}
 	if (s)
 		perr(ps, t, "unknown protocol '%.*s' — did you mean '%s'?", TOKFMT(t), s);
 	else

@@ -13,6 +13,7 @@ struct fctx {
 	u128 s6, d6;
 	uint64_t mac;
 	int has_mac;
+	geo_cc cc;		/* the destination country by option field */
 	int known;		/* the database placed the destination */
 	int ci_pick, ci_loc, ci_reg;	/* bit indexes, -1 when none */
 	int either;
@@ -109,19 +110,12 @@ static uint32_t load32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-/* located/registered with the documented fallback (see geo_pick()). */
-static uint16_t pick(const struct geo_answer *g, enum geo_field f)
-{
-	if (f == GEO_FIELD_REGISTERED)
-		return g->registered ? g->registered : g->located;
-	return g->located ? g->located : g->registered;
-}
-
 static void unpack(const struct rules_policy *p, const struct rules_flow *f,
 		   const struct geo_answer *g, struct fctx *c)
 {
-	uint16_t cc = pick(g, p->opt.field);
+	geo_cc cc = geo_pick(g, p->opt.field, NULL);
 
+	c->cc = cc;
 	c->fam = f->family == AF_INET ? 4 : f->family == AF_INET6 ? 6 : 0;
 	if (c->fam == 4) {
 		c->s4 = load32(f->src.b);
@@ -248,7 +242,7 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 	unpack(p, flow, geo ? geo : &none, &c);
 	memset(out, 0, sizeof(*out));
 	out->device = device_of(p, &c, 1);
-	out->country = pick(geo ? geo : &none, p->opt.field);
+	out->country = c.cc;
 	i = first_match(p, &c, 1);
 	if (i >= 0) {
 		const struct rrule *r = &p->rules[i];

@@ -63,7 +63,7 @@ void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *
 		fprintf(out, "@%s", rules_groups[e->ref].name);
 		break;
 	case EL_CC:
-		fprintf(out, "%c%c", e->cc >> 8, e->cc & 0xff);
+		fputs(geo_cc_str(e->cc, buf), out);
 		break;
 	case EL_PROTO:
 		if (rules_proto_name(e->lo))
