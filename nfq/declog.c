@@ -66,19 +66,21 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 	b->p[b->used] = '\0';
 }
 
+/* Formats straight into the buffer (no bounce copy). */
 static void __attribute__((format(printf, 2, 3))) sb_fmt(struct sbuf *b, const char *fmt, ...)
 {
-	char tmp[128];
 	va_list ap;
 	int n;
 
+	if (b->overflow)
+		return;
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+	if (n < 0 || b->used + (size_t)n >= b->len)
 		b->overflow = 1;
 	else
-		sb_add(b, tmp, (size_t)n);
+		b->used += (size_t)n;
 }
 
 /* A JSON string, or null for NULL. */

@@ -96,19 +96,16 @@ static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)
 	       !memcmp(e->src, f->src.b, 16) && !memcmp(e->dst, f->dst.b, 16);
 }
 
-static struct nfq_vc_entry *vc_find(struct nfq_worker *w, const struct rules_flow *f)
+static int vc_valid(const struct nfq_worker *w, const struct nfq_vc_entry *e,
+		    const struct rules_flow *f)
 {
-	struct nfq_vc_entry *e = &w->vc[vc_hash(f) % NFQ_VC_SLOTS];
-
-	if (e->expires_ms > w->now_ms && vc_same(e, f))
-		return e;
-	return NULL;
+	return e->expires_ms > w->now_ms && vc_same(e, f);
 }
 
-static void vc_store(struct nfq_worker *w, const struct rules_flow *f, const struct rules_verdict *v)
+/* e: f's slot (found by the lookup, so the flow is hashed once). */
+static void vc_store(struct nfq_worker *w, struct nfq_vc_entry *e, const struct rules_flow *f,
+		     const struct rules_verdict *v)
 {
-	struct nfq_vc_entry *e = &w->vc[vc_hash(f) % NFQ_VC_SLOTS];
-
 	e->expires_ms = w->now_ms + VC_TTL_MS;
 	e->family = f->family;
 	e->proto = f->proto;
@@ -196,7 +193,8 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 	struct rules_flow flow;
 	struct rules_verdict v;
 	struct geo_answer geo;
-	struct nfq_vc_entry *hit;
+	struct nfq_vc_entry *slot;
+	int hit;
 
 	if (!w->cfg)
 		batch_begin(w);
@@ -214,22 +212,23 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		flow.has_mac = 1;
 		memcpy(flow.src_mac, pkt->hwaddr, 6);
 	}
-	hit = vc_find(w, &flow);
+	slot = &w->vc[vc_hash(&flow) % NFQ_VC_SLOTS];
+	hit = vc_valid(w, slot, &flow);
 	if (hit) {
 		CNT_INC(w->c.cache_hits);
-		v = hit->v;
+		v = slot->v;
 	} else {
 		if (geo_lookup(w->cfg->db, flow.family, flow.dst.b, &geo) < 0)
 			memset(&geo, 0, sizeof(geo));
 		rules_eval(w->cfg->policy, &flow, &geo, &v);
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
-			vc_store(w, &flow, &v);
+			vc_store(w, slot, &flow, &v);
 	}
 	answer(pkt, &v, ans);
 	count(w, &v);
-	log_decision(w, pkt, &flow, &v, hit != NULL);
+	log_decision(w, pkt, &flow, &v, hit);
 	if (w->d->opts->verbose)
-		debug_decision(&flow, &v, hit != NULL);
+		debug_decision(&flow, &v, hit);
 }
 
 static void *worker_main(void *arg)
