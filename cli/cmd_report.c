@@ -239,12 +239,22 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* path's rotated files, oldest first (FILE.N[.gz] ... FILE.1[.gz]), then
- * path itself.  Reads each into rep; returns the number of files read. */
-static int read_rotated(struct report *rep, const char *path, int *failed)
+static void read_one(struct report *rep, const char *path, int *failed)
 {
-	char name[4096], err[512];
-	int last = 0, nread = 0;
+	char err[512];
+
+	if (report_read(rep, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "geoegress report: %s\n", err);
+		*failed = 1;
+	}
+}
+
+/* path's rotated files, oldest first (FILE.N[.gz] ... FILE.1[.gz]), then
+ * path itself, each read into rep. */
+static void read_rotated(struct report *rep, const char *path, int *failed)
+{
+	char name[4096];
+	int last = 0;
 
 	for (int n = 1; n < 1000; n++) {
 		snprintf(name, sizeof(name), "%s.%d", path, n);
@@ -259,18 +269,11 @@ static int read_rotated(struct report *rep, const char *path, int *failed)
 		snprintf(name, sizeof(name), "%s.%d", path, n);
 		if (!exists(name))
 			snprintf(name, sizeof(name), "%s.%d.gz", path, n);
-		if (report_read(rep, name, err, sizeof(err)) < 0)
-			fprintf(stderr, "geoegress report: %s\n", err), *failed = 1;
-		else
-			nread++;
+		read_one(rep, name, failed);
 	}
 	if (last && !exists(path))
-		return nread;	/* rotated away, not yet written again */
-	if (report_read(rep, path, err, sizeof(err)) < 0)
-		fprintf(stderr, "geoegress report: %s\n", err), *failed = 1;
-	else
-		nread++;
-	return nread;
+		return;	/* rotated away, not yet written again */
+	read_one(rep, path, failed);
 }
 
 /* The log the policy names.  Returns 0, or 1 after printing why not. */
@@ -308,7 +311,7 @@ static int policy_log(const char *policy, char *buf, size_t len)
 
 static int read_inputs(struct report *rep, const struct args *a, int nfiles, char **files)
 {
-	char deflog[4096], err[512];
+	char deflog[4096];
 	int failed = 0;
 
 	if (nfiles == 0) {
@@ -321,12 +324,10 @@ static int read_inputs(struct report *rep, const struct args *a, int nfiles, cha
 		return failed;
 	}
 	for (int i = 0; i < nfiles; i++) {
-		if (a->rotated && strcmp(files[i], "-")) {
+		if (a->rotated && strcmp(files[i], "-"))
 			read_rotated(rep, files[i], &failed);
-		} else if (report_read(rep, files[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "geoegress report: %s\n", err);
-			failed = 1;
-		}
+		else
+			read_one(rep, files[i], &failed);
 	}
 	return failed;
 }

@@ -171,6 +171,15 @@ static int build_key(struct keybuf *k, const struct report_tab *t, const struct 
 	return 0;
 }
 
+/* Stretches the span [*first, *last] to cover ts. */
+static void widen(int64_t *first, int64_t *last, int64_t ts)
+{
+	if (ts < *first)
+		*first = ts;
+	if (ts > *last)
+		*last = ts;
+}
+
 static int bump(struct report *r, struct report_tab *t, const struct keybuf *k,
 		const struct report_record *rec)
 {
@@ -179,10 +188,7 @@ static int bump(struct report *r, struct report_tab *t, const struct keybuf *k,
 	if (!row)
 		return errno = ENOMEM, -1;
 	row->st.n[rec->cat] += rec->count;
-	if (rec->ts_ms < row->st.first)
-		row->st.first = rec->ts_ms;
-	if (rec->ts_ms > row->st.last)
-		row->st.last = rec->ts_ms;
+	widen(&row->st.first, &row->st.last, rec->ts_ms);
 	return 0;
 }
 
@@ -319,10 +325,7 @@ int report_add(struct report *r, const struct report_record *rec)
 	r->t.flows += rec->count;
 	r->t.folded += rec->folded;
 	r->t.by_cat[rec->cat] += rec->count;
-	if (rec->ts_ms < r->t.first_ms)
-		r->t.first_ms = rec->ts_ms;
-	if (rec->ts_ms > r->t.last_ms)
-		r->t.last_ms = rec->ts_ms;
+	widen(&r->t.first_ms, &r->t.last_ms, rec->ts_ms);
 	return 1;
 }
 

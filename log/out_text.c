@@ -245,12 +245,15 @@ static const char *or_dash(const char *s)
 	return s ? s : "-";
 }
 
-static void section_head(FILE *out, const char *name, size_t shown, size_t total, const char *order)
+/* Prints a section: its heading, then table t, which it frees. */
+static void put_section(FILE *out, struct table *t, const char *name, size_t total, const char *order)
 {
-	if (shown < total)
-		fprintf(out, "\n%s: top %zu of %zu%s\n", name, shown, total, order);
+	if (t->nrow < total)
+		fprintf(out, "\n%s: top %zu of %zu%s\n", name, t->nrow, total, order);
 	else
 		fprintf(out, "\n%s: %zu%s\n", name, total, order);
+	put_table(out, t);
+	table_free(t);
 }
 
 static int devices(FILE *out, const struct report_view *v, int width, int sy)
@@ -271,9 +274,7 @@ static int devices(FILE *out, const struct report_view *v, int width, int sy)
 		t.cell[r * (size_t)t.ncol + 2] = or_dash(row->f[DEV_MAC]);
 		stat_cells(&t, r, 3, &row->st, sy);
 	}
-	section_head(out, "Devices", v->ndev, v->t->devices, ", blocked first");
-	put_table(out, &t);
-	table_free(&t);
+	put_section(out, &t, "Devices", v->t->devices, ", blocked first");
 	return 0;
 }
 
@@ -297,9 +298,7 @@ static int countries(FILE *out, const struct report_view *v, int width, int sy)
 		t.cell[r * (size_t)t.ncol] = names[r];
 		stat_cells(&t, r, 1, &v->cty[r]->st, sy);
 	}
-	section_head(out, "Countries", v->ncty, v->t->countries, "");
-	put_table(out, &t);
-	table_free(&t);
+	put_section(out, &t, "Countries", v->t->countries, "");
 	free(names);
 	return 0;
 }
@@ -330,9 +329,7 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 		t.cell[i + 3] = row->f[DST_HOST] ? row->f[DST_HOST] : "";
 		stat_cells(&t, r, 4, &row->st, sy);
 	}
-	section_head(out, "Destinations", v->ndst, v->t->destinations, ", blocked first");
-	put_table(out, &t);
-	table_free(&t);
+	put_section(out, &t, "Destinations", v->t->destinations, ", blocked first");
 	return 0;
 }
 

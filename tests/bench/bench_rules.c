@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "rules/rules.h"
 #include "rules/rules_int.h"
+#include "tests/bench/bench.h"
 
 #define NRULES 200
 #define NDEV 12
@@ -31,23 +31,6 @@ static const char *const codes[] = {
 	"SA", "AE", "IL", "TR", "UA", "PL", "NL", "BE", "SE", "NO",
 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void gen_sets(FILE *f)
 {
