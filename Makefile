@@ -14,7 +14,7 @@ BUILD     ?= build
 CC        ?= cc
 CLANG     ?= clang
 PKG_CONFIG ?= pkg-config
-PKGS      := libnetfilter_queue libmnl libmaxminddb
+PKGS      := libnetfilter_queue libnetfilter_conntrack libnftables libmnl libmaxminddb
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 # Warnings are errors in CI (CI=true) or when asked (WERROR=1).

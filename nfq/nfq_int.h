@@ -25,6 +25,13 @@
 #define NFQ_MARK_ALLOW	0x00200000u
 #define NFQ_MARK_BLOCK	0x00400000u
 #define NFQ_MARK_REJECT	0x00600000u
+/* Set by our first chain on a packet whose connection carries no decision
+ * yet; the queue rule matches the bit NFQ_MARK_PENDING.  The value says
+ * what the kernel knew of the connection (hook.c has the rules). */
+#define NFQ_MARK_PENDING	0x00800000u	/* bit: queue me */
+#define NFQ_MARK_PENDING_NEW	0x00800000u	/* ct state new */
+#define NFQ_MARK_PENDING_EST	0x00a00000u	/* established/related: it existed undecided */
+#define NFQ_MARK_PENDING_NOCT	0x00c00000u	/* invalid/untracked: no connection to mark */
 
 /* Counters are written by one worker and read by `stats` in the main
  * thread: relaxed atomic loads/stores, no locked instructions. */
