@@ -11,12 +11,15 @@
 
 const char cmd_run_usage[] =
 	"Usage: geoegress run [-c FILE] [-f|--foreground] [--no-hook] [--ctl PATH]\n"
-	"                     [--pidfile PATH] [--user NAME] [-v]\n"
+	"                     [--pidfile PATH] [--user NAME] [--hook-backend auto|nft|iptables] [-v]\n"
 	"Runs the daemon: binds the netfilter queue(s) of the policy, installs the\n"
 	"firewall hook, and decides the first packet of every new outbound flow.\n"
 	"  -c, --config FILE   policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
 	"  -f, --foreground    log to stderr instead of syslog (it never forks either way)\n"
 	"      --no-hook       install no firewall rules; the admin's ruleset queues packets\n"
+	"      --hook-backend auto|nft|iptables\n"
+	"                      where the queue rule lives: nft's own `queue` (kernels with\n"
+	"                      CONFIG_NFT_QUEUE) or iptables-nft NFQUEUE; auto probes (default)\n"
 	"      --ctl PATH      control socket (default " NFQ_DEFAULT_CTL ")\n"
 	"      --pidfile PATH  write the process id to PATH\n"
 	"      --user NAME     once set up, run as NAME keeping only CAP_NET_ADMIN (the\n"
@@ -37,7 +40,7 @@ const char cmd_reload_usage[] =
 	"decision log.  Exits 0 when the new ones are in force; 1 with the errors when\n"
 	"they were rejected (the running policy and database stay in force).\n";
 
-enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER };
+enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER, OPT_BACKEND };
 
 int cmd_run(int argc, char **argv)
 {
@@ -48,6 +51,7 @@ int cmd_run(int argc, char **argv)
 		{ "ctl", required_argument, NULL, OPT_CTL },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "hook-backend", required_argument, NULL, OPT_BACKEND },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,6 +68,16 @@ int cmd_run(int argc, char **argv)
 		case OPT_CTL: o.ctl_path = optarg; break;
 		case OPT_PIDFILE: o.pidfile = optarg; break;
 		case OPT_USER: o.user = optarg; break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				o.backend = NFQ_BACKEND_AUTO;
+			else if (!strcmp(optarg, "nft"))
+				o.backend = NFQ_BACKEND_NFT;
+			else if (!strcmp(optarg, "iptables"))
+				o.backend = NFQ_BACKEND_IPTABLES;
+			else
+				return cli_usage_error("run", "--hook-backend: '%s' is not auto, nft or iptables", optarg);
+			break;
 		default: return cli_usage_error("run", "unknown option");
 		}
 	}

@@ -267,7 +267,12 @@ static int install_hook(struct nfq_daemon *d)
 		d->hook = NFQ_HOOK_NONE;
 		return 0;
 	}
-	d->hook = nfq_hook_probe_nft() ? NFQ_HOOK_NFT : NFQ_HOOK_IPTABLES;
+	if (d->opts->backend == NFQ_BACKEND_NFT)
+		d->hook = NFQ_HOOK_NFT;
+	else if (d->opts->backend == NFQ_BACKEND_IPTABLES)
+		d->hook = NFQ_HOOK_IPTABLES;
+	else
+		d->hook = nfq_hook_probe_nft() ? NFQ_HOOK_NFT : NFQ_HOOK_IPTABLES;
 	if (nfq_hook_install(d->hook, &d->hookcfg, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		d->hook = NFQ_HOOK_NONE;

@@ -16,12 +16,17 @@
 
 #define NFQ_DEFAULT_CTL "/run/geoegress/control.sock"
 
+/* Where the queue rule lives (hook.c): nft's `queue` expression, or an
+ * iptables-nft NFQUEUE rule; AUTO probes the kernel. */
+enum nfq_backend { NFQ_BACKEND_AUTO = 0, NFQ_BACKEND_NFT, NFQ_BACKEND_IPTABLES };
+
 struct nfq_opts {
 	const char *conf;	/* policy file (GEOEGRESS_DEFAULT_CONF) */
 	const char *ctl_path;	/* control socket (NFQ_DEFAULT_CTL) */
 	const char *pidfile;	/* NULL = none */
 	int foreground;		/* log to stderr, don't detach */
 	int no_hook;		/* admin manages the ruleset */
+	enum nfq_backend backend;
 	int verbose;
 	const char *user;	/* NULL, or drop to this user keeping CAP_NET_ADMIN */
 };
