@@ -16,10 +16,12 @@ int cmd_lookup(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
 
 /* Usage text of each subcommand ("Usage: geoegress lookup [...]\n..."). */
 extern const char cmd_run_usage[], cmd_check_usage[], cmd_explain_usage[],
-	cmd_lookup_usage[], cmd_report_usage[], cmd_stats_usage[], cmd_reload_usage[];
+	cmd_lookup_usage[], cmd_report_usage[], cmd_stats_usage[], cmd_reload_usage[],
+	cmd_unlock_usage[];
 
 /* Prints "geoegress SUB: usage error: MSG" and the subcommand's usage to
  * stderr; returns EXIT_USAGE. */

@@ -11,7 +11,8 @@
 
 const char cmd_run_usage[] =
 	"Usage: geoegress run [-c FILE] [-f|--foreground] [--no-hook] [--ctl PATH]\n"
-	"                     [--pidfile PATH] [--user NAME] [--hook-backend auto|nft|iptables] [-v]\n"
+	"                     [--pidfile PATH] [--user NAME] [--hook-backend auto|nft|iptables]\n"
+	"                     [--state-dir DIR] [--fail-mode open|closed] [-v]\n"
 	"Runs the daemon: binds the netfilter queue(s) of the policy, installs the\n"
 	"firewall hook, and decides the first packet of every new outbound flow.\n"
 	"  -c, --config FILE   policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
@@ -20,27 +21,35 @@ const char cmd_run_usage[] =
 	"      --hook-backend auto|nft|iptables\n"
 	"                      where the queue rule lives: nft's own `queue` (kernels with\n"
 	"                      CONFIG_NFT_QUEUE) or iptables-nft NFQUEUE; auto probes (default)\n"
+	"      --state-dir DIR where the state file is kept (default /var/lib/geoegress):\n"
+	"                      the fail mode of the last policy that loaded, the held state\n"
+	"      --fail-mode open|closed\n"
+	"                      the fail mode when the policy cannot be read and no state file\n"
+	"                      says (default open)\n"
 	"      --ctl PATH      control socket (default " NFQ_DEFAULT_CTL ")\n"
 	"      --pidfile PATH  write the process id to PATH\n"
 	"      --user NAME     once set up, run as NAME keeping only CAP_NET_ADMIN (the\n"
 	"                      policy and database must be readable by NAME)\n"
 	"  -v, --verbose       debug logging\n"
 	"Signals: HUP reloads policy and database, USR1 reopens the decision log,\n"
-	"TERM/INT stop and remove the hook.\n";
+	"TERM/INT stop: the hook is removed (fail-mode open) or held closed (closed).\n";
 
 const char cmd_stats_usage[] =
-	"Usage: geoegress stats [--ctl PATH] [--json]\n"
+	"Usage: geoegress stats [--ctl PATH] [--state-dir DIR] [--json]\n"
 	"Shows the running daemon's counters: packets by action and country, kernel\n"
-	"queue drops, decision-log records, policy and database ages.  Exits 0 when\n"
-	"the daemon answered (i.e. it is ready), 1 when none runs.\n";
+	"queue drops, packets that passed undecided, the hook's state and repairs,\n"
+	"decision-log records, policy and database ages.  Exits 0 when the daemon\n"
+	"answered (i.e. it is ready), 1 when none runs; then it says whether the\n"
+	"gateway is held closed (see geoegress unlock) and why.\n";
 
 const char cmd_reload_usage[] =
-	"Usage: geoegress reload [--ctl PATH]\n"
+	"Usage: geoegress reload [--ctl PATH] [--state-dir DIR]\n"
 	"Makes the running daemon re-read its policy and database and reopen its\n"
 	"decision log.  Exits 0 when the new ones are in force; 1 with the errors when\n"
 	"they were rejected (the running policy and database stay in force).\n";
 
-enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER, OPT_BACKEND };
+enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER, OPT_BACKEND, OPT_STATE_DIR,
+       OPT_FAIL_MODE };
 
 int cmd_run(int argc, char **argv)
 {
@@ -52,6 +61,8 @@ int cmd_run(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "hook-backend", required_argument, NULL, OPT_BACKEND },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "fail-mode", required_argument, NULL, OPT_FAIL_MODE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -78,6 +89,12 @@ int cmd_run(int argc, char **argv)
 			else
 				return cli_usage_error("run", "--hook-backend: '%s' is not auto, nft or iptables", optarg);
 			break;
+		case OPT_STATE_DIR: o.state_dir = optarg; break;
+		case OPT_FAIL_MODE:
+			if (strcmp(optarg, "open") && strcmp(optarg, "closed"))
+				return cli_usage_error("run", "--fail-mode: '%s' is not open or closed", optarg);
+			o.fail_closed = !strcmp(optarg, "closed");
+			break;
 		default: return cli_usage_error("run", "unknown option");
 		}
 	}
@@ -87,7 +104,7 @@ int cmd_run(int argc, char **argv)
 }
 
 /* Sends cmd to the daemon; prints the reply.  Exit code 0 / 1. */
-static int ctl_command(const char *sub, const char *ctl, const char *cmd)
+static int ctl_command(const char *sub, const char *ctl, const char *cmd, const char *state_dir)
 {
 	char *reply = NULL;
 	size_t len = 0;
@@ -104,10 +121,14 @@ static int ctl_command(const char *sub, const char *ctl, const char *cmd)
 	fputs(reply ? reply : "", rc == 0 ? stdout : stderr);
 	free(reply);
 	if (rc < 0) {
+		int e = errno;
+
 		fprintf(stderr, "geoegress %s: cannot reach the daemon at %s: %s%s\n", sub, ctl,
-			strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
+			strerror(e), e == ENOENT || e == ECONNREFUSED ?
 			" (is `geoegress run` running? see --ctl)" :
-			errno == EACCES ? " (root only)" : "");
+			e == EACCES ? " (root only)" : "");
+		if (e == ENOENT || e == ECONNREFUSED)
+			nfq_held_status(state_dir, 0, stderr);
 		return 1;
 	}
 	return rc == 0 ? 0 : 1;
@@ -118,15 +139,17 @@ static int ctl_cmd_main(int argc, char **argv, const char *sub, int allow_json)
 	static const struct option longopts[] = {
 		{ "ctl", required_argument, NULL, OPT_CTL },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ctl = NFQ_DEFAULT_CTL;
+	const char *ctl = NFQ_DEFAULT_CTL, *state_dir = NULL;
 	int c, json = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CTL: ctl = optarg; break;
+		case OPT_STATE_DIR: state_dir = optarg; break;
 		case OPT_JSON:
 			if (!allow_json)
 				return cli_usage_error(sub, "--json is only for stats");
@@ -138,8 +161,8 @@ static int ctl_cmd_main(int argc, char **argv, const char *sub, int allow_json)
 	if (optind < argc)
 		return cli_usage_error(sub, "unexpected argument '%s'", argv[optind]);
 	if (!strcmp(sub, "stats"))
-		return ctl_command(sub, ctl, json ? "stats json" : "stats");
-	return ctl_command(sub, ctl, sub);
+		return ctl_command(sub, ctl, json ? "stats json" : "stats", state_dir);
+	return ctl_command(sub, ctl, sub, state_dir);
 }
 
 int cmd_stats(int argc, char **argv)

@@ -174,6 +174,7 @@ static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
 	if (s == d->last_tick_s)
 		return;
 	d->last_tick_s = s;
+	nfq_guard_tick(d, s);
 	pthread_mutex_lock(&d->log_lock);
 	nfq_declog_tick(d->log, s, 0);
 	nfq_declog_flush(d->log);
@@ -190,19 +191,24 @@ static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
 
 static int event_loop(struct nfq_daemon *d)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = d->ctlfd, .events = POLLIN },
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->reload.evfd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
 
 	while (!d->stopping) {
-		int n = poll(pfd, 3, 1000);
+		int n;
 
+		pfd[3].fd = nfq_guard_fd(d);	/* -1 (ignored by poll) without a watch */
+		n = poll(pfd, 4, 1000);
 		if (n < 0 && errno != EINTR) {
 			log_warn("poll");
 			return -1;
 		}
+		if (n > 0 && (pfd[3].revents & (POLLIN | POLLERR)))
+			nfq_guard_watch(d);
 		if (n > 0 && (pfd[1].revents & POLLIN))
 			handle_signal(d);
 		if (n > 0 && (pfd[0].revents & POLLIN))
@@ -220,8 +226,8 @@ static int event_loop(struct nfq_daemon *d)
 
 static void fatal_cleanup(void)
 {
-	if (g_daemon && g_daemon->hook != NFQ_HOOK_NONE)
-		nfq_hook_remove();
+	if (g_daemon)
+		nfq_guard_stop(g_daemon, "the daemon died (fatal error)");
 	if (g_daemon && g_daemon->ctlfd >= 0)
 		unlink(g_daemon->opts->ctl_path);
 	if (g_daemon && g_daemon->pid_written)
@@ -254,33 +260,6 @@ static int write_pidfile(const char *path)
 	return fclose(f);
 }
 
-static int install_hook(struct nfq_daemon *d)
-{
-	const struct rules_options *o = rules_options(d->cfg->policy);
-	char err[1536];
-
-	d->hookcfg.hooks = o->hooks;
-	d->hookcfg.queue_first = o->queue_first;
-	d->hookcfg.queue_count = o->queue_count;
-	d->hookcfg.fail_open = d->fail_open;
-	if (d->opts->no_hook) {
-		d->hook = NFQ_HOOK_NONE;
-		return 0;
-	}
-	if (d->opts->backend == NFQ_BACKEND_NFT)
-		d->hook = NFQ_HOOK_NFT;
-	else if (d->opts->backend == NFQ_BACKEND_IPTABLES)
-		d->hook = NFQ_HOOK_IPTABLES;
-	else
-		d->hook = nfq_hook_probe_nft() ? NFQ_HOOK_NFT : NFQ_HOOK_IPTABLES;
-	if (nfq_hook_install(d->hook, &d->hookcfg, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		d->hook = NFQ_HOOK_NONE;
-		return -1;
-	}
-	return 0;
-}
-
 static int drop_privileges(struct nfq_daemon *d, int made_dir)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], err[512];
@@ -299,13 +278,46 @@ static int drop_privileges(struct nfq_daemon *d, int made_dir)
 	return 0;
 }
 
-/* Everything up to "ready".  Returns 0, or -1 after logging why. */
+static void log_ready(struct nfq_daemon *d, const struct rules_options *o)
+{
+	char summary[256], queues[32];
+
+	rules_summary(d->cfg->policy, summary, sizeof(summary));
+	if (o->queue_count > 1)
+		snprintf(queues, sizeof(queues), "%u-%u", o->queue_first,
+			 o->queue_first + o->queue_count - 1);
+	else
+		snprintf(queues, sizeof(queues), "%u", o->queue_first);
+	log_info("ready: queue %s, hook %s, fail-mode %s, %s", queues, nfq_hook_kind_name(d->hook),
+		 d->fail_open ? "open" : "closed", summary);
+}
+
+/* Policy and database; the first error's text in reason.  0 or -1. */
+static int load_first(struct nfq_daemon *d, struct rules_policy *policy, char *reason, size_t len)
+{
+	struct geo_db *db = nfq_open_db(policy, NULL, reason, len);
+
+	if (!db) {
+		rules_free(policy);
+		return -1;
+	}
+	d->cfg = nfq_config_new(d, policy, db);
+	if (!d->cfg) {
+		rules_free(policy);
+		geo_close(db);
+		snprintf(reason, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything up to "ready".  Returns 0, or -1 after logging why (and,
+ * in fail-mode closed, holding the gateway closed). */
 static int daemon_start(struct nfq_daemon *d)
 {
 	const struct rules_options *o;
 	struct rules_policy *policy;
-	struct geo_db *db;
-	char err[512], summary[256];
+	char err[512];
 	int made_dir = 0;
 
 	if (nfq_ctl_alive(d->opts->ctl_path)) {
@@ -313,60 +325,54 @@ static int daemon_start(struct nfq_daemon *d)
 			  "(stop it, or use --ctl PATH)", d->opts->ctl_path);
 		return -1;
 	}
-	if (nfq_load_config(d->opts->conf, &policy, &db, NULL) < 0)
-		return -1;
-	d->cfg = nfq_config_new(d, policy, db);
-	if (!d->cfg) {
-		rules_free(policy);
-		geo_close(db);
-		return log_warnx("out of memory"), -1;
-	}
-	o = rules_options(d->cfg->policy);
-	d->fail_open = o->fail_mode == RULES_FAIL_OPEN;
-	if (!(d->log = nfq_declog_new()))
-		return log_warnx("out of memory"), -1;
-	nfq_open_log(d, o);
 	if (setup_signals(d) < 0)
 		return log_warn("signals"), -1;
-	if (nfq_reload_init(&d->reload, d->opts->conf) < 0)
-		return log_warn("eventfd"), -1;
-	/* Queues first: in fail-mode closed a hook without a reader stops traffic. */
-	if (nfq_workers_open(d, o->queue_first, o->queue_count, err, sizeof(err)) < 0)
-		return log_warnx("%s", err), -1;
-	if (install_hook(d) < 0)
+	policy = nfq_parse_policy(d->opts->conf, NULL, err, sizeof(err));
+	if (nfq_guard_init(d, policy) < 0) {
+		rules_free(policy);
 		return -1;
+	}
+	if (!policy || load_first(d, policy, err, sizeof(err)) < 0)
+		return nfq_guard_failed(d, err);
+	o = rules_options(d->cfg->policy);
+	if (!(d->log = nfq_declog_new()))
+		return nfq_guard_failed(d, "out of memory");
+	nfq_open_log(d, o);
+	if (nfq_reload_init(&d->reload, d->opts->conf) < 0)
+		return log_warn("eventfd"), nfq_guard_failed(d, "eventfd failed");
+	/* Queues first: in fail-mode closed a hook without a reader stops traffic. */
+	if (nfq_workers_open(d, o->queue_first, o->queue_count, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return nfq_guard_failed(d, err);
+	}
+	if (nfq_guard_enforce(d, o) < 0)
+		return nfq_guard_failed(d, "cannot install the hook");
 	d->ctlfd = nfq_ctl_listen(d->opts->ctl_path, &made_dir, err, sizeof(err));
 	if (d->ctlfd < 0)
-		return log_warnx("%s", err), -1;
+		return log_warnx("%s", err), nfq_guard_failed(d, err);
 	if (d->opts->pidfile) {
 		if (write_pidfile(d->opts->pidfile) < 0)
 			log_warn("pidfile %s", d->opts->pidfile);
 		d->pid_written = 1;
 	}
 	if (d->opts->user && drop_privileges(d, made_dir) < 0)
-		return -1;
+		return nfq_guard_failed(d, "cannot drop privileges");
 	/* After the drop: threads take the credentials they are created with. */
 	if (nfq_workers_start(d) < 0)
-		return -1;
-	rules_summary(d->cfg->policy, summary, sizeof(summary));
-	if (o->queue_count > 1)
-		snprintf(err, sizeof(err), "%u-%u", o->queue_first, o->queue_first + o->queue_count - 1);
-	else
-		snprintf(err, sizeof(err), "%u", o->queue_first);
-	log_info("ready: queue %s, hook %s, fail-mode %s, %s", err, nfq_hook_kind_name(d->hook),
-		 d->fail_open ? "open" : "closed", summary);
+		return nfq_guard_failed(d, "cannot start the queue workers");
+	nfq_guard_started(d, d->opts->conf, o);
+	log_ready(d, o);
 	nfq_sd_notify("READY=1");
 	return 0;
 }
 
-static void daemon_stop(struct nfq_daemon *d)
+static void daemon_stop(struct nfq_daemon *d, int rc)
 {
 	nfq_sd_notify("STOPPING=1");
 	nfq_reload_cleanup(d);
-	/* Hook first: with fail-mode closed a hook without a reader stops traffic. */
-	if (d->hook != NFQ_HOOK_NONE)
-		nfq_hook_remove();
-	d->hook = NFQ_HOOK_NONE;
+	/* Hook first: in fail-mode closed it is held (no queue) before the
+	 * queue goes; in open it is removed. */
+	nfq_guard_stop(d, rc == 0 ? "the daemon was stopped" : "the daemon stopped on an error");
 	nfq_workers_stop(d);
 	nfq_workers_close(d);
 	nfq_declog_free(d->log);	/* writes pending folded records */
@@ -378,6 +384,8 @@ static void daemon_stop(struct nfq_daemon *d)
 		close(d->sigfd);
 	if (d->pid_written)
 		unlink(d->opts->pidfile);
+	nfq_watch_close(d->watch);
+	nfq_hook_free(d->hookh);
 	nfq_config_free(d->cfg);
 	pthread_mutex_destroy(&d->log_lock);
 	g_daemon = NULL;
@@ -401,7 +409,7 @@ int nfq_run(const struct nfq_opts *opts)
 	log_set_fatal_hook(fatal_cleanup);
 	if (daemon_start(d) == 0 && event_loop(d) == 0)
 		rc = 0;
-	daemon_stop(d);
+	daemon_stop(d, rc);
 	log_info("stopped");
 	free(d);
 	return rc;

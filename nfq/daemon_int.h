@@ -94,9 +94,25 @@ struct nfq_daemon {
 	uint64_t next_gen;
 	struct nfq_declog *log;
 	pthread_mutex_t log_lock;	/* the log is shared by the workers */
-	enum nfq_hook_kind hook;
+	struct nfq_hook *hookh;		/* NULL with --no-hook */
+	enum nfq_hook_kind hook;	/* NONE until installed (and with --no-hook) */
+	enum nfq_hook_form form;
 	struct nfq_hook_cfg hookcfg;
 	int fail_open;
+	struct nfq_state state;		/* as last written to the state file */
+	/* hook integrity (daemon.c: the watch and repairs) */
+	struct nfq_watch *watch;
+	uint64_t repairs;
+	time_t last_repair;		/* realtime; 0 never */
+	char last_change[320];		/* what changed, by whom */
+	int hook_broken;		/* not intact and not yet restored: retried each second */
+	int64_t repair_window_s;	/* rate limit against a tool fighting us */
+	int64_t last_repair_mono;
+	unsigned repair_window_n;
+	uint64_t undecided;		/* packets that reached `enforce` undecided (total) */
+	uint64_t undecided_at_start;	/* of them, counted before this daemon decided */
+	uint64_t undecided_warned;
+	int64_t undecided_warn_s;
 	int ctlfd, sigfd;
 	int stop;			/* atomic: tells the workers to stop */
 	int stopping;			/* SIGTERM/SIGINT seen: the main loop ends */
@@ -126,8 +142,14 @@ struct nfq_config *nfq_config_new(struct nfq_daemon *d, struct rules_policy *p, 
 void nfq_config_free(struct nfq_config *c);	/* NULL ok */
 
 /* reload.c */
-/* Parses the policy and opens its database.  On failure logs the full
- * diagnostics, copies the errors to msg (may be NULL) and returns -1. */
+/* Parses the policy; logs the diagnostics.  Returns it, or NULL with the
+ * errors copied to msg (may be NULL) and the first one's text in first
+ * (may be NULL; firstlen bytes). */
+struct rules_policy *nfq_parse_policy(const char *conf, FILE *msg, char *first, size_t firstlen);
+/* Opens the policy's database; warns when it is old.  Returns it, or NULL
+ * with the message logged, copied to msg (may be NULL) and to first. */
+struct geo_db *nfq_open_db(const struct rules_policy *p, FILE *msg, char *first, size_t firstlen);
+/* Both.  Returns 0, or -1 after logging (errors also to msg, may be NULL). */
 int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg);
 /* Configures the decision log from o; logs a warning when it cannot open. */
 int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o);
@@ -139,6 +161,25 @@ void nfq_reload_request(struct nfq_daemon *d, int client_fd);
 void nfq_reload_finish(struct nfq_daemon *d);
 /* At exit: waits for a running loader, answers waiting clients. */
 void nfq_reload_cleanup(struct nfq_daemon *d);
+
+/* guard.c: fail mode, held state, the ruleset watch and repairs (main thread) */
+/* Reads the state file, settles the fail mode (policy p, may be NULL when
+ * it did not parse), chooses the backend, holds the gateway closed when
+ * the fail mode is closed.  Returns -1 when the hook cannot be handled. */
+int nfq_guard_init(struct nfq_daemon *d, const struct rules_policy *p);
+/* A start failed: holds closed or removes the hook, records reason in the
+ * state file, waits the systemd backoff.  Returns -1. */
+int nfq_guard_failed(struct nfq_daemon *d, const char *reason);
+/* Installs the enforcing hook for o.  Returns 0 or -1 (logged). */
+int nfq_guard_enforce(struct nfq_daemon *d, const struct rules_options *o);
+/* The daemon is ready: watch the ruleset, record the good load. */
+void nfq_guard_started(struct nfq_daemon *d, const char *conf, const struct rules_options *o);
+void nfq_guard_reloaded(struct nfq_daemon *d, const char *conf);
+/* Stopping: holds closed (fail-mode closed) or removes the hook. */
+void nfq_guard_stop(struct nfq_daemon *d, const char *why);
+int nfq_guard_fd(const struct nfq_daemon *d);	/* the watch's fd, or -1 */
+void nfq_guard_watch(struct nfq_daemon *d);	/* the watch fd is readable */
+void nfq_guard_tick(struct nfq_daemon *d, int64_t now_s);	/* once a second */
 
 /* stats.c: writes the `stats` reply (text or JSON) to out. */
 void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json);

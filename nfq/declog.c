@@ -159,7 +159,8 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
 	       action_name(r->action), r->audit ? "true" : "false", r->line);
 	sb_json_str(&b, r->rule_name);
-	sb_fmt(&b, ",\"default\":%s,\"src\":", r->is_default ? "true" : "false");
+	sb_fmt(&b, ",\"default\":%s%s,\"src\":", r->is_default ? "true" : "false",
+	       r->existing ? ",\"existing\":true" : "");
 	sb_addr(&b, f, 0);
 	if (f->has_mac)
 		sb_fmt(&b, ",\"src_mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", f->src_mac[0],

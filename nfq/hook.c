@@ -1,51 +1,80 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The firewall hook: which packets reach the queue, and what the kernel
- * does with the decision marks (nfq_int.h: mask 0x00e00000, allow
- * 0x00200000, block 0x00400000, reject 0x00600000).
+ * The firewall hook: which packets reach the queue, and how the kernel
+ * carries out and remembers the decisions (marks in nfq_int.h: mask
+ * 0x00e00000; allow 0x00200000, block 0x00400000, reject 0x00600000 in the
+ * connection mark; "pending" 0x00800000 | 0x00a00000 | 0x00c00000 in the
+ * packet mark).
  *
- * Where nft has the `queue` expression we use a table of our own:
+ * Everything is in a table of our own, built with libnftables (the nft
+ * tool's library), in three base chains per hook:
  *
  *   table inet geoegress {
- *     chain decide {
- *       ct mark and 0x00e00000 == 0x00200000 return
- *       meta mark and 0x00e00000 == 0x00200000 ct mark set ct mark and 0xff1fffff or 0x00200000 return
- *       meta mark and 0x00e00000 == 0x00400000 drop
- *       meta mark and 0x00e00000 == 0x00600000 meta l4proto tcp reject with tcp reset
- *       meta mark and 0x00e00000 == 0x00600000 reject with icmpx type admin-prohibited
- *       ct state { new, invalid } queue num 0 bypass   # "bypass" only with fail-mode open
+ *     counter undecided { }
+ *     chain classify {                     # a connection's decision, or "pending"
+ *       ct mark & 0x00e00000 == 0x00200000 return
+ *       ct mark & 0x00e00000 == 0x00400000 drop
+ *       ct mark & 0x00e00000 == 0x00600000 goto refuse
+ *       ct state new meta mark set meta mark & 0xff1fffff | 0x00800000 return
+ *       ct direction reply return          # the originator's packets decide
+ *       ct state established,related meta mark set meta mark & 0xff1fffff | 0x00a00000 return
+ *       meta mark set meta mark & 0xff1fffff | 0x00c00000      # invalid, untracked
  *     }
- *     chain forward { type filter hook forward priority 0; policy accept; jump decide }
- *     chain output  { type filter hook output priority 0; policy accept; jump decide }  # hooks output
+ *     chain enforce {                      # the verdict's mark, saved to the connection
+ *       ct state invalid,untracked goto enforce_noct
+ *       meta mark & 0x00e00000 == 0x00200000 ct mark set ct mark & 0xff1fffff | 0x00200000 accept
+ *       meta mark & 0x00e00000 == 0x00400000 ct mark set ct mark & 0xff1fffff | 0x00400000 drop
+ *       meta mark & 0x00e00000 == 0x00600000 ct mark set ct mark & 0xff1fffff | 0x00600000 goto refuse
+ *       ct mark & 0x00e00000 == 0x00200000 accept
+ *       ct direction reply accept
+ *       counter name "undecided" accept    # fail-mode closed, or held: drop
+ *     }
+ *     chain enforce_noct {                 # the same without a connection to mark
+ *       meta mark & 0x00e00000 == 0x00200000 accept
+ *       meta mark & 0x00e00000 == 0x00400000 drop
+ *       meta mark & 0x00e00000 == 0x00600000 goto refuse
+ *       counter name "undecided" accept    # closed/held: drop
+ *     }
+ *     chain refuse {
+ *       meta l4proto tcp reject with tcp reset
+ *       reject with icmpx type admin-prohibited
+ *     }
+ *     chain forward_classify { type filter hook forward priority -180; policy accept; jump classify; }
+ *     chain forward_queue { type filter hook forward priority -170; policy accept;
+ *       meta mark & 0x00800000 == 0x00800000 queue num 0 bypass; }   # "bypass": fail-mode open
+ *     chain forward_enforce { type filter hook forward priority 2147483647; policy accept; jump enforce; }
+ *     # the same three for the output hook with `option hooks output`, after the
+ *     # exemptions for the gateway's own traffic (OUT_EXEMPT below)
  *   }
  *
- * Elsewhere (kernels without CONFIG_NFT_QUEUE, like ours) iptables and
- * ip6tables (iptables-nft) get a chain GEOEGRESS in the filter table:
+ * Why it holds:
+ * - Every packet of a connection without a decision is queued, not only
+ *   the first of a new one: connections that existed before the daemon,
+ *   or passed while none decided, are decided at their next packet.
+ * - The verdict is NF_REPEAT with the decision in the packet mark: the
+ *   queue chain runs again, no longer matches, and the packet goes on
+ *   through every other tool's chains to `enforce`, the last chain of the
+ *   hook, which saves the decision to the connection mark and drops or
+ *   rejects.  An `accept` elsewhere ends only that tool's chain, so no
+ *   rule of another table can skip `classify` or `enforce`.
+ * - A packet that reaches `enforce` still pending was not decided: the
+ *   queue was bypassed (fail-open with no daemon, a full queue) or another
+ *   rule skipped the queue rule.  It is counted, and dropped in fail-mode
+ *   closed.  The kernel itself counts none of these.
  *
- *   -N GEOEGRESS
- *   -A GEOEGRESS -m connmark --mark 0x200000/0xe00000 -j RETURN
- *   -A GEOEGRESS -m mark --mark 0x200000/0xe00000 -j CONNMARK --save-mark --nfmask 0xe00000 --ctmask 0xe00000
- *   -A GEOEGRESS -m mark --mark 0x200000/0xe00000 -j RETURN
- *   -A GEOEGRESS -m mark --mark 0x400000/0xe00000 -j DROP
- *   -A GEOEGRESS -m mark --mark 0x600000/0xe00000 -p tcp -j REJECT --reject-with tcp-reset
- *   -A GEOEGRESS -m mark --mark 0x600000/0xe00000 -j REJECT --reject-with icmp-admin-prohibited
- *                                                 (ip6tables: icmp6-adm-prohibited)
- *   -A GEOEGRESS -m conntrack --ctstate NEW,INVALID -j NFQUEUE --queue-num 0 --queue-bypass
- *                (--queue-balance F:L for a queue range; --queue-bypass only with fail-mode open)
- *   -I FORWARD 1 -j GEOEGRESS
- *   -I OUTPUT 1 -j GEOEGRESS                     # only with `option hooks output`
+ * Kernels without nft's `queue` expression (CONFIG_NFT_QUEUE unset) get
+ * the queue rule from iptables-nft instead, in the earliest table that has
+ * FORWARD and OUTPUT chains (mangle, priority -150), per family:
  *
- * With `geoegress run --no-hook` the admin installs the equivalent rules.
- * Why it works: only new connections without a decision connmark are
- * queued (and packets conntrack calls invalid — malformed, truncated, or
- * of an unknown protocol layout — which carry no connection to mark: they
- * are decided one by one on what can be read, instead of slipping through).  An allowed packet comes back (NF_REPEAT) with the allow mark,
- * which is saved to the connmark, so every later packet of the flow —
- * also a one-way UDP stream that stays `ct state new` — returns at the
- * first rule and never reaches userspace.  Blocked packets are dropped by
- * the verdict itself (NF_DROP; the DROP rule is there for equivalence);
- * rejected ones come back marked and the kernel answers with a TCP reset
- * or ICMP administratively prohibited.
+ *   -I FORWARD 1 -m mark --mark 0x800000/0x800000 -m comment --comment geoegress
+ *                -j NFQUEUE --queue-num 0 --queue-bypass
+ *
+ * NF_REPEAT then reruns mangle FORWARD, whose other rules still see the
+ * packet (an NF_ACCEPT there would skip them).
+ *
+ * "Held" is the hook without a queue: with fail-mode closed, while no
+ * daemon can decide (bad policy or database, queue taken, stopped), new
+ * connections are dropped and counted and decided ones go on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,12 +84,46 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nftables/libnftables.h>
+
 #include "nfq/nfq_int.h"
 
-#define CHAIN "GEOEGRESS"
-#define MARKS_ALLOW  "0x200000/0xe00000"
-#define MARKS_BLOCK  "0x400000/0xe00000"
-#define MARKS_REJECT "0x600000/0xe00000"
+#define TABLE "inet geoegress"
+#define IPT_COMMENT "geoegress"
+#define PRIO_CLASSIFY "-180"	/* after conntrack (-200), before mangle (-150) */
+#define PRIO_QUEUE "-170"
+#define PRIO_ENFORCE "2147483647"	/* last: NF_IP_PRI_LAST */
+
+/* Traffic of the gateway itself that the output hook never decides:
+ * loopback, multicast and limited broadcast, link-local, DHCP client
+ * traffic, IPv6 neighbour discovery (doc: geoegress(8), OWN TRAFFIC). */
+#define OUT_EXEMPT \
+	"  oif \"lo\" return\n" \
+	"  ip daddr { 224.0.0.0/4, 255.255.255.255 } return\n" \
+	"  ip6 daddr { fe80::/10, ff00::/8 } return\n" \
+	"  udp sport 68 udp dport 67 return\n" \
+	"  udp sport 546 udp dport 547 return\n" \
+	"  icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } return\n"
+
+static const char *const fam_name[2] = { "ip", "ip6" };
+static const char *const ipt_chain[2] = { "FORWARD", "OUTPUT" };
+static const unsigned hook_bit[2] = { RULES_HOOK_FORWARD, RULES_HOOK_OUTPUT };
+
+struct nfq_hook {
+	struct nft_ctx *nft;
+	int installed;
+	enum nfq_hook_kind kind;
+	enum nfq_hook_form form;
+	struct nfq_hook_cfg cfg;
+	char *ref_table;		/* our table as listed right after install */
+	char *ref_first[2][2];		/* iptables: our rule as listed, per family and chain */
+	int made_table[2], made_chain[2][2];	/* mangle table/chains that we created */
+	int ipt_legacy;			/* iptables is iptables-legacy: not in nftables */
+	uint64_t undecided_base;	/* counts of tables we replaced */
+	char err[1024];
+};
+
+/* ---- running commands ---- */
 
 /* Runs argv (no shell), feeding input (may be NULL) on stdin.  Collects
  * stdout+stderr into out (may be NULL).  Returns the exit status or -1. */
@@ -119,241 +182,545 @@ out:
 	return status;
 }
 
-int nfq_hook_probe_nft(void)
+/* Runs nft commands in one transaction.  Returns 0, or -1 with nft's
+ * message in h->err.  *out (may be NULL) gets the listing, owned by h's
+ * context until the next call. */
+static int nft_do(struct nfq_hook *h, const char *cmds, const char **out)
 {
-	char *const add[] = { "nft", "-f", "-", NULL };
-	const char *probe =
-		"add table inet geoegress_probe\n"
-		"add chain inet geoegress_probe c\n"
-		"add rule inet geoegress_probe c meta l4proto 253 queue num 65535 bypass\n";
-	const char *del = "delete table inet geoegress_probe\n";
-	int ok = run_cmd(add, probe, NULL, 0) == 0;
+	const char *e;
+	int rc = nft_run_cmd_from_buffer(h->nft, cmds);
 
-	if (ok)
-		run_cmd(add, del, NULL, 0);
+	if (out)
+		*out = nft_ctx_get_output_buffer(h->nft);
+	else
+		(void)nft_ctx_get_output_buffer(h->nft);
+	e = nft_ctx_get_error_buffer(h->nft);
+	if (rc != 0) {
+		snprintf(h->err, sizeof(h->err), "%s", e && *e ? e : "nft: failed");
+		h->err[strcspn(h->err, "\n")] = '\0';	/* the first line says what */
+		return -1;
+	}
+	return 0;
+}
+
+/* A listing (stateless, no handles) of one object; NULL when absent.
+ * The caller frees. */
+static char *nft_list(struct nfq_hook *h, const char *what)
+{
+	char cmd[128];
+	const char *out;
+
+	snprintf(cmd, sizeof(cmd), "list %s\n", what);
+	if (nft_do(h, cmd, &out) < 0)
+		return NULL;
+	return strdup(out ? out : "");
+}
+
+/* ---- the table ---- */
+
+static void put_queue(FILE *f, const struct nfq_hook_cfg *cfg)
+{
+	unsigned first = cfg->queue_first, n = cfg->queue_count ? cfg->queue_count : 1;
+
+	fprintf(f, "  meta mark & 0x%08x == 0x%08x ", NFQ_MARK_PENDING, NFQ_MARK_PENDING);
+	if (n == 1)
+		fprintf(f, "queue num %u", first);
+	else
+		fprintf(f, "queue num %u-%u fanout", first, first + n - 1);
+	fprintf(f, "%s\n", cfg->fail_open ? " bypass" : "");
+}
+
+static void put_base(FILE *f, const char *hook, int output, const char *what, const char *prio,
+		     const char *body_chain, const struct nfq_hook_cfg *cfg)
+{
+	fprintf(f, " chain %s_%s {\n  type filter hook %s priority %s; policy accept;\n", hook, what,
+		hook, prio);
+	if (output && body_chain)
+		fputs(OUT_EXEMPT, f);
+	if (body_chain)
+		fprintf(f, "  jump %s\n", body_chain);
+	else
+		put_queue(f, cfg);
+	fputs(" }\n", f);
+}
+
+/* The table's text (nft syntax).  Returns a malloc'd string or NULL. */
+static char *table_text(enum nfq_hook_kind kind, enum nfq_hook_form form, const struct nfq_hook_cfg *cfg)
+{
+	const uint32_t keep = ~NFQ_MARK_MASK, M = NFQ_MARK_MASK;
+	int drop = form == NFQ_HOOK_HELD || !cfg->fail_open;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "table " TABLE " {\n counter undecided {\n }\n");
+	fprintf(f, " chain classify {\n"
+		"  ct mark & 0x%08x == 0x%08x return\n"
+		"  ct mark & 0x%08x == 0x%08x drop\n"
+		"  ct mark & 0x%08x == 0x%08x goto refuse\n"
+		"  ct state new meta mark set meta mark & 0x%08x | 0x%08x return\n"
+		"  ct direction reply return\n"
+		"  ct state established,related meta mark set meta mark & 0x%08x | 0x%08x return\n"
+		"  meta mark set meta mark & 0x%08x | 0x%08x\n }\n",
+		M, NFQ_MARK_ALLOW, M, NFQ_MARK_BLOCK, M, NFQ_MARK_REJECT,
+		keep, NFQ_MARK_PENDING_NEW, keep, NFQ_MARK_PENDING_EST, keep, NFQ_MARK_PENDING_NOCT);
+	/* `ct mark set ct mark & ...` breaks the rule when there is no
+	 * connection (invalid, untracked): those go their own way. */
+	fprintf(f, " chain enforce {\n"
+		"  ct state invalid,untracked goto enforce_noct\n"
+		"  meta mark & 0x%08x == 0x%08x ct mark set ct mark & 0x%08x | 0x%08x accept\n"
+		"  meta mark & 0x%08x == 0x%08x ct mark set ct mark & 0x%08x | 0x%08x drop\n"
+		"  meta mark & 0x%08x == 0x%08x ct mark set ct mark & 0x%08x | 0x%08x goto refuse\n"
+		"  ct mark & 0x%08x == 0x%08x accept\n"
+		"  ct direction reply accept\n"
+		"  counter name \"undecided\" %s\n }\n",
+		M, NFQ_MARK_ALLOW, keep, NFQ_MARK_ALLOW, M, NFQ_MARK_BLOCK, keep, NFQ_MARK_BLOCK,
+		M, NFQ_MARK_REJECT, keep, NFQ_MARK_REJECT, M, NFQ_MARK_ALLOW, drop ? "drop" : "accept");
+	fprintf(f, " chain enforce_noct {\n"
+		"  meta mark & 0x%08x == 0x%08x accept\n"
+		"  meta mark & 0x%08x == 0x%08x drop\n"
+		"  meta mark & 0x%08x == 0x%08x goto refuse\n"
+		"  counter name \"undecided\" %s\n }\n",
+		M, NFQ_MARK_ALLOW, M, NFQ_MARK_BLOCK, M, NFQ_MARK_REJECT, drop ? "drop" : "accept");
+	fprintf(f, " chain refuse {\n  meta l4proto tcp reject with tcp reset\n"
+		"  reject with icmpx type admin-prohibited\n }\n");
+	for (int k = 0; k < 2; k++) {
+		const char *hook = k ? "output" : "forward";
+
+		if (!(cfg->hooks & hook_bit[k]))
+			continue;
+		put_base(f, hook, k, "classify", PRIO_CLASSIFY, "classify", cfg);
+		if (kind == NFQ_HOOK_NFT && form == NFQ_HOOK_ENFORCE)
+			put_base(f, hook, k, "queue", PRIO_QUEUE, NULL, cfg);
+		put_base(f, hook, k, "enforce", PRIO_ENFORCE, "enforce", cfg);
+	}
+	fputs("}\n", f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* ---- the iptables-nft queue rule (kernels without nft `queue`) ---- */
+
+static void ipt_rule_spec(char *buf, size_t len, const struct nfq_hook_cfg *cfg)
+{
+	unsigned first = cfg->queue_first, n = cfg->queue_count ? cfg->queue_count : 1;
+	int k = snprintf(buf, len, "-m mark --mark 0x%x/0x%x -m comment --comment " IPT_COMMENT
+			 " -j NFQUEUE ", NFQ_MARK_PENDING, NFQ_MARK_PENDING);
+
+	if (n == 1)
+		snprintf(buf + k, len - (size_t)k, "--queue-num %u%s", first,
+			 cfg->fail_open ? " --queue-bypass" : "");
+	else
+		snprintf(buf + k, len - (size_t)k, "--queue-balance %u:%u%s", first, first + n - 1,
+			 cfg->fail_open ? " --queue-bypass" : "");
+}
+
+/* Deletes every rule of ours in mangle (any queue number or bypass flag:
+ * a crashed run may have left other options behind). */
+static void ipt_remove(struct nfq_hook *h)
+{
+	for (int f = 0; f < 2; f++) {
+		char *const list[] = { f ? "ip6tables" : "iptables", "-w", "-t", "mangle", "-S", NULL };
+		char *const restore[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
+		char out[8192], cmds[8192];
+		size_t used;
+
+		if (run_cmd(list, NULL, out, sizeof(out)) != 0)
+			continue;
+		used = (size_t)snprintf(cmds, sizeof(cmds), "*mangle\n");
+		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+			if (strncmp(line, "-A ", 3) || !strstr(line, "--comment " IPT_COMMENT " "))
+				continue;
+			if (used + strlen(line) + 8 < sizeof(cmds))
+				used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "-D %s\n", line + 3);
+		}
+		if (used > 8) {
+			snprintf(cmds + used, sizeof(cmds) - used, "COMMIT\n");
+			run_cmd(restore, cmds, NULL, 0);
+		}
+		(void)h;
+	}
+}
+
+/* Remembers which mangle tables/chains exist before we add to them, so
+ * that removing leaves the ruleset as it was (iptables-nft creates them on
+ * first use and leaves them behind, empty). */
+static void ipt_note_existing(struct nfq_hook *h)
+{
+	for (int f = 0; f < 2; f++) {
+		char what[64];
+		char *t;
+
+		snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
+		t = nft_list(h, what);
+		h->made_table[f] = h->made_table[f] || !t;
+		free(t);
+		for (int c = 0; c < 2; c++) {
+			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+			t = nft_list(h, what);
+			h->made_chain[f][c] = h->made_chain[f][c] || !t;
+			free(t);
+		}
+	}
+}
+
+/* The first rule line of a listed chain (after the type line), or "". */
+static void first_rule(const char *listing, char *buf, size_t len);
+
+/* Deletes the mangle chains/tables we created, when empty and with an
+ * accept policy (a drop policy was set by someone: theirs). */
+static void ipt_prune(struct nfq_hook *h)
+{
+	for (int f = 0; f < 2; f++) {
+		char what[64], cmd[96], line[512];
+		char *t;
+
+		for (int c = 0; c < 2; c++) {
+			if (!h->made_chain[f][c])
+				continue;
+			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+			t = nft_list(h, what);
+			first_rule(t, line, sizeof(line));
+			if (t && !line[0] && strstr(t, "policy accept;")) {
+				snprintf(cmd, sizeof(cmd), "delete %s\n", what);
+				nft_do(h, cmd, NULL);
+			}
+			free(t);
+			h->made_chain[f][c] = 0;
+		}
+		if (!h->made_table[f])
+			continue;
+		snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
+		t = nft_list(h, what);
+		if (t && !strstr(t, "chain ") && !strstr(t, "set ") && !strstr(t, "map ")) {
+			snprintf(cmd, sizeof(cmd), "delete %s\n", what);
+			nft_do(h, cmd, NULL);
+		}
+		free(t);
+		h->made_table[f] = 0;
+	}
+}
+
+/* The first rule line of a listed chain (after the type line), or "". */
+static void first_rule(const char *listing, char *buf, size_t len)
+{
+	const char *p = listing ? strstr(listing, "policy ") : NULL;
+	const char *e;
+
+	buf[0] = '\0';
+	if (!p || !(p = strchr(p, '\n')))
+		return;
+	p++;
+	while (*p == '\t' || *p == ' ')
+		p++;
+	e = strchr(p, '\n');
+	if (*p == '}' || !e)
+		return;
+	snprintf(buf, len, "%.*s", (int)(e - p), p);
+}
+
+static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	char spec[256], text[1024], out[1024];
+
+	ipt_rule_spec(spec, sizeof(spec), cfg);
+	ipt_note_existing(h);
+	ipt_remove(h);
+	for (int f = 0; f < 2; f++) {
+		char *const argv[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
+		size_t used = (size_t)snprintf(text, sizeof(text), "*mangle\n");
+		int rc;
+
+		for (int c = 0; c < 2; c++)
+			if (cfg->hooks & hook_bit[c])
+				used += (size_t)snprintf(text + used, sizeof(text) - used, "-I %s 1 %s\n",
+							 ipt_chain[c], spec);
+		snprintf(text + used, sizeof(text) - used, "COMMIT\n");
+		rc = run_cmd(argv, text, out, sizeof(out));
+		if (rc != 0) {
+			out[strcspn(out, "\n")] = '\0';
+			snprintf(h->err, sizeof(h->err), "%s failed (exit %d) adding the queue rule to "
+				 "%s mangle: %.600s", argv[0], rc, fam_name[f], out[0] ? out : "no message");
+			return -1;
+		}
+	}
+	/* What our rule looks like as nftables lists it, for the watch. */
+	for (int f = 0; f < 2; f++) {
+		for (int c = 0; c < 2; c++) {
+			char what[64], line[512];
+			char *t;
+
+			free(h->ref_first[f][c]);
+			h->ref_first[f][c] = NULL;
+			if (!(cfg->hooks & hook_bit[c]) || h->ipt_legacy)
+				continue;
+			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+			t = nft_list(h, what);
+			first_rule(t, line, sizeof(line));
+			free(t);
+			h->ref_first[f][c] = strdup(line);
+		}
+	}
+	return 0;
+}
+
+/* ---- public ---- */
+
+struct nfq_hook *nfq_hook_new(char *err, size_t errlen)
+{
+	struct nfq_hook *h = calloc(1, sizeof(*h));
+	char out[256];
+	char *const ver[] = { "iptables", "-V", NULL };
+
+	if (!h || !(h->nft = nft_ctx_new(NFT_CTX_DEFAULT))) {
+		snprintf(err, errlen, "out of memory (nft context)");
+		free(h);
+		return NULL;
+	}
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS);
+	if (nft_ctx_buffer_output(h->nft) < 0 || nft_ctx_buffer_error(h->nft) < 0) {
+		snprintf(err, errlen, "nft: cannot buffer output");
+		nfq_hook_free(h);
+		return NULL;
+	}
+	if (run_cmd(ver, NULL, out, sizeof(out)) == 0 && strstr(out, "legacy"))
+		h->ipt_legacy = 1;
+	return h;
+}
+
+void nfq_hook_free(struct nfq_hook *h)
+{
+	if (!h)
+		return;
+	if (h->nft)
+		nft_ctx_free(h->nft);
+	free(h->ref_table);
+	for (int f = 0; f < 2; f++)
+		for (int c = 0; c < 2; c++)
+			free(h->ref_first[f][c]);
+	free(h);
+}
+
+const char *nfq_hook_error(const struct nfq_hook *h)
+{
+	return h->err;
+}
+
+int nfq_hook_probe_nft(struct nfq_hook *h)
+{
+	int ok = nft_do(h, "add table inet geoegress_probe\n"
+			   "add chain inet geoegress_probe c\n"
+			   "add rule inet geoegress_probe c meta l4proto 253 queue num 65535 bypass\n",
+			NULL) == 0;
+
+	nft_do(h, "add table inet geoegress_probe\ndelete table inet geoegress_probe\n", NULL);
+	h->err[0] = '\0';
 	return ok;
 }
 
-static void ipt_remove(const char *ipt)
+int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count)
 {
-	char *const delf[] = { (char *)ipt, "-w", "-t", "filter", "-D", "FORWARD", "-j", CHAIN, NULL };
-	char *const delo[] = { (char *)ipt, "-w", "-t", "filter", "-D", "OUTPUT", "-j", CHAIN, NULL };
-	char *const flush[] = { (char *)ipt, "-w", "-t", "filter", "-F", CHAIN, NULL };
-	char *const del[] = { (char *)ipt, "-w", "-t", "filter", "-X", CHAIN, NULL };
+	const char *out, *p;
 
-	/* Bounded: a crashed run left at most a few duplicate jumps. */
-	for (int i = 0; i < 8 && run_cmd(delf, NULL, NULL, 0) == 0; i++)
-		;
-	for (int i = 0; i < 8 && run_cmd(delo, NULL, NULL, 0) == 0; i++)
-		;
-	run_cmd(flush, NULL, NULL, 0);
-	run_cmd(del, NULL, NULL, 0);
+	*count = h->undecided_base;
+	if (nft_do(h, "list counter " TABLE " undecided\n", &out) < 0)
+		return -1;
+	/* stateless output hides the values: ask once with them */
+	(void)out;
+	nft_ctx_output_set_flags(h->nft, 0);
+	if (nft_do(h, "list counter " TABLE " undecided\n", &out) < 0) {
+		nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS);
+		return -1;
+	}
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS);
+	p = out ? strstr(out, "packets ") : NULL;
+	if (!p)
+		return -1;
+	*count += strtoull(p + 8, NULL, 10);
+	return 0;
 }
 
-/*
- * iptables-nft creates the filter table and its FORWARD/OUTPUT base chains
- * on first use and leaves them behind, empty, when our jump is deleted.
- * So that the ruleset after exit is exactly what it was before start, we
- * remember which of them did not exist before we installed, and delete
- * those again when they are empty and accept-policy (a no-op chain).
- * After a crash we cannot know, so a stale hook's empty accept chains are
- * treated as ours.
- */
-static const char *const fam_name[2] = { "ip", "ip6" };
-static const char *const base_chain[2] = { "FORWARD", "OUTPUT" };
-static int created_table[2], created_chain[2][2];
-
-static int nft_list(const char *what, const char *fam, const char *name, char *out, size_t outlen)
+int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_form form,
+		     const struct nfq_hook_cfg *cfg)
 {
-	char *const argv[] = { "nft", "-j", "list", (char *)what, (char *)fam, "filter",
-			       (char *)name, NULL };
-	char *const argv_t[] = { "nft", "-j", "list", (char *)what, (char *)fam, "filter", NULL };
+	char *text, *cmds;
+	uint64_t before;
+	int rc = -1;
 
-	return run_cmd(name ? argv : argv_t, NULL, out, outlen) == 0 ? 0 : -1;
+	h->err[0] = '\0';
+	if (kind == NFQ_HOOK_NONE)
+		return 0;
+	text = table_text(kind, form, cfg);
+	if (!text || asprintf(&cmds, "add table " TABLE "\ndelete table " TABLE "\n%s", text) < 0) {
+		free(text);
+		snprintf(h->err, sizeof(h->err), "out of memory");
+		return -1;
+	}
+	/* Counts of the table we replace (ours, or a crashed run's) carry on. */
+	if (nfq_hook_undecided(h, &before) == 0)
+		h->undecided_base = before;
+	/* The iptables queue rule only matches pending packets, which only our
+	 * table makes: add it first, remove it last. */
+	if (kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE && ipt_install(h, cfg) < 0)
+		goto out;
+	if (nft_do(h, cmds, NULL) < 0) {
+		char msg[sizeof(h->err)];
+
+		snprintf(msg, sizeof(msg), "nft failed installing table " TABLE ": %.900s", h->err);
+		snprintf(h->err, sizeof(h->err), "%s", msg);
+		goto out;
+	}
+	if (!(kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE))
+		ipt_remove(h);
+	if (h->installed && !(kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE))
+		ipt_prune(h);
+	free(h->ref_table);
+	h->ref_table = nft_list(h, "table " TABLE);
+	h->installed = 1;
+	h->kind = kind;
+	h->form = form;
+	h->cfg = *cfg;
+	rc = 0;
+out:
+	free(text);
+	free(cmds);
+	return rc;
 }
 
-static int count_str(const char *hay, const char *needle)
+int nfq_hook_reinstall(struct nfq_hook *h)
 {
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
+	if (!h->installed) {
+		snprintf(h->err, sizeof(h->err), "no hook installed");
+		return -1;
+	}
+	return nfq_hook_install(h, h->kind, h->form, &h->cfg);
 }
 
-static void prune_base_chains(void)
+void nfq_hook_remove(struct nfq_hook *h)
 {
-	char out[8192];
+	uint64_t before;
 
+	if (nfq_hook_undecided(h, &before) == 0)
+		h->undecided_base = before;
+	/* "add" first so the delete cannot fail when there is nothing to delete. */
+	nft_do(h, "add table " TABLE "\ndelete table " TABLE "\n", NULL);
+	ipt_remove(h);
+	ipt_prune(h);
+	h->installed = 0;
+	free(h->ref_table);
+	h->ref_table = NULL;
+}
+
+int nfq_hook_present(struct nfq_hook *h, int *held)
+{
+	char *t = nft_list(h, "table " TABLE);
+	int present = t != NULL;
+
+	if (held)
+		*held = t && !strstr(t, " queue ") && strstr(t, "counter name \"undecided\" drop") &&
+			!nfq_hook_ipt_present(h);
+	free(t);
+	h->err[0] = '\0';
+	return present;
+}
+
+int nfq_hook_ipt_present(struct nfq_hook *h)
+{
+	for (int f = 0; f < 2; f++) {
+		char *const list[] = { f ? "ip6tables" : "iptables", "-w", "-t", "mangle", "-S", NULL };
+		char out[8192];
+
+		if (run_cmd(list, NULL, out, sizeof(out)) == 0 && strstr(out, "--comment " IPT_COMMENT " "))
+			return 1;
+	}
+	(void)h;
+	return 0;
+}
+
+int nfq_hook_verify(struct nfq_hook *h, char *what, size_t len)
+{
+	char *t;
+
+	what[0] = '\0';
+	if (!h->installed)
+		return 0;
+	t = nft_list(h, "table " TABLE);
+	if (!t) {
+		snprintf(what, len, "table " TABLE " was deleted");
+		return 1;
+	}
+	if (!h->ref_table || strcmp(t, h->ref_table)) {
+		snprintf(what, len, "table " TABLE " was changed");
+		free(t);
+		return 1;
+	}
+	free(t);
+	if (h->kind != NFQ_HOOK_IPTABLES || h->form != NFQ_HOOK_ENFORCE || h->ipt_legacy)
+		return 0;
 	for (int f = 0; f < 2; f++) {
 		for (int c = 0; c < 2; c++) {
-			char cmd[128];
-			char *const del[] = { "nft", "-f", "-", NULL };
+			char chain[64], line[512];
 
-			if (!created_chain[f][c] ||
-			    nft_list("chain", fam_name[f], base_chain[c], out, sizeof(out)) < 0)
+			if (!(h->cfg.hooks & hook_bit[c]) || !h->ref_first[f][c])
 				continue;
-			if (count_str(out, "{\"rule\":") || !strstr(out, "\"policy\": \"accept\""))
-				continue;	/* not empty, or a drop policy: the admin's */
-			snprintf(cmd, sizeof(cmd), "delete chain %s filter %s\n", fam_name[f], base_chain[c]);
-			run_cmd(del, cmd, NULL, 0);
+			snprintf(chain, sizeof(chain), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+			t = nft_list(h, chain);
+			first_rule(t, line, sizeof(line));
+			if (!t || !strstr(t, h->ref_first[f][c]))
+				snprintf(what, len, "the queue rule in %s mangle %s was deleted",
+					 fam_name[f], ipt_chain[c]);
+			else if (strcmp(line, h->ref_first[f][c]))
+				snprintf(what, len, "a rule was put before the queue rule in %s mangle %s",
+					 fam_name[f], ipt_chain[c]);
+			free(t);
+			if (what[0])
+				return 1;
 		}
-		if (created_table[f] && nft_list("table", fam_name[f], NULL, out, sizeof(out)) == 0 &&
-		    !count_str(out, "{\"chain\":") && !count_str(out, "{\"set\":") &&
-		    !count_str(out, "{\"map\":")) {
-			char cmd[64];
-			char *const del[] = { "nft", "-f", "-", NULL };
-
-			snprintf(cmd, sizeof(cmd), "delete table %s filter\n", fam_name[f]);
-			run_cmd(del, cmd, NULL, 0);
-		}
 	}
-}
-
-/* Remembers which filter tables / base chains exist before we install. */
-static void note_base_chains(void)
-{
-	char out[8192];
-
-	for (int f = 0; f < 2; f++) {
-		created_table[f] = nft_list("table", fam_name[f], NULL, out, sizeof(out)) < 0;
-		for (int c = 0; c < 2; c++)
-			created_chain[f][c] =
-				nft_list("chain", fam_name[f], base_chain[c], out, sizeof(out)) < 0;
-	}
-}
-
-static int stale_hook_present(void)
-{
-	char *const ipt4[] = { "iptables", "-w", "-t", "filter", "-S", CHAIN, NULL };
-	char *const ipt6[] = { "ip6tables", "-w", "-t", "filter", "-S", CHAIN, NULL };
-	char *const nft[] = { "nft", "list", "table", "inet", "geoegress", NULL };
-
-	return run_cmd(ipt4, NULL, NULL, 0) == 0 || run_cmd(ipt6, NULL, NULL, 0) == 0 ||
-	       run_cmd(nft, NULL, NULL, 0) == 0;
-}
-
-void nfq_hook_remove(void)
-{
-	char *const nft[] = { "nft", "-f", "-", NULL };
-
-	/* "add" first so the delete cannot fail when there is nothing to delete. */
-	run_cmd(nft, "add table inet geoegress\ndelete table inet geoegress\n", NULL, 0);
-	ipt_remove("iptables");
-	ipt_remove("ip6tables");
-	prune_base_chains();
-}
-
-static void queue_target(char *buf, size_t len, const struct nfq_hook_cfg *cfg, int nft)
-{
-	unsigned first = cfg->queue_first, last = cfg->queue_first + (cfg->queue_count ? cfg->queue_count : 1) - 1;
-	const char *bypass = cfg->fail_open ? (nft ? " bypass" : " --queue-bypass") : "";
-
-	if (nft && first == last)
-		snprintf(buf, len, "queue num %u%s", first, bypass);
-	else if (nft)
-		snprintf(buf, len, "queue num %u-%u fanout%s", first, last, bypass);
-	else if (first == last)
-		snprintf(buf, len, "-j NFQUEUE --queue-num %u%s", first, bypass);
-	else
-		snprintf(buf, len, "-j NFQUEUE --queue-balance %u:%u%s", first, last, bypass);
-}
-
-static int ipt_install(const char *restore, int v6, const struct nfq_hook_cfg *cfg,
-		       char *err, size_t errlen)
-{
-	char *const argv[] = { (char *)restore, "-w", "--noflush", NULL };
-	char text[2048], target[96], out[1024];
-	int rc;
-
-	queue_target(target, sizeof(target), cfg, 0);
-	snprintf(text, sizeof(text),
-		 "*filter\n:" CHAIN " - [0:0]\n"
-		 "-A " CHAIN " -m connmark --mark " MARKS_ALLOW " -j RETURN\n"
-		 "-A " CHAIN " -m mark --mark " MARKS_ALLOW
-		 " -j CONNMARK --save-mark --nfmask 0xe00000 --ctmask 0xe00000\n"
-		 "-A " CHAIN " -m mark --mark " MARKS_ALLOW " -j RETURN\n"
-		 "-A " CHAIN " -m mark --mark " MARKS_BLOCK " -j DROP\n"
-		 "-A " CHAIN " -m mark --mark " MARKS_REJECT " -p tcp -j REJECT --reject-with tcp-reset\n"
-		 "-A " CHAIN " -m mark --mark " MARKS_REJECT " -j REJECT --reject-with %s\n"
-		 "-A " CHAIN " -m conntrack --ctstate NEW,INVALID %s\n"
-		 "%s%sCOMMIT\n",
-		 v6 ? "icmp6-adm-prohibited" : "icmp-admin-prohibited", target,
-		 cfg->hooks & RULES_HOOK_FORWARD ? "-I FORWARD 1 -j " CHAIN "\n" : "",
-		 cfg->hooks & RULES_HOOK_OUTPUT ? "-I OUTPUT 1 -j " CHAIN "\n" : "");
-	rc = run_cmd(argv, text, out, sizeof(out));
-	if (rc != 0) {
-		snprintf(err, errlen, "%s failed (exit %d) installing chain " CHAIN ": %s",
-			 restore, rc, out[0] ? out : "no message");
-		return -1;
-	}
+	h->err[0] = '\0';
 	return 0;
 }
 
-static int nft_install(const struct nfq_hook_cfg *cfg, char *err, size_t errlen)
+int nfq_hook_legacy_iptables(const struct nfq_hook *h)
 {
-	char *const argv[] = { "nft", "-f", "-", NULL };
-	char text[2048], target[96], out[1024];
-	int rc;
-
-	queue_target(target, sizeof(target), cfg, 1);
-	snprintf(text, sizeof(text),
-		 "table inet geoegress {\n"
-		 " chain decide {\n"
-		 "  ct mark and 0x00e00000 == 0x00200000 return\n"
-		 "  meta mark and 0x00e00000 == 0x00200000 ct mark set ct mark and 0xff1fffff or 0x00200000 return\n"
-		 "  meta mark and 0x00e00000 == 0x00400000 drop\n"
-		 "  meta mark and 0x00e00000 == 0x00600000 meta l4proto tcp reject with tcp reset\n"
-		 "  meta mark and 0x00e00000 == 0x00600000 reject with icmpx type admin-prohibited\n"
-		 "  ct state { new, invalid } %s\n"
-		 " }\n%s%s}\n", target,
-		 cfg->hooks & RULES_HOOK_FORWARD ?
-		 " chain forward { type filter hook forward priority 0; policy accept; jump decide; }\n" : "",
-		 cfg->hooks & RULES_HOOK_OUTPUT ?
-		 " chain output { type filter hook output priority 0; policy accept; jump decide; }\n" : "");
-	rc = run_cmd(argv, text, out, sizeof(out));
-	if (rc != 0) {
-		snprintf(err, errlen, "nft failed (exit %d) installing table inet geoegress: %s",
-			 rc, out[0] ? out : "no message");
-		return -1;
-	}
-	return 0;
+	return h->ipt_legacy;
 }
 
-int nfq_hook_install(enum nfq_hook_kind kind, const struct nfq_hook_cfg *cfg,
-		     char *err, size_t errlen)
+int nfq_hook_print(const struct rules_options *o, enum nfq_backend backend, FILE *out)
 {
-	if (stale_hook_present()) {	/* a crashed run's hook goes first */
-		memset(created_chain, 0xff, sizeof(created_chain));
-		memset(created_table, 0xff, sizeof(created_table));
-		nfq_hook_remove();
-	}
-	note_base_chains();
-	switch (kind) {
-	case NFQ_HOOK_NONE:
+	struct nfq_hook_cfg cfg = { o->hooks, o->queue_first, o->queue_count,
+				    o->fail_mode == RULES_FAIL_OPEN };
+	enum nfq_hook_kind kind = backend == NFQ_BACKEND_IPTABLES ? NFQ_HOOK_IPTABLES : NFQ_HOOK_NFT;
+	char *text = table_text(kind, NFQ_HOOK_ENFORCE, &cfg);
+	char spec[256];
+
+	if (!text)
+		return -1;
+	fputs(text, out);
+	free(text);
+	if (kind != NFQ_HOOK_IPTABLES)
 		return 0;
-	case NFQ_HOOK_NFT:
-		return nft_install(cfg, err, errlen);
-	case NFQ_HOOK_IPTABLES:
-		if (ipt_install("iptables-restore", 0, cfg, err, errlen) < 0)
-			return -1;
-		if (ipt_install("ip6tables-restore", 1, cfg, err, errlen) < 0) {
-			nfq_hook_remove();
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "unknown hook kind %d", (int)kind);
-	return -1;
+	ipt_rule_spec(spec, sizeof(spec), &cfg);
+	fputs("# iptables-restore --noflush and ip6tables-restore --noflush:\n*mangle\n", out);
+	for (int c = 0; c < 2; c++)
+		if (cfg.hooks & hook_bit[c])
+			fprintf(out, "-I %s 1 %s\n", ipt_chain[c], spec);
+	fputs("COMMIT\n", out);
+	return 0;
 }
 
 const char *nfq_hook_kind_name(enum nfq_hook_kind kind)
 {
 	switch (kind) {
 	case NFQ_HOOK_NFT:
-		return "nft table inet geoegress";
+		return "nft table inet geoegress (queue: nft)";
 	case NFQ_HOOK_IPTABLES:
-		return "iptables/ip6tables chain GEOEGRESS";
+		return "nft table inet geoegress (queue: iptables-nft mangle)";
 	default:
 		return "none (--no-hook)";
 	}

@@ -29,6 +29,9 @@ struct nfq_opts {
 	enum nfq_backend backend;
 	int verbose;
 	const char *user;	/* NULL, or drop to this user keeping CAP_NET_ADMIN */
+	const char *state_dir;	/* NULL = /var/lib/geoegress (the state file) */
+	int fail_closed;	/* --fail-mode closed: when neither the policy nor the
+				 * state file can say */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT.  Returns the process exit code
@@ -50,5 +53,25 @@ int nfq_parse_packet(const uint8_t *pkt, size_t len, struct rules_flow *flow);
  * why, e.g. the policy's file:line:col errors), or -1 with errno
  * (ECONNREFUSED/ENOENT when no daemon runs). */
 int nfq_ctl_request(const char *ctl_path, const char *cmd, FILE *out);
+
+/* Writes the ruleset geoegress installs for options o (nft syntax; for
+ * the iptables backend also iptables-restore input), for `check
+ * --print-hook` and admins who run --no-hook.  0, or -1 (no memory). */
+int nfq_hook_print(const struct rules_options *o, enum nfq_backend backend, FILE *out);
+
+/* `geoegress unlock`: when no daemon answers on ctl_path, removes every
+ * rule of ours (a held-closed gateway, or a crashed daemon's hook) and
+ * records in the state file (state_dir NULL = /var/lib/geoegress) that a
+ * failing start must not hold the gateway again until a good one.  Says
+ * what it did on out.  Returns 0, 1 when a daemon answers (nothing done,
+ * err says why), -1 with a message in err. */
+int nfq_unlock(const char *ctl_path, const char *state_dir, FILE *out, char *err, size_t errlen);
+
+/* For `stats` when no daemon answers, and `check`: describes on out a
+ * hook of ours left in the ruleset (held_only: only a held-closed one; a
+ * running daemon's hook looks like a stale one).  Returns 0 when there is
+ * none, 1 when the gateway is held closed, 2 when an enforcing hook is
+ * there, -1 when the ruleset cannot be read. */
+int nfq_held_status(const char *state_dir, int held_only, FILE *out);
 
 #endif

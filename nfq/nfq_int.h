@@ -38,25 +38,91 @@
 #define CNT_INC(x) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
 #define CNT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* ---- hook.c: the firewall hook ---- */
+/* ---- hook.c: the firewall hook (table inet geoegress; hook.c explains) ---- */
+/* Where the queue rule lives: nft's `queue` in our table, or iptables-nft. */
 enum nfq_hook_kind { NFQ_HOOK_NONE = 0, NFQ_HOOK_NFT, NFQ_HOOK_IPTABLES };
+/* ENFORCE: pending packets go to the queue.  HELD: no queue; pending
+ * packets are dropped and counted (fail-mode closed while no daemon decides). */
+enum nfq_hook_form { NFQ_HOOK_ENFORCE = 0, NFQ_HOOK_HELD };
 
 struct nfq_hook_cfg {
 	unsigned hooks;		/* RULES_HOOK_* */
 	uint16_t queue_first;
 	uint16_t queue_count;
-	int fail_open;		/* queue bypass */
+	int fail_open;		/* queue bypass; undecided packets accepted (else dropped) */
 };
 
+struct nfq_hook;
+
+/* A handle with its own libnftables context; one thread at a time.
+ * Returns NULL with a message in err. */
+struct nfq_hook *nfq_hook_new(char *err, size_t errlen);
+void nfq_hook_free(struct nfq_hook *h);		/* leaves the rules; NULL ok */
+/* The last error's text (nft's or iptables' first line). */
+const char *nfq_hook_error(const struct nfq_hook *h);
 /* 1 when nft's `queue` expression works in this kernel, else 0. */
-int nfq_hook_probe_nft(void);
-/* Removes any hook of ours (nft table and iptables/ip6tables chains), then
- * installs kind.  Returns 0, or -1 with a message in err. */
-int nfq_hook_install(enum nfq_hook_kind kind, const struct nfq_hook_cfg *cfg,
-		     char *err, size_t errlen);
-/* Removes every hook of ours; quiet and idempotent.  Safe in fatal paths. */
-void nfq_hook_remove(void);
+int nfq_hook_probe_nft(struct nfq_hook *h);
+/* Installs (or atomically replaces: one nft transaction) our table in the
+ * given form, and for NFQ_HOOK_IPTABLES + ENFORCE the mangle queue rules;
+ * removes what the form does not use.  Remembers the result for
+ * nfq_hook_verify().  Returns 0, or -1 (nfq_hook_error() says why). */
+int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_form form,
+		     const struct nfq_hook_cfg *cfg);
+/* The last install again (a repair).  Returns 0 or -1. */
+int nfq_hook_reinstall(struct nfq_hook *h);
+/* Compares the ruleset with what the last install made.  Returns 0 when
+ * intact, 1 when not (what: which part changed), -1 on error. */
+int nfq_hook_verify(struct nfq_hook *h, char *what, size_t len);
+/* Removes every rule of ours (table, iptables rules, the mangle chains we
+ * created when left empty); quiet and idempotent. */
+void nfq_hook_remove(struct nfq_hook *h);
+/* 1 when our table exists (*held: in the held form, may be NULL). */
+int nfq_hook_present(struct nfq_hook *h, int *held);
+/* 1 when an iptables rule of ours exists in mangle. */
+int nfq_hook_ipt_present(struct nfq_hook *h);
+/* Packets that reached the last chain without a decision, since this
+ * handle was made (counts of tables it replaced included).  0 or -1. */
+int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count);
+/* 1 when iptables is iptables-legacy (its rules are not nftables'). */
+int nfq_hook_legacy_iptables(const struct nfq_hook *h);
 const char *nfq_hook_kind_name(enum nfq_hook_kind kind);
+
+/* ---- watch.c: nftables ruleset changes (NFNLGRP_NFTABLES) ---- */
+struct nfq_watch;
+
+/* Subscribes to ruleset events.  Returns NULL with a message in err. */
+struct nfq_watch *nfq_watch_open(char *err, size_t errlen);
+int nfq_watch_fd(const struct nfq_watch *w);	/* poll for POLLIN */
+/* Reads what is waiting.  Returns 1 when a transaction that touched a
+ * table of ours ended (who: "process[pid]" that made it) or events were
+ * lost, 0 when nothing of ours changed, -1 on a socket error. */
+int nfq_watch_read(struct nfq_watch *w, char *who, size_t wholen);
+/* 1 when family/table is inet geoegress or ip/ip6 mangle. */
+int nfq_watch_is_ours(uint8_t family, const char *table);
+void nfq_watch_close(struct nfq_watch *w);	/* NULL ok */
+
+/* ---- state.c: the state file (fail mode of the last good load, held state) ---- */
+#define NFQ_DEFAULT_STATE_DIR "/var/lib/geoegress"
+
+struct nfq_state {
+	int valid;		/* the file existed with content */
+	int fail_closed;	/* fail mode of the last policy that loaded */
+	char policy[1024];	/* its path */
+	unsigned hooks;		/* its RULES_HOOK_* (0: unknown) */
+	time_t good_at;		/* last successful start or reload; 0 never */
+	int held;		/* the gateway is held closed: no daemon decides */
+	time_t held_since;
+	char reason[512];	/* why it is held (or why the last start failed) */
+	int lifted;		/* `geoegress unlock`: don't hold until the next good start */
+	unsigned failures;	/* consecutive failed starts (systemd backoff) */
+};
+
+/* dir NULL = NFQ_DEFAULT_STATE_DIR.  read: 0, or -1 with errno (ENOENT: no
+ * state yet; *st is zeroed either way).  write: atomic (rename) where the
+ * directory allows, else in place; 0 or -1 with errno. */
+int nfq_state_read(const char *dir, struct nfq_state *st);
+int nfq_state_write(const char *dir, const struct nfq_state *st);
+void nfq_state_path(const char *dir, char *buf, size_t len);
 
 /* ---- queue.c: netlink queue I/O ---- */
 struct nfq_queue;
@@ -117,6 +183,7 @@ struct nfq_logrec {
 	struct rules_flow flow;
 	enum rules_action action;
 	uint8_t audit, is_default;
+	uint8_t existing;		/* the connection existed before its decision */
 	int line;
 	const char *rule_name;
 	const char *device;

@@ -35,35 +35,64 @@ static void report_diags(const struct rules_errors *errs, FILE *msg)
 	}
 }
 
-int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg)
+struct rules_policy *nfq_parse_policy(const char *conf, FILE *msg, char *first, size_t firstlen)
 {
 	struct rules_errors errs = { 0 };
-	struct rules_policy *p;
-	struct geo_db *db;
-	struct geo_err gerr;
-	struct geo_info info;
+	struct rules_policy *p = rules_parse_file(conf, &errs);
 
-	p = rules_parse_file(conf, &errs);
 	report_diags(&errs, msg);
 	if (!p) {
 		log_warnx("%s: policy rejected (%zu error%s)", conf, errs.nerrors,
 			  errs.nerrors == 1 ? "" : "s");
-		rules_errors_free(&errs);
-		return -1;
+		if (first) {
+			snprintf(first, firstlen, "%s: policy rejected", conf);
+			for (size_t i = 0; i < errs.count; i++) {
+				if (errs.diags[i].severity != RULES_ERROR)
+					continue;
+				/* the message line, without the source line and caret */
+				snprintf(first, firstlen, "%.*s", (int)strcspn(errs.diags[i].text, "\n"),
+					 errs.diags[i].text);
+				break;
+			}
+		}
 	}
 	rules_errors_free(&errs);
-	db = geo_open(rules_options(p)->database, &gerr);
+	return p;
+}
+
+struct geo_db *nfq_open_db(const struct rules_policy *p, FILE *msg, char *first, size_t firstlen)
+{
+	struct geo_err gerr;
+	struct geo_info info;
+	struct geo_db *db = geo_open(rules_options(p)->database, &gerr);
+
 	if (!db) {
 		log_warnx("%s", gerr.msg);
 		if (msg)
 			fprintf(msg, "%s\n", gerr.msg);
-		rules_free(p);
-		return -1;
+		if (first)
+			snprintf(first, firstlen, "%s", gerr.msg);
+		return NULL;
 	}
 	geo_info(db, &info);
 	if (info.build_epoch && time(NULL) - info.build_epoch > (time_t)DB_OLD_DAYS * 86400)
 		log_warnx("%s: database built %ld days ago; rebuild it (scripts/geodb-build)",
 			  info.path, (long)((time(NULL) - info.build_epoch) / 86400));
+	return db;
+}
+
+int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg)
+{
+	struct rules_policy *p = nfq_parse_policy(conf, msg, NULL, 0);
+	struct geo_db *db;
+
+	if (!p)
+		return -1;
+	db = nfq_open_db(p, msg, NULL, 0);
+	if (!db) {
+		rules_free(p);
+		return -1;
+	}
 	*pp = p;
 	*dbp = db;
 	return 0;
@@ -200,6 +229,7 @@ static int swap_in(struct nfq_daemon *d, FILE *msg)
 	pthread_mutex_unlock(&d->log_lock);
 	nfq_config_free(old);
 	d->reloads_ok++;
+	nfq_guard_reloaded(d, d->opts->conf);
 	rules_summary(nc->policy, summary, sizeof(summary));
 	log_info("reloaded: %s", summary);
 	fprintf(msg, "reloaded: %s\n", summary);

@@ -17,7 +17,7 @@ struct snap {
 	struct geo_info gi;
 	const struct rules_options *o;
 	char summary[256];
-	char loaded_at[32], built_at[32];
+	char loaded_at[32], built_at[32], repaired_at[32];
 	unsigned long rules;
 	long uptime, age_s, age_days;
 };
@@ -71,6 +71,7 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	s->rules = strtoul(s->summary, NULL, 10);	/* "12 rules, ..." */
 	rfc3339(s->loaded_at, sizeof(s->loaded_at), cfg->loaded);
 	rfc3339(s->built_at, sizeof(s->built_at), s->gi.build_epoch);
+	rfc3339(s->repaired_at, sizeof(s->repaired_at), d->last_repair);
 	s->uptime = (long)(now - d->started);
 	s->age_s = (long)(now - cfg->loaded);
 	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
@@ -110,6 +111,27 @@ static void countries_json(FILE *out, const struct nfq_counters *c)
 	fprintf(out, "\"unknown\":%llu}", u(c->cc_unknown));
 }
 
+static const char *hook_state(const struct nfq_daemon *d)
+{
+	if (d->hook == NFQ_HOOK_NONE)
+		return "none";
+	return d->hook_broken ? "being restored" : "intact";
+}
+
+static void hook_json(FILE *out, const struct snap *s)
+{
+	const struct nfq_daemon *d = s->d;
+
+	fprintf(out, ",\"hook_state\":{\"state\":\"%s\",\"watched\":%s,\"repairs\":%llu,"
+		"\"last_repair\":", hook_state(d), d->watch ? "true" : "false", u(d->repairs));
+	json_str(out, d->last_repair ? s->repaired_at : NULL);
+	fputs(",\"last_change\":", out);
+	json_str(out, d->last_change[0] ? d->last_change : NULL);
+	fprintf(out, "},\"undecided\":{\"packets\":%llu,\"before_start\":%llu,\"action\":\"%s\"}",
+		u(d->undecided - d->undecided_at_start), u(d->undecided_at_start),
+		d->fail_open ? "passed" : "dropped");
+}
+
 static void write_json(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
@@ -141,6 +163,7 @@ static void write_json(FILE *out, const struct snap *s)
 		"\"hook\":", (long long)s->gi.build_epoch, s->age_days, u(s->d->reloads_ok),
 		u(s->d->reloads_failed));
 	json_str(out, nfq_hook_kind_name(s->d->hook));
+	hook_json(out, s);
 	fprintf(out, ",\"fail_mode\":\"%s\"}\n", s->d->fail_open ? "open" : "closed");
 }
 
@@ -180,6 +203,14 @@ static void write_text(FILE *out, const struct snap *s)
 		u(s->d->reloads_failed));
 	fprintf(out, "hook            %s, fail-mode %s\n", nfq_hook_kind_name(s->d->hook),
 		s->d->fail_open ? "open" : "closed");
+	fprintf(out, "                %s%s; repairs %llu", hook_state(s->d),
+		s->d->watch || s->d->hook == NFQ_HOOK_NONE ? "" : " (not watched)", u(s->d->repairs));
+	if (s->d->last_repair)
+		fprintf(out, ", last %s: %s", s->repaired_at, s->d->last_change);
+	fputc('\n', out);
+	fprintf(out, "undecided       %llu packets %s without a decision (and %llu before this "
+		"daemon started)\n", u(s->d->undecided - s->d->undecided_at_start),
+		s->d->fail_open ? "passed" : "dropped", u(s->d->undecided_at_start));
 }
 
 void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json)

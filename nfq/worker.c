@@ -12,6 +12,7 @@
  * path, no packet ever waits for a reload).
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,16 +119,30 @@ static void vc_store(struct nfq_worker *w, struct nfq_vc_entry *e, const struct 
 	e->v = *v;
 }
 
-static void answer(const struct nfq_pkt *pkt, const struct rules_verdict *v, struct nfq_answer *ans)
+/*
+ * The verdict (hook.c explains the chains): NF_REPEAT with the decision in
+ * the packet mark, which our last chain saves to the connection and acts
+ * on.  A new flow that is blocked is simply dropped (its connection never
+ * confirms).  A connection that existed undecided and is forbidden is
+ * marked so both directions stop at their next packet; TCP peers get a
+ * reset then, whether the rule said block or reject.
+ */
+static void answer(const struct nfq_pkt *pkt, const struct rules_flow *f,
+		   const struct rules_verdict *v, struct nfq_answer *ans)
 {
+	int existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	uint32_t mark = NFQ_MARK_ALLOW;
 
-	if (!v->audit && v->action == RULES_BLOCK) {
-		ans->verdict = NF_DROP;	/* nothing to save: the entry never confirms */
-		return;
+	if (!v->audit && (v->action == RULES_BLOCK || v->action == RULES_REJECT)) {
+		if (v->action == RULES_REJECT || (existing && f->proto == IPPROTO_TCP))
+			mark = NFQ_MARK_REJECT;
+		else if (existing)
+			mark = NFQ_MARK_BLOCK;
+		else {
+			ans->verdict = NF_DROP;
+			return;
+		}
 	}
-	if (!v->audit && v->action == RULES_REJECT)
-		mark = NFQ_MARK_REJECT;
 	ans->verdict = NF_REPEAT;
 	ans->mark = (pkt->mark & ~NFQ_MARK_MASK) | mark;
 	ans->set_mark = 1;
@@ -159,6 +174,7 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 	r.action = v->action;
 	r.audit = v->audit;
 	r.is_default = v->is_default;
+	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	r.line = v->line;
 	r.rule_name = v->name;
 	r.device = v->device;
@@ -224,7 +240,7 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
 			vc_store(w, slot, &flow, &v);
 	}
-	answer(pkt, &v, ans);
+	answer(pkt, &flow, &v, ans);
 	count(w, &v);
 	log_decision(w, pkt, &flow, &v, hit);
 	if (w->d->opts->verbose)

@@ -7,7 +7,8 @@
 #   lab_up PREFIX                 build the lab (removes leftovers of PREFIX first)
 #   lab_servers PREFIX            start HTTP :80, TCP+UDP echo :7, DNS :53 in PREFIX-wan
 #   lab_run_geoegress PREFIX POLICY [ARGS...]
-#                                 start `geoegress run -f -c POLICY --ctl CTL $LAB_GE_ARGS ARGS` in
+#                                 start `geoegress run -f -c POLICY --ctl CTL --state-dir DIR
+#                                 $LAB_GE_ARGS ARGS` in
 #                                 PREFIX-gw in the background; wait (<= LAB_READY_TIMEOUT s,
 #                                 default 10) until `geoegress stats` answers.  Sets
 #                                 LAB_GE_PID; output goes to $(lab_dir PREFIX)/geoegress.log.
@@ -20,6 +21,8 @@
 #   lab_kill_geoegress PREFIX     SIGKILL and reap (a crash, for fail-mode tests)
 #   lab_ge PREFIX SUBCOMMAND [ARGS...]
 #                                 run `geoegress stats|reload ...` with the lab's --ctl
+#   lab_unlock PREFIX             `geoegress unlock` in PREFIX-gw with the lab's --ctl and
+#                                 --state-dir (lifts a held-closed gateway)
 #   lab_in NS CMD...              run CMD inside namespace NS (e.g. "$P-phone")
 #   lab_down PREFIX               kill every process the lab started and every process
 #                                 left in its namespaces, delete the namespaces and state
@@ -144,6 +147,11 @@ lab_up() {
 	_lab_ns_init "$gw" || return 1
 	_lab_ns_init "$wan" || return 1
 	lab_in "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 >/dev/null
+	# The LAN bridge without br_netfilter, as on a stock Debian gateway (the
+	# module is not loaded there; on hosts where it is, e.g. with docker,
+	# the devices' own multicast chatter would cross the forward hook).
+	lab_in "$gw" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+		net.bridge.bridge-nf-call-ip6tables=0 >/dev/null 2>&1 || true
 	ip -n "$gw" link add lan0 type bridge
 	ip -n "$gw" link set lan0 up
 	ip -n "$gw" addr add 198.18.1.1/24 dev lan0
@@ -271,13 +279,19 @@ lab_ge() {
 	"$(_lab_geoegress)" "$sub" --ctl "$(lab_dir "$p")/ctl" "$@"
 }
 
+lab_unlock() {
+	local d
+	d=$(lab_dir "$1")
+	ip netns exec "$1-gw" "$(_lab_geoegress)" unlock --ctl "$d/ctl" --state-dir "$d"
+}
+
 lab_run_geoegress() {
 	local p=$1 policy=$2 d i; shift 2
 	d=$(lab_dir "$p")
 	mkdir -p "$d"
 	rm -f "$d/ctl"
 	# shellcheck disable=SC2086  # LAB_GE_ARGS: extra run options for a whole suite (e.g. --hook-backend iptables)
-	ip netns exec "$p-gw" "$(_lab_geoegress)" run -f -c "$policy" --ctl "$d/ctl" ${LAB_GE_ARGS:-} "$@" \
+	ip netns exec "$p-gw" "$(_lab_geoegress)" run -f -c "$policy" --ctl "$d/ctl" --state-dir "$d" ${LAB_GE_ARGS:-} "$@" \
 		>>"$d/geoegress.log" 2>&1 &
 	LAB_GE_PID=$!
 	echo "$LAB_GE_PID" >"$d/geoegress.pid"

@@ -12,7 +12,8 @@
 #         --bench-overlay: each /24 of 198.19.0.0/16 placed in a real country;
 #         198.19.0.0/24 left unknown)
 #     (b) nfq_plain (one recv, one verdict per packet) behind the same
-#         iptables hook geoegress installed (copied from iptables-save)
+#         hook geoegress installed (copied: its nft table and, on kernels
+#         without nft `queue`, its iptables mangle rules)
 #     (c) the in-kernel ceiling: an nft interval set of the blocked
 #         countries' IPv4 ranges (tor-geoipdb + their overlay /24s) and
 #         `ct state new ip daddr @set drop`, no queue
@@ -159,6 +160,24 @@ nsrc=$(((N + 64511) / 64512))
 gen() { lab_in "$P-phone" "$FG" -d "$DST" -D "$NDST" -p 9 -a "$nsrc" -N "$N" -t 30; }
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$1"; }
 reset_ct() { lab_in "$G" conntrack -F >/dev/null 2>&1; sleep 0.2; }
+# the daemon's hook, copied for nfq_plain (nft table + iptables-nft mangle rules)
+hook_save() {
+	lab_in "$G" nft list table inet geoegress >"$T/hook.nft" || return 1
+	lab_in "$G" iptables-save -t mangle 2>/dev/null | grep -E '^(\*|:|-A|COMMIT)' >"$T/hook4"
+	lab_in "$G" ip6tables-save -t mangle 2>/dev/null | grep -E '^(\*|:|-A|COMMIT)' >"$T/hook6"
+}
+hook_restore() {
+	lab_in "$G" nft -f "$T/hook.nft" || return 1
+	if grep -q -- '-A ' "$T/hook4"; then lab_in "$G" iptables-restore --noflush <"$T/hook4" || return 1; fi
+	if grep -q -- '-A ' "$T/hook6"; then lab_in "$G" ip6tables-restore --noflush <"$T/hook6" || return 1; fi
+}
+hook_clear() {
+	lab_in "$G" nft delete table inet geoegress 2>/dev/null
+	lab_in "$G" iptables -t mangle -F 2>/dev/null; lab_in "$G" ip6tables -t mangle -F 2>/dev/null
+	return 0
+}
+# stop the daemon; with fail-mode closed it leaves the gateway held closed
+ge_stop() { lab_stop_geoegress "$P"; lab_unlock "$P" >/dev/null; hook_clear; }
 
 # measure_queue NAME: watcher + generator; prints the decided rate
 measure_queue() {
@@ -221,21 +240,21 @@ for r in $(seq 1 "$REPS"); do
 	# (a) geoegress, its own hook
 	rm -f "$T/decisions.jsonl"
 	lab_run_geoegress "$P" "$POL" || exit 1
-	[ "$r" = 1 ] && lab_in "$G" iptables-save >"$T/hook4"
+	if [ "$r" = 1 ]; then hook_save || { echo "b_nfq: cannot copy the hook" >&2; exit 1; }; fi
 	w0=$(wan_gen)
 	ge_rates="$ge_rates $(measure_queue "geoegress run $r")"
 	w1=$(wan_gen)
 	ge_stats=$(lab_ge "$P" stats --json)
-	lab_stop_geoegress "$P"
+	ge_stop
 	checks="$checks$(ge_check "geoegress run $r (IPv4, arrived in wan $((w1 - w0)))" "$N" "$ge_stats")"$'\n'
 	# (b) nfq_plain behind the same hook
-	lab_in "$G" iptables-restore <"$T/hook4" || { echo "b_nfq: cannot restore the hook" >&2; exit 1; }
+	hook_restore || { echo "b_nfq: cannot restore the hook" >&2; exit 1; }
 	ip netns exec "$G" "$PLAIN" -q 0 -t 300 >"$T/plain.out" 2>"$T/plain.err" &
 	PLAIN_PID=$!
 	sleep 0.3
 	pl_rates="$pl_rates $(measure_queue "nfq_plain run $r")"
 	kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
-	lab_in "$G" iptables -F; lab_in "$G" iptables -X
+	hook_clear
 	# (c) kernel ceiling: nft interval set, no queue; decided = rule counters
 	lab_in "$G" nft -f "$T/kset.nft" || { echo "b_nfq: cannot load the nft set" >&2; exit 1; }
 	reset_ct
@@ -257,7 +276,7 @@ reset_ct
 g=$(lab_in "$P-phone" "$FG" -d "$DST6" -D "$NDST" -p 9 -N "$N6" -t 30)
 sleep 0.5
 ge6_stats=$(lab_ge "$P" stats --json)
-lab_stop_geoegress "$P"
+ge_stop
 echo "#   geoegress IPv6: $g" >&2
 checks="$checks$(ge_check "geoegress IPv6 (2001:db8:ffII::10)" "$N6" "$ge6_stats" "$T/overlay6")"$'\n'
 
@@ -288,14 +307,14 @@ for r in $(seq 1 "$REPS"); do
 	x=$(lat); l_none="$l_none$x"$'\n'
 	ip netns exec "$G" "$PLAIN" -q 0 -t 300 >/dev/null 2>&1 &
 	PLAIN_PID=$!
-	lab_in "$G" iptables-restore <"$T/hook4"
+	hook_restore
 	sleep 0.3
 	x=$(lat); l_plain="$l_plain$x"$'\n'
 	kill "$PLAIN_PID"; wait "$PLAIN_PID" 2>/dev/null
-	lab_in "$G" iptables -F; lab_in "$G" iptables -X
+	hook_clear
 	lab_run_geoegress "$P" "$POL" || exit 1
 	x=$(lat); l_ge="$l_ge$x"$'\n'
-	lab_stop_geoegress "$P"
+	ge_stop
 done
 # med KEY: the median over the rounds of tcplat's KEY (median_us, p99_us, n)
 med() { grep . | while read -r line; do field "$line" "$1"; done | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }

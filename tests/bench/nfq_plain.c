@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * nfq_plain — the baseline for the daemon benchmarks: a minimal
- * accept-everything queue consumer, as the libnetfilter_queue example
+ * allow-everything queue consumer, as the libnetfilter_queue example
  * (nf-queue.c): libmnl + the nlmsg API, one recv, one verdict (one sendto)
- * per packet.  No batching, no parsing beyond the packet id.
+ * per packet.  No batching, no parsing beyond the packet id and mark.  Its
+ * verdict is geoegress's "allow" (NF_REPEAT with the allow mark,
+ * nfq/hook.c), so it can stand in for the daemon behind the same hook.
  *
  *   nfq_plain [-q QUEUE] [-t SECONDS] [-b RCVBUF_BYTES]
  *       Binds QUEUE (default 0), accepts every packet, stops on SIGTERM/
@@ -63,12 +65,20 @@ static int send_cfg(struct mnl_socket *nl, uint16_t queue, int cmd, int copy)
 	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
-static int send_verdict(struct mnl_socket *nl, uint16_t queue, uint32_t id)
+#define ALLOW_MASK 0x00e00000u	/* nfq/nfq_int.h: NFQ_MARK_MASK, NFQ_MARK_ALLOW */
+#define ALLOW_MARK 0x00200000u
+
+struct pkt {
+	uint32_t id, mark;
+};
+
+static int send_verdict(struct mnl_socket *nl, uint16_t queue, const struct pkt *p)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, queue);
 
-	nfq_nlmsg_verdict_put(nlh, id, NF_ACCEPT);
+	nfq_nlmsg_verdict_put(nlh, p->id, NF_REPEAT);
+	nfq_nlmsg_verdict_put_mark(nlh, (p->mark & ~ALLOW_MASK) | ALLOW_MARK);
 	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
@@ -76,12 +86,13 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr *ph;
-	uint32_t *id = data;
+	struct pkt *p = data;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
 		return MNL_CB_ERROR;
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	*id = ntohl(ph->packet_id);
+	p->id = ntohl(ph->packet_id);
+	p->mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
 	return MNL_CB_OK;
 }
 
@@ -92,7 +103,7 @@ static int consume(uint16_t queue, double max_s, int rcvbuf)
 	unsigned long n = 0, enobufs = 0;
 	double first = 0, last = 0, start = now_s();
 	unsigned int portid;
-	uint32_t id;
+	struct pkt p;
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };	/* re-check the time bound */
 	int one = 1;
 	ssize_t r;
@@ -125,9 +136,9 @@ static int consume(uint16_t queue, double max_s, int rcvbuf)
 			perror("nfq_plain: recv");
 			break;
 		}
-		if (mnl_cb_run(buf, r, 0, portid, on_packet, &id) < 0)
+		if (mnl_cb_run(buf, r, 0, portid, on_packet, &p) < 0)
 			continue;
-		send_verdict(nl, queue, id);
+		send_verdict(nl, queue, &p);
 		last = now_s();
 		if (n++ == 0)
 			first = last;

@@ -48,6 +48,7 @@ not_here() {
 	"make unit") echo "make check (.ci/run) runs the same unit tests" ;;
 	"make fuzz" | "make bench") echo "long (600 s per harness / full benchmarks); make check runs fuzz-smoke and t_bench_smoke" ;;
 	"BUILD=build tests/run "*) echo "tests/run is what make check runs" ;;
+	"geoegress unlock") echo "lifts a held gateway; exercised in tests/netns/t_failclosed.sh and t_systemd.sh" ;;
 	*) return 1 ;;
 	esac
 }
@@ -68,7 +69,7 @@ make --no-print-directory -s BUILD="$BUILD" DESTDIR="$tmp/inst" install >/dev/nu
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ip netns exec "$ns" "$GEOEGRESS" run -f -c "$tmp/policy.conf" --ctl "$tmp/run/control.sock" \
+ip netns exec "$ns" "$GEOEGRESS" run -f -c "$tmp/policy.conf" --ctl "$tmp/run/control.sock" --state-dir "$tmp/state" \
 	>"$tmp/daemon.log" 2>&1 &
 gepid=$!
 for i in $(seq 1 100); do "$GEOEGRESS" stats --ctl "$tmp/run/control.sock" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -91,6 +92,7 @@ sandbox() {
 	"geoegress stats"* | "geoegress reload"*) c=${c/geoegress stats/geoegress stats --ctl $tmp/run/control.sock}
 		c=${c/geoegress reload/geoegress reload --ctl $tmp/run/control.sock} ;;
 	"cat /proc/net/netfilter/"* | "iptables-save"* | "nft "*) c="ip netns exec $ns bash -c '$c'" ;;
+	"geoegress stats"*) ;;
 	esac
 	c=${c//geoegress /$GEOEGRESS }
 	echo "$c"
@@ -107,7 +109,7 @@ while IFS= read -r cmd; do
 		continue
 	fi
 	case $cmd in
-	geoegress* | /usr/local/share/geoegress/geodb-build* | "cat /proc/net/netfilter/"* | iptables-save*) ;;
+	geoegress* | /usr/local/share/geoegress/geodb-build* | "cat /proc/net/netfilter/"* | iptables-save* | "nft "*) ;;
 	*) not_ok "README command not covered by any test: '$cmd'"; continue ;;
 	esac
 	run=$(sandbox "$cmd")
@@ -130,12 +132,14 @@ out=$("$GEOEGRESS" explain -c rules/examples/iaf.conf --db "$real" --from 198.18
 	--to 114.114.114.114 --proto udp --port 53 2>&1)
 case $out in *"action:"*block*) ok "README explain example: the laptop to 114.114.114.114 is blocked" ;;
 *) not_ok "README explain example" "$out" ;; esac
-hook_readme=$(sed -n '/^-N GEOEGRESS$/,/^-I OUTPUT/p' README.md | sed 's/ *#.*//')
-hook_c=$(sed -n '/^ \*   -N GEOEGRESS$/,/^ \*   -I OUTPUT/p' nfq/hook.c | sed -e 's/^ \*   //' -e 's/ *#.*//' |
-	grep -v '^[[:space:]]*(' | sed 's/ *$//')
-miss=$(printf '%s\n' "$hook_c" | while IFS= read -r l; do
-	[ -n "$l" ] && ! grep -qxF -- "$l" <<<"$hook_readme" && echo "$l"; done)
-[ -n "$hook_c" ] && [ -z "$miss" ] && ok "README's iptables rules match nfq/hook.c's header comment" ||
-	not_ok "README rules differ from nfq/hook.c" "${miss:-no rules found in nfq/hook.c}"
+# The rules the README shows are what the daemon installs for the example.
+hook_readme=$(awk '/^table inet geoegress \{$/ { on = 1 } on { print } on && /^\}$/ { exit }' README.md)
+hook_c=$("$GEOEGRESS" check --print-hook -c rules/examples/iaf.conf 2>/dev/null)
+[ -n "$hook_c" ] && [ "$hook_readme" = "$hook_c" ] && ok "README's table is what check --print-hook prints for iaf.conf" ||
+	not_ok "README rules differ from check --print-hook" "$(diff <(echo "$hook_readme") <(echo "$hook_c"))"
+ipt_readme=$(grep -E '^-I FORWARD 1 -m mark' README.md)
+ipt_c=$("$GEOEGRESS" check --print-hook=iptables -c rules/examples/iaf.conf 2>/dev/null | grep '^-I FORWARD')
+[ -n "$ipt_c" ] && [ "$ipt_readme" = "$ipt_c" ] && ok "README's iptables queue rule is the daemon's" ||
+	not_ok "README iptables rule differs" "README: $ipt_readme; daemon: $ipt_c"
 
 tap_done

@@ -10,7 +10,10 @@
 #    namespace of its own: READY=1 on
 #    $NOTIFY_SOCKET (Type=notify), ExecReload (`geoegress reload`) gives
 #    RELOADING=1 then READY=1, hook installed, SIGTERM gives STOPPING=1,
-#    exit 0 and no hook left;
+#    exit 0 and (fail-mode closed) the gateway held closed, which
+#    `geoegress unlock` lifts, leaving nothing behind;
+#  - ExecStart on a fresh install (no database): exit 1 with a message that
+#    names geodb-build, nothing installed (fail-mode open);
 #  - logrotate rotates a decision log with the shipped file (paths moved to
 #    a temp dir) and `logrotate -d` accepts it.
 set -u
@@ -50,10 +53,10 @@ case $out in *bogus*) ok "systemd-analyze verify flags a broken copy" ;;
 *) not_ok "systemd-analyze verify did not flag Type=bogus" "$out" ;; esac
 
 want="Type=notify
-ExecStartPre=/usr/sbin/geoegress check -c /etc/geoegress/policy.conf
 ExecStart=/usr/sbin/geoegress run -c /etc/geoegress/policy.conf
 ExecReload=/usr/sbin/geoegress reload
-Restart=on-failure
+Restart=always
+StartLimitIntervalSec=0
 RuntimeDirectory=geoegress
 StateDirectory=geoegress
 LogsDirectory=geoegress
@@ -71,13 +74,21 @@ missing=$(printf '%s\n' "$want" | while IFS= read -r l; do grep -qxF "$l" "$unit
 [ -z "$missing" ] && ok "unit has readiness, reload, restart and sandbox settings" ||
 	not_ok "unit lacks settings" "$missing"
 
-# ExecStartPre on a fresh install (no database yet): the start fails with a
-# message that says what to do, before the daemon touches the firewall.
-pre=$(sed -n 's/^ExecStartPre=//p' "$unit" | sed "s|/usr/sbin/geoegress|$d/usr/sbin/geoegress|; s|/etc/geoegress|$d/etc/geoegress|")
+# ExecStart on a fresh install (no database yet): the start fails with a
+# message that says what to do; with the example's fail-mode open nothing is
+# left in the ruleset.  (No ExecStartPre=check: in fail-mode closed the daemon
+# must run to hold the gateway closed.)
+! grep -q '^ExecStartPre=' "$unit" && ok "no ExecStartPre (the daemon itself handles a bad policy)" ||
+	not_ok "unit has an ExecStartPre" "$(grep '^ExecStartPre=' "$unit")"
+start=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s|/usr/sbin/geoegress|$d/usr/sbin/geoegress|; s|/etc/geoegress|$d/etc/geoegress|")
 sed -i "s|^option database .*|option database \"$tmp/missing.mmdb\"|" "$d/etc/geoegress/policy.conf"
-out=$($pre 2>&1); rc=$?
-case $rc:$out in 1:*missing.mmdb*geodb-build*) ok "ExecStartPre fails (exit 1) on a missing database and names geodb-build" ;;
-*) not_ok "ExecStartPre with a missing database: exit $rc" "$out" ;; esac
+ip netns add "$ns-fresh"
+out=$(ip netns exec "$ns-fresh" $start -f --ctl "$tmp/fresh.sock" --state-dir "$tmp/fresh-state" 2>&1); rc=$?
+left=$(ip netns exec "$ns-fresh" nft list ruleset 2>&1)
+ip netns del "$ns-fresh"
+case $rc:$out in 1:*missing.mmdb*geodb-build*) ok "ExecStart fails (exit 1) on a missing database and names geodb-build" ;;
+*) not_ok "ExecStart with a missing database: exit $rc" "$out" ;; esac
+[ -z "$left" ] && ok "fail-mode open: a failed start leaves no rules" || not_ok "rules left after a failed start" "$left"
 
 # --- the daemon inside the unit's capability set ------------------------
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_//g')
@@ -125,6 +136,7 @@ NOTIFY_SOCKET=$tmp/notify W=$tmp/rw unshare -m sh -c 'mount --make-rprivate / &&
 	mount --bind "$W" "$W" && mount -o remount,bind,ro / && exec "$@"' sh \
 	ip netns exec "$ns" setpriv --bounding-set="$bset" --inh-caps=-all \
 	--no-new-privs "$GEOEGRESS" run -c "$tmp/policy.conf" --ctl "$tmp/rw/run/control.sock" \
+	--state-dir "$tmp/rw/state" \
 	>"$tmp/daemon.log" 2>&1 &
 gepid=$!
 if wait_for '^READY=1' "$tmp/notify.log" 10; then
@@ -168,8 +180,16 @@ else
 fi
 grep -q '^STOPPING=1' "$tmp/notify.log" && ok "STOPPING=1 sent" || not_ok "no STOPPING=1" "$(cat "$tmp/notify.log")"
 ruleset >"$tmp/rs2"
-grep -qiE 'geoegress' "$tmp/rs2" && not_ok "hook left after SIGTERM" "$(cat "$tmp/rs2")" ||
-	ok "no hook left after SIGTERM"
+grep -q 'table inet geoegress' "$tmp/rs2" && ! grep -qE 'queue|NFQUEUE' "$tmp/rs2" &&
+	ok "fail-mode closed: after SIGTERM the gateway is held closed (table, no queue)" ||
+	not_ok "held closed after SIGTERM" "$(cat "$tmp/rs2")"
+grep -q '^held yes' "$tmp/rw/state/state" && ok "state file says held" ||
+	not_ok "state file after SIGTERM" "$(cat "$tmp/rw/state/state" 2>&1)"
+out=$(ip netns exec "$ns" "$GEOEGRESS" unlock --ctl "$tmp/rw/run/control.sock" --state-dir "$tmp/rw/state" 2>&1) &&
+	ok "geoegress unlock lifts it" || not_ok "unlock" "$out"
+ruleset >"$tmp/rs3"
+grep -qiE 'geoegress' "$tmp/rs3" && not_ok "hook left after unlock" "$(cat "$tmp/rs3")" ||
+	ok "no hook left after unlock"
 
 # --- logrotate ------------------------------------------------------------
 lr=$tmp/lr

@@ -127,7 +127,7 @@ ge_json() { lab_ge "$P" stats --json 2>/dev/null; }
 ruleset_snap() {
 	{
 		echo "## nft"
-		lab_in "$P-gw" nft list ruleset 2>&1 | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+		lab_in "$P-gw" nft list ruleset 2>&1 | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/; s/^([[:space:]]*)packets [0-9]+ bytes [0-9]+/\1packets bytes/'
 		echo "## iptables"
 		lab_in "$P-gw" iptables-save 2>&1 | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'
 		echo "## ip6tables"
@@ -152,9 +152,10 @@ nfqueue_rules() {
 	local a b c
 	a=$(lab_in "$P-gw" iptables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
 	b=$(lab_in "$P-gw" ip6tables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
-	# native nft queue rules: outside the tables iptables-nft manages
+	# native nft queue rules: in our own table (iptables-nft's rules list as
+	# "queue num" too, in its ip/ip6 tables)
 	c=$(lab_in "$P-gw" nft list ruleset 2>/dev/null | awk '/^table/ { t = $2 " " $3 }
-		/[[:space:]]queue (num|to|flags)/ && t != "ip filter" && t != "ip6 filter" { n++ } END { print n + 0 }')
+		/[[:space:]]queue (num|to|flags)/ && t == "inet geoegress" { n++ } END { print n + 0 }')
 	echo "$a $b $c"
 }
 

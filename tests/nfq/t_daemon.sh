@@ -25,7 +25,8 @@ ge_ctl() { "$GEOEGRESS" "$1" --ctl "$D/ctl" "${@:2}"; }
 
 ge_start() {	# ge_start POLICY [ARGS]: start the daemon in gw, wait <= 10 s for stats
 	# A simple command, not a function: $! is then the daemon itself.
-	ip netns exec "$P-gw" "$GEOEGRESS" run -f -c "$1" --ctl "$D/ctl" --pidfile "$D/ge.pid" "${@:2}" \
+	ip netns exec "$P-gw" "$GEOEGRESS" run -f -c "$1" --ctl "$D/ctl" --pidfile "$D/ge.pid" \
+		--state-dir "$D" ${LAB_GE_ARGS:-} "${@:2}" \
 		>>"$D/ge.log" 2>&1 &
 	GE=$!
 	for _ in $(seq 1 100); do
@@ -46,9 +47,16 @@ ge_stop() {	# ge_stop SIGNAL: sets GE_RC
 }
 idseq() { gw awk '$1 == 0 { print $8 }' /proc/net/netfilter/nfnetlink_queue; }
 hooks_left() {	# prints what of ours is still installed
-	gw iptables -S 2>/dev/null | grep -i geoegress
-	gw ip6tables -S 2>/dev/null | grep -i geoegress
+	gw iptables -t mangle -S 2>/dev/null | grep -i geoegress
+	gw ip6tables -t mangle -S 2>/dev/null | grep -i geoegress
 	gw nft list tables 2>/dev/null | grep -w geoegress
+}
+# queue_rules: the queue rules of ours (nft's in our table, or iptables-nft's
+# in mangle, one per family and hook), one line each
+queue_rules() {
+	gw nft list table inet geoegress 2>/dev/null | grep -E '[[:space:]]queue (num|flags)'
+	gw iptables -t mangle -S 2>/dev/null | grep -- '--comment geoegress'
+	gw ip6tables -t mangle -S 2>/dev/null | grep -- '--comment geoegress'
 }
 log_has() { jq -se "map(select($1)) | length > 0" "$D/decisions.jsonl" >/dev/null; }
 curl_ok() { lab_in "$P-phone" curl -sS -m "${2:-3}" -o /dev/null "http://$1/" 2>/dev/null; }
@@ -68,8 +76,8 @@ policy "$D/p1.conf" "$D/decisions.jsonl" "block to country CN" "reject to countr
 
 ge_start "$D/p1.conf" && ok "daemon starts and answers stats" || not_ok "daemon starts" "$(cat "$D/ge.log")"
 check_grep "logs a ready line" 'ready' "$D/ge.log"
-gw iptables -S GEOEGRESS 2>/dev/null | grep -q NFQUEUE && gw ip6tables -S GEOEGRESS | grep -q NFQUEUE &&
-	ok "hook installed (iptables + ip6tables)" || not_ok "hook installed" "$(gw iptables -S)"
+gw nft list table inet geoegress >/dev/null 2>&1 && [ -n "$(queue_rules)" ] &&
+	ok "hook installed (table inet geoegress and its queue rule)" || not_ok "hook installed" "$(gw nft list ruleset)"
 [ "$(stat -c %a "$D/ctl")" = 600 ] && ok "control socket is 0600" || not_ok "control socket mode" "$(stat -c %a "$D/ctl")"
 
 curl_ok 203.0.113.10 && ok "tcp to SG allowed" || not_ok "tcp to SG allowed"
@@ -129,16 +137,21 @@ left=$(hooks_left); [ -z "$left" ] && ok "SIGTERM: no hook left" || not_ok "hook
 # Stale hook after SIGKILL, replaced at the next start; fail-mode closed.
 policy "$D/p2.conf" "$D/decisions.jsonl" "option fail-mode closed" "block to country CN" "default allow"
 ge_start "$D/p2.conf" || not_ok "start with fail-mode closed"
-gw iptables -S GEOEGRESS | grep -q -- '--queue-bypass' && not_ok "closed: no queue bypass" || ok "closed: no queue bypass"
+queue_rules | grep -q 'bypass' && not_ok "closed: no queue bypass" "$(queue_rules)" || ok "closed: no queue bypass"
 ge_stop KILL
 [ -n "$(hooks_left)" ] && ok "SIGKILL leaves the hook" || not_ok "SIGKILL leaves the hook"
 curl_ok 203.0.113.10 2 && not_ok "closed: no daemon, no traffic" || ok "closed: no daemon, no traffic"
 ge_start "$D/p2.conf" && ok "restart after SIGKILL" || not_ok "restart after SIGKILL"
-[ "$(gw iptables -S FORWARD | grep -c GEOEGRESS)" = 1 ] && [ "$(gw iptables -S GEOEGRESS | grep -c NFQUEUE)" = 1 ] &&
-	ok "stale hook replaced, not duplicated" || not_ok "stale hook replaced" "$(gw iptables -S)"
+n=$(queue_rules | wc -l)
+{ [ "$n" = 1 ] || [ "$n" = 2 ]; } && [ "$(gw nft list tables | grep -c geoegress)" = 1 ] &&
+	ok "stale hook replaced, not duplicated" || not_ok "stale hook replaced" "$(queue_rules)"
 curl_ok 203.0.113.10 && ok "decisions resume after restart" || not_ok "decisions resume"
 ge_stop TERM
-[ -z "$(hooks_left)" ] && ok "clean exit after restart" || not_ok "clean exit after restart"
+left=$(hooks_left)
+[ "$GE_RC" = 0 ] && [ "$left" = "table inet geoegress" ] && ok "closed: clean exit after restart leaves the gateway held" ||
+	not_ok "closed: clean exit after restart holds" "rc $GE_RC: $left"
+out=$(gw "$GEOEGRESS" unlock --ctl "$D/ctl" --state-dir "$D" 2>&1)
+[ -z "$(hooks_left)" ] && ok "unlock lifts it" || not_ok "unlock lifts it" "$out $(hooks_left)"
 
 # sd_notify: READY=1, RELOADING=1/READY=1 around a reload, STOPPING=1.
 timeout 60 python3 -c '
@@ -162,8 +175,8 @@ kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null
 policy "$D/p4.conf" "$D/decisions.jsonl" "option hooks forward, output" "option queue 3-4" \
 	"block to country CN" "default allow"
 ge_start "$D/p4.conf" || not_ok "start with hooks output, queue 3-4"
-gw iptables -S OUTPUT | grep -q -- '-j GEOEGRESS' && gw iptables -S GEOEGRESS | grep -q -- '--queue-balance 3:4' &&
-	ok "output hook and --queue-balance 3:4 installed" || not_ok "output hook, queue range" "$(gw iptables -S)"
+gw nft list table inet geoegress | grep -q 'chain output_enforce' && queue_rules | grep -qE 'queue-balance 3:4|queue num 3-4' &&
+	ok "output hook and queue range 3-4 installed" || not_ok "output hook, queue range" "$(gw nft list ruleset)"
 [ "$(gw awk '$1 == 3 || $1 == 4' /proc/net/netfilter/nfnetlink_queue | wc -l)" = 2 ] &&
 	[ "$(ls /proc/"$GE"/task | wc -l)" -ge 3 ] && ok "queues 3 and 4 bound, one worker thread each" ||
 	not_ok "queues 3 and 4 bound by workers" "$(gw cat /proc/net/netfilter/nfnetlink_queue; ls /proc/"$GE"/task)"
