@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "report", cmd_report, cmd_report_usage, "summarise decision logs (text, json, csv, html)" },
 	{ "stats", cmd_stats, cmd_stats_usage, "show the running daemon's counters" },
 	{ "reload", cmd_reload, cmd_reload_usage, "make the running daemon re-read policy and database" },
+	{ "flows", cmd_flows, cmd_flows_usage, "list live connections: device, country, decision" },
 };
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
 
