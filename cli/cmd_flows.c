@@ -443,8 +443,11 @@ static void print_json(const struct flows *fl, const struct group *g, size_t ng,
 	printf("{\"daemon_running\":%s", daemon ? "true" : "false");
 	json_key_str("note", daemon ? NULL : "no daemon running: decisions are what conntrack "
 				 "carries; undecided connections stay undecided until geoegress runs");
-	json_key_str("policy", fl->o->conf);
-	json_key_str("database", db);
+	fputs(",\"policy\":{\"path\":", stdout);	/* as in stats --json */
+	cli_json_str(stdout, fl->o->conf);
+	fputs("},\"database\":{\"path\":", stdout);
+	cli_json_str(stdout, db);
+	putchar('}');
 	printf(",\"counts\":{\"total\":%zu,\"undecided\":%zu,\"block\":%zu,\"reject\":%zu,"
 	       "\"allow\":%zu,\"stale\":%zu,\"not_shown\":%zu}", fl->n, k.by[NFQ_CT_UNDECIDED],
 	       k.by[NFQ_CT_BLOCK], k.by[NFQ_CT_REJECT], k.by[NFQ_CT_ALLOW], k.stale,

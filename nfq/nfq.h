@@ -63,7 +63,9 @@ int nfq_ctl_alive(const char *path);
  * 0x00600000; any other value there, 0 or a "pending" value, is
  * undecided).  This layer reads conntrack through ctnetlink
  * (libnetfilter_conntrack builds and parses the messages, libmnl carries
- * them; kernel: net/netfilter/nf_conntrack_netlink.c) and rewrites marks.
+ * them; kernel: net/netfilter/nf_conntrack_netlink.c) and rewrites marks;
+ * it learns this host's addresses and neighbours over rtnetlink
+ * (net/ipv4/devinet.c, net/ipv6/addrconf.c, net/core/neighbour.c).
  *
  * Threading: a struct nfq_ct is used by one thread at a time (the sweep
  * runs in its own thread with its own handle; queue workers never touch
@@ -91,7 +93,10 @@ enum nfq_ct_cover {
  * its first original-direction packet: src and sport from the original
  * tuple, dst and dport from the reply tuple's source (the destination
  * after DNAT); proto; ICMP type/code; has_mac/src_mac from this host's
- * neighbour table (ARP/NDP) when it knows src; iif/oif 0.
+ * neighbour table (ARP/NDP) when it knows src; iif/oif 0.  has_ports is
+ * set for TCP, UDP, UDP-Lite and SCTP (as nfq_parse_packet does); sport,
+ * dport and orig_dport also hold DCCP ports and GRE keys, which a mark
+ * update needs.  Addresses in network order, ports in host order.
  */
 struct nfq_conn {
 	struct rules_flow flow;
@@ -139,7 +144,7 @@ struct nfq_ct_stats {
 
 /* Opens the handle: two ctnetlink sockets (dumps; mark updates, which a
  * socket with a dump in progress cannot take) and an rtnetlink socket,
- * and every buffer it will use (about 300 KiB, whatever the table size).
+ * and every buffer it will use (about 220 KiB, whatever the table size).
  * Needs no privilege; reading conntrack does (CAP_NET_ADMIN in the
  * network namespace: nfq_ct_walk() fails with EPERM without it).
  * Returns NULL with errno set and a message in err (may be NULL). */
@@ -150,7 +155,8 @@ struct nfq_ct *nfq_ct_open(char *err, size_t errlen);
 void nfq_ct_close(struct nfq_ct *ct);
 
 /* Called once per entry.  conn is valid during the call only.  Return 0
- * to go on, anything else to stop the walk (nfq_ct_walk returns it). */
+ * to go on, anything else to stop the walk (nfq_ct_walk returns it; use
+ * a positive value to tell it from nfq_ct_walk's own -1). */
 typedef int (*nfq_ct_fn)(void *arg, const struct nfq_conn *conn);
 
 /*
@@ -158,12 +164,18 @@ typedef int (*nfq_ct_fn)(void *arg, const struct nfq_conn *conn);
  * and IPv6, to fn.  With mask != 0 only entries whose (ct mark & mask) ==
  * (mark & mask) are delivered; the kernel filters (CTA_MARK and
  * CTA_MARK_MASK on the dump request) so the others never cross netlink.
+ * Undecided is not one mark/mask pair: walk (0, 0x00e00000) and
+ * (0x00800000, 0x00800000) for no decision and the pending values.
  * First snapshots this host's addresses and neighbours (rtnetlink
- * RTM_GETADDR, RTM_GETNEIGH dumps) into bounded tables, for covered and
- * src_mac.  No allocation per entry; memory is bounded whatever the table
- * size (the kernel sends at most 32 KiB of entries per read).  fn may
- * call nfq_ct_set_mark() on the same handle.  The dump is not a snapshot:
- * entries created or destroyed meanwhile may or may not appear.
+ * RTM_GETADDR, RTM_GETNEIGH dumps) into bounded tables (1024 addresses,
+ * 4096 neighbours; the rest counted in stats.hosts_dropped), for covered
+ * and src_mac.  No allocation per entry; memory is bounded whatever the
+ * table size (the kernel sends at most 32 KiB of entries per read).  fn
+ * may call nfq_ct_set_mark() on the same handle (a mark change does not
+ * move an entry in the kernel's table).  The dump is not a snapshot:
+ * entries created or destroyed meanwhile may or may not appear, and one
+ * may rarely come twice (the kernel resumes a dump by its position in the
+ * hash table); setting the same mark twice is harmless.
  * Returns 0 when every entry was delivered, fn's non-zero value when it
  * stopped the walk, or -1 with errno: EPERM (no CAP_NET_ADMIN), ENOMEM,
  * or a socket error.

@@ -39,6 +39,7 @@ static uint8_t *a6(const char *s, uint8_t out[16])
 static void test_decisions(void)
 {
 	struct rules_verdict v = { 0 };
+	int bad = 0;
 
 	is_int(nfq_ct_decision_of(0), NFQ_CT_UNDECIDED, "mark 0: undecided");
 	is_int(nfq_ct_decision_of(0x00200000), NFQ_CT_ALLOW, "0x00200000: allow");
@@ -50,6 +51,13 @@ static void test_decisions(void)
 	is_int(nfq_ct_decision_of(0x00a00000), NFQ_CT_UNDECIDED, "pending est 0x00a00000: undecided");
 	is_int(nfq_ct_decision_of(0x00c00000), NFQ_CT_UNDECIDED, "pending noct 0x00c00000: undecided");
 	is_int(nfq_ct_decision_of(0x00e00000), NFQ_CT_UNDECIDED, "0x00e00000: undecided");
+	for (uint32_t bits = 0; bits < 8; bits++) {	/* nfq.h's two filters for undecided */
+		uint32_t m = bits << 21 | 0x1234;
+		int f = (m & 0x00e00000) == 0 || (m & 0x00800000) == 0x00800000;
+
+		bad += f != (nfq_ct_decision_of(m) == NFQ_CT_UNDECIDED);
+	}
+	ok(bad == 0, "undecided == filter (0, 0x00e00000) or (0x00800000, 0x00800000)");
 	is_str(nfq_ct_decision_name(NFQ_CT_UNDECIDED), "undecided", "name undecided");
 	is_str(nfq_ct_decision_name(NFQ_CT_REJECT), "reject", "name reject");
 	is_str(nfq_ct_cover_name(NFQ_CT_OUTPUT), "output", "cover name output");
