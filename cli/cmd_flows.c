@@ -579,9 +579,28 @@ out:
 	return rc;
 }
 
+/* 0 when /proc says this process lacks CAP_NET_ADMIN (bit 12 of CapEff),
+ * so the error a person acts on comes before any about the policy file
+ * (often unreadable to them too); 1 otherwise, the kernel decides. */
+static int may_read_conntrack(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long eff;
+	int yes = 1;
+
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			yes = (eff >> 12) & 1;
+	fclose(f);
+	return yes;
+}
+
 static int flows_run(const struct flows_opts *o)
 {
-	struct rules_policy *p = cli_load_policy(o->conf);
+	struct rules_policy *p = NULL;
 	struct flows fl = { .o = o };
 	struct geo_db *db = NULL;
 	struct group *g = NULL;
@@ -589,6 +608,11 @@ static int flows_run(const struct flows_opts *o)
 	size_t ng = 0;
 	int rc = 1, daemon;
 
+	if (!may_read_conntrack()) {
+		fprintf(stderr, "geoegress flows: reading conntrack needs CAP_NET_ADMIN (run as root)\n");
+		goto out;
+	}
+	p = cli_load_policy(o->conf);
 	if (!p)
 		goto out;
 	dbpath = o->db ? o->db : rules_options(p)->database;
