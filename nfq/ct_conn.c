@@ -123,9 +123,10 @@ static int addr_len(uint8_t family)
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
 }
 
-/* Appends family+addr (and mac) to a table, or counts it dropped. */
+/* Appends family+addr (and mac, or the broadcast flag) to a table, or
+ * counts it dropped. */
 static void host_put(struct nfq_ct_hosts *h, int neigh, uint8_t family, const struct nlattr *a,
-		     const struct nlattr *mac)
+		     const struct nlattr *mac, int bcast)
 {
 	struct nfq_ct_host *t = neigh ? h->neigh : h->local;
 	uint32_t *n = neigh ? &h->nneigh : &h->nlocal;
@@ -144,6 +145,7 @@ static void host_put(struct nfq_ct_hosts *h, int neigh, uint8_t family, const st
 	memcpy(e->addr, mnl_attr_get_payload(a), (size_t)addr_len(family));
 	if (mac)
 		memcpy(e->mac, mnl_attr_get_payload(mac), 6);
+	e->bcast = (uint8_t)bcast;
 }
 
 struct attr_tb {
@@ -175,7 +177,7 @@ static void add_subnet_broadcast(struct nfq_ct_hosts *h, const struct nlattr *lo
 		return;
 	memcpy(&a, mnl_attr_get_payload(local), 4);
 	attr.addr = htonl(ntohl(a) | host);
-	host_put(h, 0, AF_INET, &attr.hdr, NULL);
+	host_put(h, 0, AF_INET, &attr.hdr, NULL, 1);
 }
 
 static int add_addr(struct nfq_ct_hosts *h, const struct nlmsghdr *nlh)
@@ -189,9 +191,9 @@ static int add_addr(struct nfq_ct_hosts *h, const struct nlmsghdr *nlh)
 	if (!addr_len(ifa->ifa_family))
 		return 0;
 	/* IFA_ADDRESS is the peer on a point-to-point link; IFA_LOCAL ours. */
-	host_put(h, 0, ifa->ifa_family, tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], NULL);
+	host_put(h, 0, ifa->ifa_family, tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], NULL, 0);
 	if (tb[IFA_BROADCAST])
-		host_put(h, 0, ifa->ifa_family, tb[IFA_BROADCAST], NULL);
+		host_put(h, 0, ifa->ifa_family, tb[IFA_BROADCAST], NULL, 1);
 	if (ifa->ifa_family == AF_INET && ifa->ifa_prefixlen < 31 && tb[IFA_LOCAL])
 		add_subnet_broadcast(h, tb[IFA_LOCAL], ifa->ifa_prefixlen);
 	return 0;
@@ -209,7 +211,7 @@ static int add_neigh(struct nfq_ct_hosts *h, const struct nlmsghdr *nlh)
 	if (!addr_len(nd->ndm_family) || !(nd->ndm_state & valid) ||
 	    !tb[NDA_LLADDR] || mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
 		return 0;
-	host_put(h, 1, nd->ndm_family, tb[NDA_DST], tb[NDA_LLADDR]);
+	host_put(h, 1, nd->ndm_family, tb[NDA_DST], tb[NDA_LLADDR], 0);
 	return 0;
 }
 
@@ -254,15 +256,30 @@ static const struct nfq_ct_host *host_find(const struct nfq_ct_host *t, uint32_t
 int nfq_ct_is_local(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr)
 {
 	static const uint8_t loop6[16] = { [15] = 1 };
+	const struct nfq_ct_host *e;
 
-	if (family == AF_INET && (addr[0] == 127 || (addr[0] & 0xf0) == 224 ||
-				  !memcmp(addr, "\xff\xff\xff\xff", 4)))
-		return 1;	/* loopback, multicast, limited broadcast */
-	if (family == AF_INET6 && (addr[0] == 0xff || !memcmp(addr, loop6, 16)))
+	if (family == AF_INET && addr[0] == 127)
+		return 1;
+	if (family == AF_INET6 && !memcmp(addr, loop6, 16))
 		return 1;
 	if (!addr_len(family) || !h)
 		return 0;
-	return host_find(h->local, h->nlocal, family, addr) != NULL;
+	e = host_find(h->local, h->nlocal, family, addr);
+	return e && !e->bcast;
+}
+
+int nfq_ct_is_group(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr)
+{
+	const struct nfq_ct_host *e;
+
+	if (family == AF_INET && ((addr[0] & 0xf0) == 224 || !memcmp(addr, "\xff\xff\xff\xff", 4)))
+		return 1;	/* multicast, limited broadcast */
+	if (family == AF_INET6 && addr[0] == 0xff)
+		return 1;
+	if (family != AF_INET || !h)
+		return 0;
+	e = host_find(h->local, h->nlocal, family, addr);
+	return e && e->bcast;
 }
 
 const uint8_t *nfq_ct_neigh_mac(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr)
@@ -411,7 +428,9 @@ static void fill_host(const struct nfq_ct_hosts *h, struct nfq_conn *c)
 	if (nfq_ct_is_local(h, f->family, f->dst.b))
 		c->covered = NFQ_CT_LOCAL;
 	else if (nfq_ct_is_local(h, f->family, f->src.b))
-		c->covered = NFQ_CT_OUTPUT;
+		c->covered = NFQ_CT_OUTPUT;	/* its multicast and broadcast too */
+	else if (nfq_ct_is_group(h, f->family, f->dst.b))
+		c->covered = NFQ_CT_LOCAL;	/* received, not forwarded (mDNS, SSDP, IGMP) */
 	else
 		c->covered = NFQ_CT_FORWARD;
 	mac = nfq_ct_neigh_mac(h, f->family, f->src.b);

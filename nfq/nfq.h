@@ -83,9 +83,11 @@ enum nfq_ct_decision {
 /* Which of our hooks sees the connection's first packet. */
 enum nfq_ct_cover {
 	NFQ_CT_FORWARD = 0,	/* neither end is this host: the forward hook */
-	NFQ_CT_OUTPUT,		/* from this host to elsewhere: the output hook */
-	NFQ_CT_LOCAL,		/* to this host (input, loopback, broadcast,
-				 * multicast): never queued by geoegress */
+	NFQ_CT_OUTPUT,		/* from this host to elsewhere (its multicast and
+				 * broadcast too): the output hook */
+	NFQ_CT_LOCAL,		/* to this host: its addresses, loopback, and
+				 * multicast/broadcast it receives (input):
+				 * never queued by geoegress */
 };
 
 /*

@@ -191,6 +191,7 @@ struct nfq_ct_host {
 	uint8_t family;
 	uint8_t addr[16];	/* IPv4 in the first 4 bytes, the rest zero */
 	uint8_t mac[6];		/* neighbours only */
+	uint8_t bcast;		/* local table: a broadcast address, not ours */
 };
 
 /* This host's addresses and neighbours, one snapshot; arrays allocated
@@ -216,10 +217,13 @@ void nfq_ct_hosts_clear(struct nfq_ct_hosts *h);
 int nfq_ct_hosts_add(struct nfq_ct_hosts *h, const struct nlmsghdr *nlh);
 /* Sorts both tables; call after the last add, before any lookup. */
 void nfq_ct_hosts_sort(struct nfq_ct_hosts *h);
-/* 1 when addr is this host's: a local address, IPv4 127/8, ::1, a
- * broadcast address, or multicast (224/4, ff00::/8) — traffic the
- * forward hook does not see.  h may be NULL (then only the fixed ranges). */
+/* 1 when addr is this host's: a local address, IPv4 127/8, ::1.  h may
+ * be NULL (then only the fixed ranges). */
 int nfq_ct_is_local(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
+/* 1 when addr is a group address: multicast (224/4, ff00::/8), the limited
+ * broadcast or a broadcast address of one of our subnets — received by
+ * this host, not forwarded.  h may be NULL. */
+int nfq_ct_is_group(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
 /* The neighbour's MAC (6 bytes, in h), or NULL. */
 const uint8_t *nfq_ct_neigh_mac(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
 

@@ -144,16 +144,19 @@ static void test_hosts(void)
 	gw_hosts(&h);
 	ok(nfq_ct_is_local(&h, AF_INET, a4("198.18.1.1", b)), "lan0 address is local");
 	ok(nfq_ct_is_local(&h, AF_INET, a4("198.18.0.1", b)), "wan0 address is local");
-	ok(nfq_ct_is_local(&h, AF_INET, a4("198.18.1.255", b)), "subnet broadcast is local (no IFA_BROADCAST)");
+	ok(nfq_ct_is_group(&h, AF_INET, a4("198.18.1.255", b)) && !nfq_ct_is_local(&h, AF_INET, a4("198.18.1.255", b)),
+	   "subnet broadcast is a group address, not ours (no IFA_BROADCAST needed)");
+	ok(!nfq_ct_is_group(&h, AF_INET, a4("198.18.1.1", b)), "our address is no group address");
 	ok(nfq_ct_is_local(&h, AF_INET, a4("203.0.113.1", b)), "p2p: IFA_LOCAL is ours");
 	ok(!nfq_ct_is_local(&h, AF_INET, a4("203.0.113.2", b)), "p2p: IFA_ADDRESS is the peer, not ours");
 	ok(nfq_ct_is_local(&h, AF_INET6, a6("2001:db8:1::1", b)), "IPv6 address (IFA_ADDRESS) is local");
 	ok(!nfq_ct_is_local(&h, AF_INET6, a6("2001:db8:1::10", b)), "a LAN device is not local");
 	ok(!nfq_ct_is_local(&h, AF_INET, a4("198.51.100.10", b)), "a server is not local");
 	ok(nfq_ct_is_local(NULL, AF_INET, a4("127.0.0.5", b)), "127/8 is local without a table");
-	ok(nfq_ct_is_local(NULL, AF_INET, a4("224.0.0.251", b)), "IPv4 multicast counts as local");
-	ok(nfq_ct_is_local(NULL, AF_INET, a4("255.255.255.255", b)), "limited broadcast is local");
-	ok(nfq_ct_is_local(NULL, AF_INET6, a6("ff02::fb", b)), "IPv6 multicast counts as local");
+	ok(nfq_ct_is_group(NULL, AF_INET, a4("224.0.0.251", b)), "IPv4 multicast: group");
+	ok(nfq_ct_is_group(NULL, AF_INET, a4("255.255.255.255", b)), "limited broadcast: group");
+	ok(nfq_ct_is_group(NULL, AF_INET6, a6("ff02::fb", b)), "IPv6 multicast: group");
+	ok(!nfq_ct_is_group(NULL, AF_INET, a4("198.51.100.10", b)), "a server: no group");
 	ok(nfq_ct_is_local(NULL, AF_INET6, a6("::1", b)), "::1 is local");
 	m = nfq_ct_neigh_mac(&h, AF_INET, a4("198.18.1.10", b));
 	ok(m && !memcmp(m, mac1, 6), "phone's IPv4 neighbour MAC");
@@ -280,6 +283,12 @@ static void test_parse(void)
 				   "203.0.113.10", "198.18.0.1", 5353, 53, 53, 5353 };
 	const struct tuple in = { AF_INET, IPPROTO_UDP, "198.18.1.20", "198.18.1.1",
 				  "198.18.1.1", "198.18.1.20", 40000, 53, 53, 40000 };
+	const struct tuple mdns = { AF_INET, IPPROTO_UDP, "198.18.1.10", "224.0.0.251",
+				    "224.0.0.251", "198.18.1.10", 5353, 5353, 5353, 5353 };
+	const struct tuple bcast = { AF_INET, IPPROTO_UDP, "198.18.1.10", "198.18.1.255",
+				     "198.18.1.255", "198.18.1.10", 137, 137, 137, 137 };
+	const struct tuple gw_mcast = { AF_INET6, IPPROTO_UDP, "2001:db8:1::1", "ff02::fb",
+					"ff02::fb", "2001:db8:1::1", 5353, 5353, 5353, 5353 };
 	const struct tuple masq = { AF_INET, IPPROTO_UDP, "198.18.1.20", "192.0.2.10",
 				    "192.0.2.10", "198.18.0.1", 40000, 53, 53, 61000 };
 
@@ -328,6 +337,12 @@ static void test_parse(void)
 	ok(nfq_ct_parse(&s, ct_msg(buf, &masq, 0, 1), &h, &c) == 0 && c.covered == NFQ_CT_FORWARD &&
 	   !c.dnat && addr_is(c.flow.dst.b, AF_INET, "192.0.2.10") && c.flow.dport == 53,
 	   "masqueraded (reply to the gateway): still FORWARD, no DNAT");
+	ok(nfq_ct_parse(&s, ct_msg(buf, &mdns, 0, 1), &h, &c) == 0 && c.covered == NFQ_CT_LOCAL,
+	   "a device's mDNS (224.0.0.251): LOCAL, received");
+	ok(nfq_ct_parse(&s, ct_msg(buf, &bcast, 0, 1), &h, &c) == 0 && c.covered == NFQ_CT_LOCAL,
+	   "a device to the LAN's broadcast: LOCAL");
+	ok(nfq_ct_parse(&s, ct_msg(buf, &gw_mcast, 0, 1), &h, &c) == 0 && c.covered == NFQ_CT_OUTPUT,
+	   "the gateway's own multicast: OUTPUT (the output hook sees it)");
 	ok(nfq_ct_parse(&s, ct_msg(buf, &dnat, 0, 1), NULL, &c) == 0 && c.covered == NFQ_CT_FORWARD &&
 	   !c.flow.has_mac, "no host tables: FORWARD, no MAC");
 
