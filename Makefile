@@ -90,6 +90,12 @@ $(BUILD)/tests/%: tests/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# tests/cli/ also test the subcommands' shared helpers (cli/common.c).
+$(BUILD)/tests/cli/%: tests/cli/%.c $(BUILD)/cli/common.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/cli/common.o $(LIB) $(LIBS)
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $<")

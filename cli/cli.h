@@ -5,6 +5,7 @@
 #ifndef GEOEGRESS_CLI_H
 #define GEOEGRESS_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -17,14 +18,42 @@ int cmd_report(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 
 /* Usage text of each subcommand ("Usage: geoegress lookup [...]\n..."). */
 extern const char cmd_run_usage[], cmd_check_usage[], cmd_explain_usage[],
 	cmd_lookup_usage[], cmd_report_usage[], cmd_stats_usage[], cmd_reload_usage[],
-	cmd_unlock_usage[];
+	cmd_unlock_usage[], cmd_flows_usage[];
 
 /* Prints "geoegress SUB: usage error: MSG" and the subcommand's usage to
  * stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- common.c: helpers the subcommands share ---- */
+struct rules_policy;
+struct geo_db;
+
+/* Parses the policy file, printing every diagnostic (file:line:col) to
+ * stderr.  Returns NULL when it has errors. */
+struct rules_policy *cli_load_policy(const char *file);
+/* Opens a database; on failure prints "geoegress SUB: database: MSG" and
+ * returns NULL. */
+struct geo_db *cli_open_db(const char *sub, const char *path);
+/* Writes s as a JSON string, or null for NULL. */
+void cli_json_str(FILE *out, const char *s);
+/* Fits s (ASCII) into width columns: a longer s is cut and its last
+ * column shows '~'.  buf has room for width + 1 bytes.  Returns buf. */
+char *cli_fit(char *buf, size_t width, const char *s);
+/* The same, cutting the middle ("2001:db8:86~::10"), for addresses: the
+ * prefix and the host part both tell. */
+char *cli_fit_mid(char *buf, size_t width, const char *s);
+/* 999 → "999", 1536 → "1.5K", 123456789 → "118M" (powers of 1024; at
+ * most 5 columns).  Returns buf. */
+char *cli_human_bytes(char buf[8], uint64_t n);
+/* Seconds → "45s", "12m", "3h", "9d" (rounded down; at most 5 columns). */
+char *cli_human_age(char buf[8], uint64_t seconds);
+/* tcp, udp, icmp, icmpv6, sctp (as the policy language and the decision
+ * log name them), else the number written into num. */
+const char *cli_proto_name(uint8_t proto, char num[4]);
 
 #endif

@@ -66,39 +66,6 @@ const char cmd_explain_usage[] =
 	"\n"
 	"Exit status: 0 explained, 1 policy or database errors, 2 usage.\n";
 
-/* Prints every diagnostic; with errors also the count line. */
-static void print_diags(const char *file, const struct rules_errors *e, int failed)
-{
-	for (size_t i = 0; i < e->count; i++)
-		fprintf(stderr, "%s\n", e->diags[i].text);
-	if (e->nerrors + e->nwarnings > e->count)
-		fprintf(stderr, "%s: (%zu more not shown; fix these first)\n", file,
-			e->nerrors + e->nwarnings - e->count);
-	if (failed)
-		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", file, e->nerrors,
-			e->nerrors == 1 ? "" : "s", e->nwarnings, e->nwarnings == 1 ? "" : "s");
-}
-
-static struct rules_policy *load_policy(const char *file)
-{
-	struct rules_errors e = { 0 };
-	struct rules_policy *p = rules_parse_file(file, &e);
-
-	print_diags(file, &e, p == NULL);
-	rules_errors_free(&e);
-	return p;
-}
-
-static struct geo_db *open_db(const char *sub, const char *path)
-{
-	struct geo_err err = { { 0 } };
-	struct geo_db *db = geo_open(path, &err);
-
-	if (!db)
-		fprintf(stderr, "geoegress %s: database: %s\n", sub, err.msg);
-	return db;
-}
-
 static void db_report(const struct geo_db *db, FILE *out)
 {
 	struct geo_info gi;
@@ -242,7 +209,7 @@ int cmd_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
-	p = load_policy(file);
+	p = cli_load_policy(file);
 	if (!p)
 		goto out;
 	info = verbose || print_hook ? stderr : stdout;
@@ -255,7 +222,7 @@ int cmd_check(int argc, char **argv)
 		no_db = 1;
 	}
 	if (!no_db) {
-		db = open_db("check", rules_options(p)->database);
+		db = cli_open_db("check", rules_options(p)->database);
 		if (!db)
 			goto out;
 		db_report(db, info);
@@ -380,7 +347,7 @@ static void print_decision(const struct rules_policy *p, const struct rules_verd
 
 static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 {
-	struct rules_policy *p = load_policy(o->conf);
+	struct rules_policy *p = cli_load_policy(o->conf);
 	struct geo_db *db = NULL;
 	struct geo_answer a = { 0 };
 	struct rules_verdict v;
@@ -388,7 +355,7 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 
 	if (!p)
 		goto out;
-	db = open_db("explain", o->db ? o->db : rules_options(p)->database);
+	db = cli_open_db("explain", o->db ? o->db : rules_options(p)->database);
 	if (!db)
 		goto out;
 	if (geo_lookup(db, f->family, f->dst.b, &a) < 0)

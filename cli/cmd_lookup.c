@@ -55,20 +55,6 @@ static const char *name_of(geo_cc cc)
 	return cc == GEO_CC_UNKNOWN ? "unknown" : n ? n : "?";
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void json_cc(const char *key, geo_cc cc)
 {
 	char b[3];
@@ -77,19 +63,19 @@ static void json_cc(const char *key, geo_cc cc)
 	if (cc == GEO_CC_UNKNOWN)
 		fputs("null", stdout);
 	else
-		json_str(geo_cc_str(cc, b));
+		cli_json_str(stdout, geo_cc_str(cc, b));
 }
 
 static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, enum geo_source src)
 {
 	fputs("{\"address\":", stdout);
-	json_str(addr);
+	cli_json_str(stdout, addr);
 	json_cc("country", cc);
 	fputs(",\"name\":", stdout);
 	if (cc == GEO_CC_UNKNOWN || !geo_country_name(cc))
 		fputs("null", stdout);
 	else
-		json_str(geo_country_name(cc));
+		cli_json_str(stdout, geo_country_name(cc));
 	printf(",\"source\":\"%s\"", geo_source_name(src));
 	json_cc("registered", a->registered);
 	json_cc("located", a->located);

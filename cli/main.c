@@ -22,6 +22,7 @@ static const struct subcommand subcommands[] = {
 	{ "stats", cmd_stats, cmd_stats_usage, "show the running daemon's counters" },
 	{ "reload", cmd_reload, cmd_reload_usage, "make the running daemon re-read policy and database" },
 	{ "unlock", cmd_unlock, cmd_unlock_usage, "lift a gateway held closed (fail-mode closed, no daemon)" },
+	{ "flows", cmd_flows, cmd_flows_usage, "list live connections: device, country, decision" },
 };
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
 

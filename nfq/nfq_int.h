@@ -231,8 +231,6 @@ void nfq_declog_free(struct nfq_declog *d);	/* flushes; NULL ok */
  * fd, or -1 with a message in err (another daemon listening: EADDRINUSE).
  * *made_dir (may be NULL) is set when the socket's directory was created. */
 int nfq_ctl_listen(const char *path, int *made_dir, char *err, size_t errlen);
-/* 1 when something answers on path. */
-int nfq_ctl_alive(const char *path);
 
 /* ---- privdrop.c ---- */
 /* Becomes user keeping only CAP_NET_ADMIN (also ambient, for iptables/nft
@@ -244,5 +242,86 @@ int nfq_drop_privileges(const char *user, const char *log_file, const char *ctl_
 /* ---- ctl.c: sd_notify ---- */
 /* Sends a sd_notify datagram to $NOTIFY_SOCKET; nothing when unset. */
 void nfq_sd_notify(const char *state);
+
+/* ---- ct_conn.c: conntrack and rtnetlink messages, no sockets (ct.c does
+ * the I/O; tests feed these functions hand-built messages) ---- */
+struct nf_conntrack;
+struct nlmsghdr;
+
+#define NFQ_CT_LOCAL_MAX 1024	/* local addresses kept per snapshot */
+#define NFQ_CT_NEIGH_MAX 4096	/* neighbours kept per snapshot (the kernel's
+				 * default gc_thresh3 is 1024 per family) */
+#define NFQ_CT_MSG_MAX 256	/* room one mark update or dump request needs */
+
+/* A local address or a neighbour; tables are sorted by family + addr. */
+struct nfq_ct_host {
+	uint8_t family;
+	uint8_t addr[16];	/* IPv4 in the first 4 bytes, the rest zero */
+	uint8_t mac[6];		/* neighbours only */
+	uint8_t bcast;		/* local table: a broadcast address, not ours */
+};
+
+/* This host's addresses and neighbours, one snapshot; arrays allocated
+ * once (nfq_ct_hosts_init) and never grown: what does not fit is counted
+ * in dropped. */
+struct nfq_ct_hosts {
+	struct nfq_ct_host *local, *neigh;
+	uint32_t nlocal, nneigh;
+	uint32_t local_max, neigh_max;
+	uint32_t dropped;
+};
+
+/* Returns 0, or -1 with ENOMEM.  nfq_ct_hosts_free frees the arrays (the
+ * struct is the caller's); NULL ok. */
+int nfq_ct_hosts_init(struct nfq_ct_hosts *h, uint32_t local_max, uint32_t neigh_max);
+void nfq_ct_hosts_free(struct nfq_ct_hosts *h);
+void nfq_ct_hosts_clear(struct nfq_ct_hosts *h);
+/* Adds what one rtnetlink message says: RTM_NEWADDR → its local address
+ * (IFA_LOCAL, else IFA_ADDRESS) and IPv4 broadcast address; RTM_NEWNEIGH →
+ * a neighbour with a 6-byte link-layer address (not INCOMPLETE/FAILED/
+ * NOARP).  Anything else is ignored.  Returns 0, or -1 with EINVAL for a
+ * malformed message. */
+int nfq_ct_hosts_add(struct nfq_ct_hosts *h, const struct nlmsghdr *nlh);
+/* Sorts both tables; call after the last add, before any lookup. */
+void nfq_ct_hosts_sort(struct nfq_ct_hosts *h);
+/* 1 when addr is this host's: a local address, IPv4 127/8, ::1.  h may
+ * be NULL (then only the fixed ranges). */
+int nfq_ct_is_local(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
+/* 1 when addr is a group address: multicast (224/4, ff00::/8), the limited
+ * broadcast or a broadcast address of one of our subnets — received by
+ * this host, not forwarded.  h may be NULL. */
+int nfq_ct_is_group(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
+/* The neighbour's MAC (6 bytes, in h), or NULL. */
+const uint8_t *nfq_ct_neigh_mac(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
+
+/* libnetfilter_conntrack objects reused for every message: no allocation
+ * per entry (the library allocates only for helper info, security
+ * contexts and labels; such an object is replaced after use). */
+struct nfq_ct_scratch {
+	struct nf_conntrack *obj, *blank;
+};
+int nfq_ct_scratch_init(struct nfq_ct_scratch *s);	/* 0, or -1 ENOMEM */
+void nfq_ct_scratch_free(struct nfq_ct_scratch *s);	/* NULL ok */
+
+/* Parses one ctnetlink conntrack message (IPCTNL_MSG_CT_NEW, as a dump
+ * sends them) into *c: tuples → flow (see struct nfq_conn), covered from
+ * h's local addresses, src_mac from h's neighbours (h may be NULL: all
+ * FORWARD, no MACs).  Returns 0, or -1 with errno EINVAL (no original
+ * tuple, not IPv4/IPv6) or ENOMEM. */
+int nfq_ct_parse(struct nfq_ct_scratch *s, const struct nlmsghdr *nlh,
+		 const struct nfq_ct_hosts *h, struct nfq_conn *c);
+
+/* Writes into buf (NFQ_CT_MSG_MAX bytes) a request to change the bits in
+ * mask of c's mark to mark's (IPCTNL_MSG_CT_NEW without NLM_F_CREATE: an
+ * update, found by c's original tuple and zone; CTA_MARK = mark & mask
+ * plus CTA_MARK_MASK, which libnetfilter_conntrack does not offer for
+ * updates).  No NLM_F_ACK: the kernel answers failures only.  Returns the
+ * message, or NULL with EAFNOSUPPORT. */
+struct nlmsghdr *nfq_ct_put_set_mark(void *buf, struct nfq_ct_scratch *s, const struct nfq_conn *c,
+				     uint32_t mark, uint32_t mask, uint32_t seq);
+/* Writes into buf (NFQ_CT_MSG_MAX bytes) a dump request for IPv4 and
+ * IPv6, filtered by the kernel to (ct mark & mask) == (mark & mask) when
+ * mask != 0.  Returns the message, or NULL with ENOMEM. */
+struct nlmsghdr *nfq_ct_put_dump(void *buf, uint32_t mark, uint32_t mask, uint32_t seq);
 
 #endif

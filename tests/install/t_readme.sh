@@ -93,6 +93,9 @@ sandbox() {
 		c=${c/geoegress reload/geoegress reload --ctl $tmp/run/control.sock} ;;
 	"cat /proc/net/netfilter/"* | "iptables-save"* | "nft "*) c="ip netns exec $ns bash -c '$c'" ;;
 	"geoegress stats"*) ;;
+	"geoegress flows"*)	# the namespace's conntrack, not the host's
+		c=${c/geoegress flows/geoegress flows -c $tmp/policy.conf --ctl $tmp/run/control.sock}
+		c="ip netns exec $ns bash -c '$c'" ;;
 	esac
 	c=${c//geoegress /$GEOEGRESS }
 	echo "$c"
