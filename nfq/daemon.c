@@ -345,6 +345,10 @@ static int daemon_start(struct nfq_daemon *d)
 		log_warnx("%s", err);
 		return nfq_guard_failed(d, err);
 	}
+	/* Connections that exist undecided are decided before the hook goes
+	 * in, so each is decided (and logged) once. */
+	d->sweep = nfq_sweep_new(d);
+	nfq_sweep_now(d->sweep);
 	if (nfq_guard_enforce(d, o) < 0)
 		return nfq_guard_failed(d, "cannot install the hook");
 	d->ctlfd = nfq_ctl_listen(d->opts->ctl_path, &made_dir, err, sizeof(err));
@@ -358,8 +362,10 @@ static int daemon_start(struct nfq_daemon *d)
 	if (d->opts->user && drop_privileges(d, made_dir) < 0)
 		return nfq_guard_failed(d, "cannot drop privileges");
 	/* After the drop: threads take the credentials they are created with. */
-	if (nfq_workers_start(d) < 0)
+	if (nfq_workers_start(d) < 0 || nfq_sweep_start(d->sweep) < 0)
 		return nfq_guard_failed(d, "cannot start the queue workers");
+	/* What passed between the sweep above and the hook. */
+	nfq_sweep_request(d->sweep, NFQ_SWEEP_UNDECIDED);
 	nfq_guard_started(d, d->opts->conf, o);
 	log_ready(d, o);
 	nfq_sd_notify("READY=1");
@@ -373,6 +379,8 @@ static void daemon_stop(struct nfq_daemon *d, int rc)
 	/* Hook first: in fail-mode closed it is held (no queue) before the
 	 * queue goes; in open it is removed. */
 	nfq_guard_stop(d, rc == 0 ? "the daemon was stopped" : "the daemon stopped on an error");
+	nfq_sweep_free(d->sweep);
+	d->sweep = NULL;
 	nfq_workers_stop(d);
 	nfq_workers_close(d);
 	nfq_declog_free(d->log);	/* writes pending folded records */

@@ -67,6 +67,21 @@ struct nfq_config {
 };
 
 struct nfq_daemon;
+struct nfq_sweep;
+
+/* What the conntrack sweeps did (sweep.c); all counts since start. */
+struct nfq_sweep_stats {
+	int enabled;			/* conntrack could be opened */
+	uint64_t runs;
+	int last_all;			/* the last sweep re-decided everything (reload) */
+	uint64_t last_seen;		/* covered connections it looked at */
+	uint64_t last_undecided;	/* ... of which carried no decision */
+	int64_t last_ms;		/* its duration */
+	int64_t last_at;		/* realtime seconds */
+	uint64_t undecided_found;	/* connections found without a decision */
+	uint64_t changed;		/* marks written (decided, or decided anew) */
+	uint64_t decided[4];		/* by enum nfq_ct_decision */
+};
 
 /* One queue, one thread. */
 struct nfq_worker {
@@ -124,6 +139,7 @@ struct nfq_daemon {
 	struct nfq_worker **w;
 	int nworkers;
 	struct nfq_reload reload;
+	struct nfq_sweep *sweep;	/* NULL when conntrack cannot be read */
 };
 
 /* worker.c */
@@ -136,6 +152,27 @@ void nfq_workers_close(struct nfq_daemon *d);	/* unbinds the queues */
 int nfq_workers_failed(const struct nfq_daemon *d);
 /* Returns when no worker is in a batch that began before config gen. */
 void nfq_workers_quiesce(struct nfq_daemon *d, uint64_t gen);
+
+/* Marks a verdict gives (hook.c): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
+ * new flow that is simply dropped.  existing: the connection was
+ * established before its decision. */
+uint32_t nfq_verdict_mark(const struct rules_verdict *v, uint8_t proto, int existing);
+
+/* sweep.c: decides connections that carry no decision, and all of them
+ * again after a reload (its own thread and conntrack handle). */
+#define NFQ_SWEEP_UNDECIDED 1u
+#define NFQ_SWEEP_ALL 2u
+/* NULL (after a warning) when conntrack cannot be opened. */
+struct nfq_sweep *nfq_sweep_new(struct nfq_daemon *d);
+/* Decides the undecided connections now, in the calling thread (at start,
+ * before the hook goes in).  0, or -1 (logged). */
+int nfq_sweep_now(struct nfq_sweep *sw);
+int nfq_sweep_start(struct nfq_sweep *sw);	/* the thread; NULL ok */
+void nfq_sweep_request(struct nfq_sweep *sw, unsigned kind);	/* NULL ok */
+/* 1 while a sweep holds a config older than generation gen. */
+int nfq_sweep_busy_with_older(const struct nfq_sweep *sw, uint64_t gen);
+void nfq_sweep_stats(const struct nfq_sweep *sw, struct nfq_sweep_stats *st);
+void nfq_sweep_free(struct nfq_sweep *sw);	/* stops the thread; NULL ok */
 
 /* daemon.c: a new config (policy and db are taken over). */
 struct nfq_config *nfq_config_new(struct nfq_daemon *d, struct rules_policy *p, struct geo_db *db);

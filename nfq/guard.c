@@ -318,6 +318,8 @@ void nfq_guard_tick(struct nfq_daemon *d, int64_t now_s)
 		check_hook(d, NULL);
 	if (!d->hookh || d->hook == NFQ_HOOK_NONE || nfq_hook_undecided(d->hookh, &n) < 0)
 		return;
+	if (n > d->undecided)
+		nfq_sweep_request(d->sweep, NFQ_SWEEP_UNDECIDED);	/* decide them now */
 	d->undecided = n;
 	if (n > d->undecided_warned && now_s - d->undecided_warn_s >= UNDECIDED_WARN_S) {
 		log_warnx("%llu packet%s reached the last chain undecided and %s (queue full or "

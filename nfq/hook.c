@@ -15,6 +15,8 @@
  *       ct mark & 0x00e00000 == 0x00200000 return
  *       ct mark & 0x00e00000 == 0x00400000 drop
  *       ct mark & 0x00e00000 == 0x00600000 goto refuse
+ *       ct state new tcp flags & syn == 0 meta mark set meta mark & 0xff1fffff | 0x00a00000 return
+ *                                          # picked up mid-stream: it existed untracked
  *       ct state new meta mark set meta mark & 0xff1fffff | 0x00800000 return
  *       ct direction reply return          # the originator's packets decide
  *       ct state established,related meta mark set meta mark & 0xff1fffff | 0x00a00000 return
@@ -260,11 +262,12 @@ static char *table_text(enum nfq_hook_kind kind, enum nfq_hook_form form, const 
 		"  ct mark & 0x%08x == 0x%08x return\n"
 		"  ct mark & 0x%08x == 0x%08x drop\n"
 		"  ct mark & 0x%08x == 0x%08x goto refuse\n"
+		"  ct state new tcp flags & syn == 0 meta mark set meta mark & 0x%08x | 0x%08x return\n"
 		"  ct state new meta mark set meta mark & 0x%08x | 0x%08x return\n"
 		"  ct direction reply return\n"
 		"  ct state established,related meta mark set meta mark & 0x%08x | 0x%08x return\n"
 		"  meta mark set meta mark & 0x%08x | 0x%08x\n }\n",
-		M, NFQ_MARK_ALLOW, M, NFQ_MARK_BLOCK, M, NFQ_MARK_REJECT,
+		M, NFQ_MARK_ALLOW, M, NFQ_MARK_BLOCK, M, NFQ_MARK_REJECT, keep, NFQ_MARK_PENDING_EST,
 		keep, NFQ_MARK_PENDING_NEW, keep, NFQ_MARK_PENDING_EST, keep, NFQ_MARK_PENDING_NOCT);
 	/* `ct mark set ct mark & ...` breaks the rule when there is no
 	 * connection (invalid, untracked): those go their own way. */

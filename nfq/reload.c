@@ -228,6 +228,10 @@ static int swap_in(struct nfq_daemon *d, FILE *msg)
 	nfq_declog_flush(d->log);
 	pthread_mutex_unlock(&d->log_lock);
 	nfq_config_free(old);
+	/* Established connections are decided again under the new policy and
+	 * database (or, with `option reload new-only`, only undecided ones). */
+	nfq_sweep_request(d->sweep, rules_options(nc->policy)->reload_new_only ?
+			  NFQ_SWEEP_UNDECIDED : NFQ_SWEEP_ALL);
 	d->reloads_ok++;
 	nfq_guard_reloaded(d, d->opts->conf);
 	rules_summary(nc->policy, summary, sizeof(summary));

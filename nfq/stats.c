@@ -15,6 +15,8 @@ struct snap {
 	struct nfq_queue_stats qs;
 	struct nfq_declog_stats ls;
 	struct geo_info gi;
+	struct nfq_sweep_stats sw;
+	char swept_at[32];
 	const struct rules_options *o;
 	char summary[256];
 	char loaded_at[32], built_at[32], repaired_at[32];
@@ -72,6 +74,8 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	rfc3339(s->loaded_at, sizeof(s->loaded_at), cfg->loaded);
 	rfc3339(s->built_at, sizeof(s->built_at), s->gi.build_epoch);
 	rfc3339(s->repaired_at, sizeof(s->repaired_at), d->last_repair);
+	nfq_sweep_stats(d->sweep, &s->sw);
+	rfc3339(s->swept_at, sizeof(s->swept_at), (time_t)s->sw.last_at);
 	s->uptime = (long)(now - d->started);
 	s->age_s = (long)(now - cfg->loaded);
 	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
@@ -130,6 +134,17 @@ static void hook_json(FILE *out, const struct snap *s)
 	fprintf(out, "},\"undecided\":{\"packets\":%llu,\"before_start\":%llu,\"action\":\"%s\"}",
 		u(d->undecided - d->undecided_at_start), u(d->undecided_at_start),
 		d->fail_open ? "passed" : "dropped");
+	if (!s->sw.enabled) {
+		fputs(",\"conntrack\":null", out);
+		return;
+	}
+	fprintf(out, ",\"conntrack\":{\"sweeps\":%llu,\"last_sweep\":{\"at\":\"%s\",\"kind\":\"%s\","
+		"\"seen\":%llu,\"undecided\":%llu,\"ms\":%lld},\"undecided_found\":%llu,"
+		"\"decided\":%llu,\"allow\":%llu,\"block\":%llu,\"reject\":%llu}",
+		u(s->sw.runs), s->swept_at, s->sw.last_all ? "all" : "undecided", u(s->sw.last_seen),
+		u(s->sw.last_undecided), (long long)s->sw.last_ms, u(s->sw.undecided_found),
+		u(s->sw.changed), u(s->sw.decided[NFQ_CT_ALLOW]), u(s->sw.decided[NFQ_CT_BLOCK]),
+		u(s->sw.decided[NFQ_CT_REJECT]));
 }
 
 static void write_json(FILE *out, const struct snap *s)
@@ -211,6 +226,16 @@ static void write_text(FILE *out, const struct snap *s)
 	fprintf(out, "undecided       %llu packets %s without a decision (and %llu before this "
 		"daemon started)\n", u(s->d->undecided - s->d->undecided_at_start),
 		s->d->fail_open ? "passed" : "dropped", u(s->d->undecided_at_start));
+	if (!s->sw.enabled) {
+		fputs("connections     conntrack cannot be read: no sweeps\n", out);
+		return;
+	}
+	fprintf(out, "connections     sweeps %llu, last %s (%s: %llu seen, %llu undecided, %lld ms)\n"
+		"                found undecided %llu; marks written %llu (allow %llu, block %llu, "
+		"reject %llu)\n", u(s->sw.runs), s->swept_at, s->sw.last_all ? "all" : "undecided",
+		u(s->sw.last_seen), u(s->sw.last_undecided), (long long)s->sw.last_ms,
+		u(s->sw.undecided_found), u(s->sw.changed), u(s->sw.decided[NFQ_CT_ALLOW]),
+		u(s->sw.decided[NFQ_CT_BLOCK]), u(s->sw.decided[NFQ_CT_REJECT]));
 }
 
 void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json)

@@ -120,28 +120,32 @@ static void vc_store(struct nfq_worker *w, struct nfq_vc_entry *e, const struct 
 }
 
 /*
- * The verdict (hook.c explains the chains): NF_REPEAT with the decision in
- * the packet mark, which our last chain saves to the connection and acts
- * on.  A new flow that is blocked is simply dropped (its connection never
- * confirms).  A connection that existed undecided and is forbidden is
- * marked so both directions stop at their next packet; TCP peers get a
- * reset then, whether the rule said block or reject.
+ * The decision a verdict puts in the marks (hook.c explains the chains).
+ * A connection that existed undecided and is forbidden is marked so both
+ * directions stop at their next packet; TCP peers get a reset then,
+ * whether the rule said block or reject.  A new flow that is blocked gets
+ * 0: it is simply dropped (its connection never confirms).
  */
+uint32_t nfq_verdict_mark(const struct rules_verdict *v, uint8_t proto, int existing)
+{
+	if (v->audit || (v->action != RULES_BLOCK && v->action != RULES_REJECT))
+		return NFQ_MARK_ALLOW;
+	if (v->action == RULES_REJECT || (existing && proto == IPPROTO_TCP))
+		return NFQ_MARK_REJECT;
+	return existing ? NFQ_MARK_BLOCK : 0;
+}
+
+/* NF_REPEAT with the decision in the packet mark, which our last chain
+ * saves to the connection and acts on; NF_DROP for a new blocked flow. */
 static void answer(const struct nfq_pkt *pkt, const struct rules_flow *f,
 		   const struct rules_verdict *v, struct nfq_answer *ans)
 {
 	int existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
-	uint32_t mark = NFQ_MARK_ALLOW;
+	uint32_t mark = nfq_verdict_mark(v, f->proto, existing);
 
-	if (!v->audit && (v->action == RULES_BLOCK || v->action == RULES_REJECT)) {
-		if (v->action == RULES_REJECT || (existing && f->proto == IPPROTO_TCP))
-			mark = NFQ_MARK_REJECT;
-		else if (existing)
-			mark = NFQ_MARK_BLOCK;
-		else {
-			ans->verdict = NF_DROP;
-			return;
-		}
+	if (!mark) {
+		ans->verdict = NF_DROP;
+		return;
 	}
 	ans->verdict = NF_REPEAT;
 	ans->mark = (pkt->mark & ~NFQ_MARK_MASK) | mark;
@@ -340,6 +344,11 @@ void nfq_workers_close(struct nfq_daemon *d)
 
 void nfq_workers_quiesce(struct nfq_daemon *d, uint64_t gen)
 {
+	struct timespec ms1 = { 0, 1000000 };
+
+	/* The sweep gives up an older config within a few hundred entries. */
+	while (nfq_sweep_busy_with_older(d->sweep, gen))
+		nanosleep(&ms1, NULL);
 	for (int i = 0; i < d->nworkers; i++) {
 		struct nfq_worker *w = d->w[i];
 		struct timespec ms = { 0, 1000000 };

@@ -77,6 +77,8 @@ struct rules_options {
 	unsigned hooks;			/* RULES_HOOK_*, default forward */
 	uint16_t queue_first;		/* default 0 */
 	uint16_t queue_count;		/* default 1 */
+	int reload_new_only;		/* option reload new-only: a reload does not
+					 * decide established connections again */
 };
 
 #define GEOEGRESS_DEFAULT_CONF "/etc/geoegress/policy.conf"

@@ -138,7 +138,7 @@ struct rules_index {
 /* Option bits for "given" */
 enum opt_id {
 	OPT_DATABASE = 0, OPT_FIELD, OPT_MODE, OPT_UNKNOWN, OPT_LOGFILE, OPT_SYSLOG,
-	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_COUNT
+	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD, OPT_COUNT
 };
 
 struct rules_policy {

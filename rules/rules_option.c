@@ -10,7 +10,7 @@ static const char *const opt_names[OPT_COUNT] = {
 	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_MODE] = "mode",
 	[OPT_UNKNOWN] = "unknown", [OPT_LOGFILE] = "log-file", [OPT_SYSLOG] = "log-syslog",
 	[OPT_RATE] = "log-rate", [OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
-	[OPT_QUEUE] = "queue",
+	[OPT_QUEUE] = "queue", [OPT_RELOAD] = "reload",
 };
 
 const char *rules_option_name(int id)
@@ -185,6 +185,7 @@ static int opt_value(struct parser *ps, int id)
 	static const char *const modes[] = { "enforce", "audit" };
 	static const char *const yesno[] = { "yes", "no" };
 	static const char *const fails[] = { "open", "closed" };
+	static const char *const reloads[] = { "redecide", "new-only" };
 	struct rules_options *o = &ps->p->opt;
 	int v;
 
@@ -214,6 +215,8 @@ static int opt_value(struct parser *ps, int id)
 		return opt_rate(ps, o);
 	case OPT_HOOKS:
 		return opt_hooks(ps, o);
+	case OPT_RELOAD:
+		return (v = choice(ps, "reload", reloads, 2)) < 0 ? -1 : (o->reload_new_only = v == 1, 0);
 	default:
 		return opt_queue(ps, o);
 	}

@@ -126,6 +126,9 @@ static void print_options(const struct rules_policy *p, FILE *out)
 		case OPT_FAILMODE:
 			fputs(o->fail_mode == RULES_FAIL_CLOSED ? "closed" : "open", out);
 			break;
+		case OPT_RELOAD:
+			fputs(o->reload_new_only ? "new-only" : "redecide", out);
+			break;
 		case OPT_HOOKS:
 			fprintf(out, "%s%s%s", o->hooks & RULES_HOOK_FORWARD ? "forward" : "",
 				o->hooks == (RULES_HOOK_FORWARD | RULES_HOOK_OUTPUT) ? ", " : "",
@@ -235,7 +238,7 @@ static int options_eq(const struct rules_policy *a, const struct rules_policy *b
 	       x->log_syslog == y->log_syslog && x->log_rate == y->log_rate &&
 	       x->log_rate_period == y->log_rate_period && x->fail_mode == y->fail_mode &&
 	       x->hooks == y->hooks && x->queue_first == y->queue_first &&
-	       x->queue_count == y->queue_count;
+	       x->queue_count == y->queue_count && x->reload_new_only == y->reload_new_only;
 }
 
 static int rule_eq(const struct rrule *a, const struct rrule *b)
