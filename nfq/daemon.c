@@ -262,14 +262,17 @@ static int write_pidfile(const char *path)
 
 static int drop_privileges(struct nfq_daemon *d, int made_dir)
 {
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], err[512];
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], err[512], state[4096];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", d->opts->ctl_path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = '\0';
-	if (nfq_drop_privileges(d->opts->user, rules_options(d->cfg->policy)->log_file,
+	/* The state file must exist to be handed over (written in place later). */
+	(void)nfq_state_write(d->opts->state_dir, &d->state);
+	nfq_state_path(d->opts->state_dir, state, sizeof(state));
+	if (nfq_drop_privileges(d->opts->user, rules_options(d->cfg->policy)->log_file, state,
 				made_dir && slash ? dir : NULL, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;

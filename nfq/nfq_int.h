@@ -234,10 +234,10 @@ int nfq_ctl_listen(const char *path, int *made_dir, char *err, size_t errlen);
 
 /* ---- privdrop.c ---- */
 /* Becomes user keeping only CAP_NET_ADMIN (also ambient, for iptables/nft
- * at exit), sets no_new_privs; hands log_file and ctl_dir (may be NULL)
- * to the user first.  Returns 0, or -1 with a message in err. */
-int nfq_drop_privileges(const char *user, const char *log_file, const char *ctl_dir,
-			char *err, size_t errlen);
+ * at exit), sets no_new_privs; hands log_file, state_file and ctl_dir (may
+ * be NULL) to the user first.  Returns 0, or -1 with a message in err. */
+int nfq_drop_privileges(const char *user, const char *log_file, const char *state_file,
+			const char *ctl_dir, char *err, size_t errlen);
 
 /* ---- ctl.c: sd_notify ---- */
 /* Sends a sd_notify datagram to $NOTIFY_SOCKET; nothing when unset. */

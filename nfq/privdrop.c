@@ -53,8 +53,8 @@ static void give_file(const char *path, uid_t uid, gid_t gid)
 		(void)!chown(path, uid, gid);
 }
 
-int nfq_drop_privileges(const char *user, const char *log_file, const char *ctl_dir,
-			char *err, size_t errlen)
+int nfq_drop_privileges(const char *user, const char *log_file, const char *state_file,
+			const char *ctl_dir, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -66,6 +66,7 @@ int nfq_drop_privileges(const char *user, const char *log_file, const char *ctl_
 		return -1;
 	}
 	give_file(log_file, pw->pw_uid, pw->pw_gid);
+	give_file(state_file, pw->pw_uid, pw->pw_gid);	/* rewritten in place at stop/reload */
 	if (ctl_dir)
 		(void)!chown(ctl_dir, pw->pw_uid, pw->pw_gid);
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
