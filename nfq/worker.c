@@ -118,7 +118,8 @@ static void vc_store(struct nfq_worker *w, struct nfq_vc_entry *e, const struct 
 	e->v = *v;
 }
 
-static void answer(const struct nfq_pkt *pkt, const struct rules_verdict *v, struct nfq_answer *ans)
+static void answer(const struct nfq_pkt *pkt, const struct rules_flow *f,
+		   const struct rules_verdict *v, struct nfq_answer *ans)
 {
 	uint32_t mark = NFQ_MARK_ALLOW;
 
@@ -128,6 +129,13 @@ static void answer(const struct nfq_pkt *pkt, const struct rules_verdict *v, str
 	}
 	if (!v->audit && v->action == RULES_REJECT)
 		mark = NFQ_MARK_REJECT;
+	else if (f->cut) {
+		/* The copy ended inside the header chain: conntrack may track
+		 * other ports or another protocol than we read.  Allow this
+		 * packet only; the connection's next one is decided again. */
+		ans->verdict = NF_ACCEPT;
+		return;
+	}
 	ans->verdict = NF_REPEAT;
 	ans->mark = (pkt->mark & ~NFQ_MARK_MASK) | mark;
 	ans->set_mark = 1;
@@ -224,7 +232,7 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
 			vc_store(w, slot, &flow, &v);
 	}
-	answer(pkt, &v, ans);
+	answer(pkt, &flow, &v, ans);
 	count(w, &v);
 	log_decision(w, pkt, &flow, &v, hit);
 	if (w->d->opts->verbose)

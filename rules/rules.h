@@ -33,10 +33,13 @@ struct rules_flow {
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t proto;		/* IPPROTO_*; 0 when it could not be read */
 	uint8_t has_mac;	/* src_mac is valid */
-	uint8_t has_ports;	/* sport/dport are valid (TCP/UDP/SCTP, header read) */
+	uint8_t has_ports;	/* sport/dport are valid (TCP/UDP/UDP-Lite/SCTP/DCCP, header read) */
 	uint8_t src_mac[6];
 	uint16_t sport, dport;
 	uint8_t icmp_type, icmp_code;	/* valid when proto is ICMP/ICMPv6 */
+	uint16_t icmp_id;	/* echo request/reply identifier (host order), else 0 */
+	uint8_t cut;		/* the copy of the packet ended before its header chain or
+				 * L4 ports did: proto/ports may not be what conntrack tracks */
 	union {
 		uint8_t b[16];	/* IPv4 uses the first 4 bytes */
 		uint32_t w[4];
