@@ -19,7 +19,8 @@ const char cmd_lookup_usage[] =
 	"       geoegress lookup [OPTIONS] -          (addresses from stdin, one per line)\n"
 	"\n"
 	"Prints the country of each IPv4/IPv6 address: address, code (-- if unknown),\n"
-	"name, and the database field that answered.\n"
+	"name, and the database field that answered.  A code the database gives that\n"
+	"is not an ISO 3166-1 country (EU, AP, ZZ, ...) is shown, and counts as unknown.\n"
 	"\n"
 	"  -d, --db FILE      database (default: $GEOEGRESS_DB, else " GEOEGRESS_DEFAULT_DB ")\n"
 	"  -f, --field F      which country counts: located (default: country, else\n"
@@ -38,7 +39,7 @@ struct lookup_opts {
 /* One answered line, kept to align the text columns. */
 struct row {
 	char *addr;
-	geo_cc cc;
+	geo_cc cc, code;	/* the country, and the database's code */
 	enum geo_source src;
 };
 
@@ -48,11 +49,21 @@ struct rows {
 	int aw, nw;	/* address and name column widths */
 };
 
-static const char *name_of(geo_cc cc)
+/* The country's name; for a code that is not a country, what it is. */
+static const char *name_of(geo_cc cc, geo_cc code, char *buf, size_t len)
 {
-	const char *n = geo_country_name(cc);
+	const char *n = geo_country_name(cc), *what = geo_code_name(code);
+	char b[3];
 
-	return cc == GEO_CC_UNKNOWN ? "unknown" : n ? n : "?";
+	if (cc != GEO_CC_UNKNOWN && code == cc)
+		return n ? n : "?";
+	if (cc != GEO_CC_UNKNOWN)	/* the first field held a code that is not a country */
+		snprintf(buf, len, "%s (%s, in the field tried first, is not a country)", n, geo_cc_str(code, b));
+	else if (code == GEO_CC_UNKNOWN)
+		return "unknown";
+	else
+		snprintf(buf, len, "unknown: not a country but %s", what ? what : "a code of this database");
+	return buf;
 }
 
 static void json_str(const char *s)
@@ -80,11 +91,13 @@ static void json_cc(const char *key, geo_cc cc)
 		json_str(geo_cc_str(cc, b));
 }
 
-static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, enum geo_source src)
+static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, geo_cc code,
+		       enum geo_source src)
 {
 	fputs("{\"address\":", stdout);
 	json_str(addr);
 	json_cc("country", cc);
+	json_cc("code", code);
 	fputs(",\"name\":", stdout);
 	if (cc == GEO_CC_UNKNOWN || !geo_country_name(cc))
 		fputs("null", stdout);
@@ -97,9 +110,10 @@ static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, 
 	fputs("}\n", stdout);
 }
 
-static int add_row(struct rows *r, const char *addr, geo_cc cc, enum geo_source src)
+static int add_row(struct rows *r, const char *addr, geo_cc cc, geo_cc code, enum geo_source src)
 {
-	int aw = (int)strlen(addr), nw = (int)strlen(name_of(cc));
+	char nb[160];
+	int aw = (int)strlen(addr), nw = (int)strlen(name_of(cc, code, nb, sizeof(nb)));
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
@@ -110,7 +124,7 @@ static int add_row(struct rows *r, const char *addr, geo_cc cc, enum geo_source 
 		r->v = v;
 		r->cap = cap;
 	}
-	r->v[r->n] = (struct row){ strdup(addr), cc, src };
+	r->v[r->n] = (struct row){ strdup(addr), cc, code, src };
 	if (!r->v[r->n].addr)
 		return -1;
 	r->n++;
@@ -121,13 +135,13 @@ static int add_row(struct rows *r, const char *addr, geo_cc cc, enum geo_source 
 
 static void flush_rows(struct rows *r)
 {
-	char b[3];
+	char b[3], nb[160];
 
 	for (size_t i = 0; i < r->n; i++) {
 		struct row *w = &r->v[i];
 
-		printf("%-*s  %s  %-*s  %s\n", r->aw, w->addr, geo_cc_str(w->cc, b),
-		       r->nw, name_of(w->cc), geo_source_name(w->src));
+		printf("%-*s  %s  %-*s  %s\n", r->aw, w->addr, geo_cc_str(w->cc ? w->cc : w->code, b),
+		       r->nw, name_of(w->cc, w->code, nb, sizeof(nb)), geo_source_name(w->src));
 		free(w->addr);
 	}
 	free(r->v);
@@ -142,7 +156,7 @@ static int lookup_one(const struct geo_db *db, const struct lookup_opts *o, cons
 	struct geo_answer a;
 	enum geo_source src;
 	int family = AF_INET;
-	geo_cc cc;
+	geo_cc cc, code;
 
 	if (inet_pton(AF_INET, addr, buf) != 1) {
 		family = AF_INET6;
@@ -156,11 +170,12 @@ static int lookup_one(const struct geo_db *db, const struct lookup_opts *o, cons
 		return 1;
 	}
 	cc = geo_pick(&a, o->field, &src);
+	code = geo_pick_code(&a, o->field, cc == GEO_CC_UNKNOWN ? &src : NULL);	/* its field, if unknown */
 	if (o->json) {
-		print_json(addr, &a, cc, src);
+		print_json(addr, &a, cc, code, src);
 		return 0;
 	}
-	if (add_row(rows, addr, cc, src) < 0) {
+	if (add_row(rows, addr, cc, code, src) < 0) {
 		fprintf(stderr, "geoegress lookup: out of memory\n");
 		return 1;
 	}

@@ -13,9 +13,7 @@ static const char *const country_names[26 * 26] = {
 	[8] = "Anguilla",	/* AI */
 	[11] = "Albania",	/* AL */
 	[12] = "Armenia",	/* AM */
-	[13] = "Netherlands Antilles",	/* AN */
 	[14] = "Angola",	/* AO */
-	[15] = "Asia/Pacific Region",	/* AP */
 	[16] = "Antarctica",	/* AQ */
 	[17] = "Argentina",	/* AR */
 	[18] = "American Samoa",	/* AS */
@@ -58,7 +56,6 @@ static const char *const country_names[26 * 26] = {
 	[65] = "China",	/* CN */
 	[66] = "Colombia",	/* CO */
 	[69] = "Costa Rica",	/* CR */
-	[70] = "Serbia and Montenegro",	/* CS */
 	[72] = "Cuba",	/* CU */
 	[73] = "Cabo Verde",	/* CV */
 	[74] = "Curaçao",	/* CW */
@@ -78,7 +75,6 @@ static const char *const country_names[26 * 26] = {
 	[121] = "Eritrea",	/* ER */
 	[122] = "Spain",	/* ES */
 	[123] = "Ethiopia",	/* ET */
-	[124] = "European Union",	/* EU */
 	[138] = "Finland",	/* FI */
 	[139] = "Fiji",	/* FJ */
 	[140] = "Falkland Islands (Malvinas)",	/* FK */
@@ -254,7 +250,6 @@ static const char *const country_names[26 * 26] = {
 	[566] = "Vanuatu",	/* VU */
 	[577] = "Wallis and Futuna",	/* WF */
 	[590] = "Samoa",	/* WS */
-	[608] = "Kosovo",	/* XK */
 	[628] = "Yemen",	/* YE */
 	[643] = "Mayotte",	/* YT */
 	[650] = "South Africa",	/* ZA */
@@ -262,11 +257,38 @@ static const char *const country_names[26 * 26] = {
 	[672] = "Zimbabwe",	/* ZW */
 };
 
-const char *geo_country_name(geo_cc cc)
+static const char *const other_names[26 * 26] = {
+	[1] = "an unofficial code for Abkhazia",	/* AB */
+	[13] = "the withdrawn code of the Netherlands Antilles",	/* AN */
+	[15] = "a region code for Asia/Pacific",	/* AP */
+	[70] = "the withdrawn code of Serbia and Montenegro",	/* CS */
+	[124] = "a region code for Europe",	/* EU */
+	[382] = "an unofficial code for South Ossetia",	/* OS */
+	[488] = "the withdrawn code of the Soviet Union",	/* SU */
+	[509] = "the withdrawn code of East Timor, whose country code is TL",	/* TP */
+	[530] = "a code reserved for the United Kingdom, whose country code is GB",	/* UK */
+	[533] = "a code reserved for the United Nations",	/* UN */
+	[608] = "a user-assigned code for Kosovo",	/* XK */
+	[644] = "the withdrawn code of Yugoslavia",	/* YU */
+	[667] = "the withdrawn code of Zaire, whose country code is CD",	/* ZR */
+	[675] = "the code for unknown or unassigned",	/* ZZ */
+};
+
+static const char *name_in(const char *const *names, geo_cc cc)
 {
 	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
 
 	if (a >= 26 || b >= 26)
 		return NULL;
-	return country_names[a * 26 + b];
+	return names[a * 26 + b];
+}
+
+const char *geo_country_name(geo_cc cc)
+{
+	return name_in(country_names, cc);
+}
+
+const char *geo_code_name(geo_cc cc)
+{
+	return name_in(other_names, cc);
 }

@@ -250,26 +250,65 @@ int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo
 	return -1;
 }
 
-geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+int geo_cc_is_country(geo_cc cc)
+{
+	return geo_country_name(cc) != NULL;
+}
+
+/* The first field in field's order that holds a code (countries_only: a
+ * country). */
+static geo_cc pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src,
+		   int countries_only)
 {
 	enum geo_source located_src = a->flat ? GEO_SRC_FLAT : GEO_SRC_COUNTRY;
-	enum geo_source s = GEO_SRC_NONE;
-	geo_cc cc = GEO_CC_UNKNOWN;
+	geo_cc order[2] = { a->located, a->registered };
+	enum geo_source from[2] = { located_src, GEO_SRC_REGISTERED };
+	int first = field == GEO_FIELD_REGISTERED;
 
-	if (field == GEO_FIELD_REGISTERED) {
-		if (a->registered != GEO_CC_UNKNOWN)
-			cc = a->registered, s = GEO_SRC_REGISTERED;
-		else if (a->located != GEO_CC_UNKNOWN)
-			cc = a->located, s = located_src;
-	} else {
-		if (a->located != GEO_CC_UNKNOWN)
-			cc = a->located, s = located_src;
-		else if (a->registered != GEO_CC_UNKNOWN)
-			cc = a->registered, s = GEO_SRC_REGISTERED;
+	for (int i = 0; i < 2; i++) {
+		geo_cc cc = order[first ^ i];
+
+		if (cc != GEO_CC_UNKNOWN && (!countries_only || geo_cc_is_country(cc))) {
+			if (src)
+				*src = from[first ^ i];
+			return cc;
+		}
 	}
 	if (src)
-		*src = s;
-	return cc;
+		*src = GEO_SRC_NONE;
+	return GEO_CC_UNKNOWN;
+}
+
+geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+{
+	return pick(a, field, src, 1);
+}
+
+geo_cc geo_pick_code(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+{
+	return pick(a, field, src, 0);
+}
+
+static void count_one(const struct geo_answer *a, enum geo_field field, uint64_t *counts, uint64_t *n)
+{
+	geo_cc code = geo_pick_code(a, field, NULL);
+
+	if (code == GEO_CC_UNKNOWN || geo_pick(a, field, NULL) != GEO_CC_UNKNOWN)
+		return;
+	counts[((code >> 8) - 'A') * 26 + (code & 0xff) - 'A']++;
+	(*n)++;
+}
+
+uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[26 * 26])
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < db->t4.n; i++)
+		count_one(&db->vals[db->t4.r[i].val], field, counts, &n);
+	for (size_t i = 0; i < db->t6.n; i++)
+		if (!(db->t6.val[i] & GEO_ALIAS))	/* aliases count in the IPv4 table */
+			count_one(&db->vals[db->t6.val[i]], field, counts, &n);
+	return n;
 }
 
 void geo_info(const struct geo_db *db, struct geo_info *info)

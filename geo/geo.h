@@ -22,8 +22,9 @@
 
 struct geo_db;
 
-/* A country code packed in 16 bits: ('C' << 8) | 'N'.  Always upper case
- * ASCII letters; GEO_CC_UNKNOWN (0) when the database does not know. */
+/* A two-letter code packed in 16 bits: ('C' << 8) | 'N'.  Always upper
+ * case ASCII letters; GEO_CC_UNKNOWN (0) when the database does not know.
+ * Not every code is a country: see geo_cc_is_country(). */
 typedef uint16_t geo_cc;
 #define GEO_CC_UNKNOWN ((geo_cc)0)
 
@@ -68,12 +69,37 @@ struct geo_answer {
 	uint8_t flat;		/* located came from a flat country_code field */
 };
 
+/* Codes that are not countries.  A country is an officially assigned
+ * ISO 3166-1 alpha-2 code (the 249 of Debian's iso-codes, geo/countries.c).
+ * Databases also carry codes that are not: regions (EU, AP), "unknown"
+ * (ZZ), reserved (UN, UK), withdrawn (SU, AN, CS), user-assigned or
+ * unofficial ones (XK, AB, OS).  geo keeps such a code as the database
+ * gave it (struct geo_answer, geo_pick_code), and geo_pick() treats a
+ * field holding one as absent — so a destination without a country
+ * field that is a country is unknown to the policy (doc/policy.md). */
+
+/* 1 when cc is an ISO 3166-1 country (geo_country_name(cc) != NULL). */
+int geo_cc_is_country(geo_cc cc);
+
 /* The country chosen by field with the documented fallback:
  * located    → country, else registered_country, else unknown;
  * registered → registered_country, else country, else unknown;
  * either     → like located (rules match either field separately).
+ * A field whose code is not a country counts as absent.
  * *src (may be NULL) says which field answered. */
 geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src);
+
+/* The code the database gives by field, countries or not: the first
+ * field present in geo_pick()'s order.  *src (may be NULL) as there.  It
+ * differs from geo_pick() only when a code is not a country. */
+geo_cc geo_pick_code(const struct geo_answer *a, enum geo_field field, enum geo_source *src);
+
+/* Counts the compiled ranges (IPv4 and IPv6 tables) that carry a code
+ * but no country for field (geo_pick() unknown, geo_pick_code() not):
+ * counts[(a - 'A') * 26 + (b - 'A')] += 1 per range, by that code.
+ * Returns the number of such ranges.  Walks every range: for `check`,
+ * not the packet path. */
+uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[26 * 26]);
 
 /* Error record filled by geo_open()/geo_reload(): a full sentence that names
  * the file and the problem, e.g. "/x.mmdb: not a MaxMind DB file (no
@@ -117,7 +143,7 @@ struct geo_info {
 	uint32_t record_size;		/* bits */
 	uint64_t ranges_v4;		/* compiled IPv4 ranges */
 	uint64_t ranges_v6;		/* compiled IPv6 ranges */
-	uint32_t countries;		/* distinct country codes seen */
+	uint32_t countries;		/* distinct codes seen, countries or not */
 	enum geo_schema schema;
 };
 
@@ -129,7 +155,12 @@ const char *geo_schema_name(enum geo_schema s);
 const char *geo_source_name(enum geo_source s);	/* "country", "registered_country", … , "none" */
 const char *geo_field_name(enum geo_field f);	/* "located", "registered", "either" */
 
-/* English short name for an ISO 3166-1 alpha-2 code ("China"), or NULL. */
+/* English short name of an ISO 3166-1 country ("China"), or NULL for any
+ * other code. */
 const char *geo_country_name(geo_cc cc);
+
+/* What a code that is not a country stands for, as a phrase ("a region
+ * code for Europe"), or NULL (a country, or a code nobody uses). */
+const char *geo_code_name(geo_cc cc);
 
 #endif

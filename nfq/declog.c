@@ -172,6 +172,8 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_addr(&b, f, 1);
 	sb_add(&b, ",\"country\":", 11);
 	sb_json_str(&b, r->country == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->country, cc));
+	if (r->db_code != GEO_CC_UNKNOWN)
+		sb_fmt(&b, ",\"db_code\":\"%s\"", geo_cc_str(r->db_code, cc));
 	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
 	if (f->has_ports)
 		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);

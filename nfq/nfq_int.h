@@ -121,6 +121,7 @@ struct nfq_logrec {
 	const char *rule_name;
 	const char *device;
 	geo_cc country;
+	geo_cc db_code;			/* rules_verdict.db_code: written when set */
 	char in[IF_NAMESIZE], out[IF_NAMESIZE];
 };
 

@@ -171,6 +171,7 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 	r.rule_name = v->name;
 	r.device = v->device;
 	r.country = v->country;
+	r.db_code = v->db_code;
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
 	pthread_mutex_lock(&w->d->log_lock);

@@ -57,6 +57,8 @@ struct rules_verdict {
 	const char *name;	/* the rule's name, or NULL */
 	const char *device;	/* device set the source belongs to (first in policy order), or NULL */
 	geo_cc country;		/* the country the policy used (per country-field), or unknown */
+	geo_cc db_code;		/* the database's code when the policy did not use it as the
+				 * country (not an ISO 3166-1 country: EU, ZZ, ...), else unknown */
 };
 
 enum rules_mode { RULES_MODE_ENFORCE = 0, RULES_MODE_AUDIT };
@@ -129,6 +131,19 @@ const struct rules_options *rules_options(const struct rules_policy *p);
  * caller has none).  No allocation; safe from several threads. */
 void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		const struct geo_answer *geo, struct rules_verdict *out);
+
+/* What p does with an unknown destination (the database does not place
+ * it in a country: not in the database, or only under a code that is not
+ * a country, geo.h) when no rule matches it first. */
+struct rules_unknown_info {
+	enum rules_action action;	/* of `option unknown`, else of `default` */
+	int log;			/* that statement says log */
+	int line;			/* its line */
+	int from_option;		/* 1: option unknown, 0: default */
+	int nrules;			/* rules with `to unknown` */
+	int first_rule;			/* the first one's line, 0 if none */
+};
+void rules_unknown_info(const struct rules_policy *p, struct rules_unknown_info *out);
 
 /* Writes the canonical form of p; parsing it again gives an equal policy. */
 int rules_print(const struct rules_policy *p, FILE *out);

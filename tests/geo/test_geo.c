@@ -406,6 +406,46 @@ static void check_reload(void)
 	ok(1, "geo_close(NULL) is harmless");
 }
 
+/* Codes that are not countries (geo.h): kept as the database gave them,
+ * absent for geo_pick(), counted by geo_count_noncountry(). */
+static void check_noncountry(void)
+{
+	static const char *const want[][3] = {	/* address, geo_pick, geo_pick_code */
+		{ "203.0.113.1", "--", "EU" }, { "203.0.113.130", "--", "AP" }, { "203.0.113.200", "--", "UN" },
+		{ "203.0.113.230", "--", "SU" }, { "203.0.113.241", "--", "AB" }, { "203.0.113.250", "--", "OS" },
+		{ "198.19.0.10", "--", "ZZ" }, { "2001:db8:65::10", "--", "EU" }, { "2001:db8:ff::10", "--", "ZZ" },
+		{ "198.51.100.10", "CN", "CN" }, { "198.19.1.1", "DE", "EU" }, { "198.18.1.1", "--", "--" },
+	};
+	static uint64_t counts[26 * 26];
+	struct geo_db *db = open_fixture("codes.mmdb");
+	char b[3];
+
+	ok(geo_cc_is_country(geo_cc_make('C', 'N')) && geo_cc_is_country(geo_cc_make('G', 'B')) &&
+	   geo_cc_is_country(geo_cc_make('A', 'Q')), "CN, GB, AQ are countries");
+	ok(!geo_cc_is_country(geo_cc_make('E', 'U')) && !geo_cc_is_country(geo_cc_make('Z', 'Z')) &&
+	   !geo_cc_is_country(geo_cc_make('U', 'K')) && !geo_cc_is_country(geo_cc_make('X', 'K')) &&
+	   !geo_cc_is_country(GEO_CC_UNKNOWN), "EU, ZZ, UK, XK and unknown are not");
+	ok(geo_code_name(geo_cc_make('E', 'U')) && !geo_code_name(geo_cc_make('C', 'N')) &&
+	   !geo_country_name(geo_cc_make('A', 'P')), "names: EU has a code name, CN none; AP no country name");
+	if (!db)
+		return;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		unsigned char buf[16];
+		struct geo_answer a;
+		int fam;
+
+		gt_addr(want[i][0], &fam, buf);
+		geo_lookup(db, fam, buf, &a);
+		is_str(geo_cc_str(geo_pick(&a, GEO_FIELD_LOCATED, NULL), b), want[i][1], want[i][0]);
+		is_str(geo_cc_str(geo_pick_code(&a, GEO_FIELD_LOCATED, NULL), b), want[i][2], want[i][0]);
+	}
+	memset(counts, 0, sizeof(counts));
+	is_int(geo_count_noncountry(db, GEO_FIELD_LOCATED, counts), 9, "9 ranges carry no country, only a code");
+	ok(counts[('E' - 'A') * 26 + 'U' - 'A'] == 2 && counts[('Z' - 'A') * 26 + 'Z' - 'A'] == 2 &&
+	   counts[('A' - 'A') * 26 + 'P' - 'A'] == 1, "EU 2 (v4 + v6), ZZ 2, AP 1");
+	geo_close(db);
+}
+
 int main(void)
 {
 	check_mapping("geoip2.mmdb", 1);
@@ -426,5 +466,6 @@ int main(void)
 	check_truncation_and_corruption("flat.mmdb", 2000);
 	check_truncation_and_corruption("v4only.mmdb", 2000);
 	check_reload();
+	check_noncountry();
 	return tap_done();
 }
