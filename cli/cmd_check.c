@@ -273,6 +273,9 @@ static void print_lookup(const struct rules_policy *p, const struct explain_opts
 	if (cc != GEO_CC_UNKNOWN && code != cc)
 		printf("          its %s field says %s, not a country: the next field decided\n",
 		       geo_source_name(csrc), geo_cc_str(code, b));
+	if (a->via != GEO_VIA_NONE)
+		printf("          of %u.%u.%u.%u, the IPv4 address the destination embeds (%s)\n",
+		       a->v4[0], a->v4[1], a->v4[2], a->v4[3], geo_via_name(a->via));
 	if (field == GEO_FIELD_EITHER && a->located && a->registered && a->located != a->registered)
 		printf("          either: located %s, registered %s; a country list matches either\n",
 		       geo_cc_str(a->located, b), geo_cc_str(a->registered, b2));
@@ -311,7 +314,7 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 	db = open_db("explain", o->db ? o->db : rules_options(p)->database);
 	if (!db)
 		goto out;
-	if (geo_lookup(db, f->family, f->dst.b, &a) < 0)
+	if (geo_lookup_xlat(db, &rules_options(p)->nat64, f->family, f->dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
 	rules_eval(p, f, &a, &v);
 	printf("flow:     %.*s%s%s -> %s %s", (int)strcspn(o->from, ","), o->from,

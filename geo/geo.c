@@ -207,16 +207,66 @@ static uint32_t find6(const struct geo_table6 *t, geo_u128 a)
 	return t->val[lo];
 }
 
-static int lookup6(const struct geo_db *db, const uint8_t *p, struct geo_answer *out)
+/* RFC 6052 §2.2: where the 32 IPv4 bits sit for each prefix length; bits
+ * 64-71 (byte 8) are the "u" octet and never carry them. */
+static void nat64_extract(const uint8_t *a, unsigned len, uint8_t *v4)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned at = len / 8;
+
+	for (int i = 0; i < 4; i++, at++)
+		v4[i] = a[at == 8 ? ++at : at];
+}
+
+static int prefix_match(const uint8_t *a, const uint8_t *pfx, unsigned len)
+{
+	return !memcmp(a, pfx, len / 8);	/* RFC 6052 lengths are whole bytes */
+}
+
+int geo_embedded_v4(const struct geo_xlat *xl, const uint8_t *a, uint8_t *v4)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t wkp[12] = { 0, 0x64, 0xff, 0x9b };	/* 64:ff9b::/96 */
+
+	if (!memcmp(a, mapped, 12)) {
+		memcpy(v4, a + 12, 4);
+		return GEO_VIA_MAPPED;
+	}
+	for (unsigned i = 0; xl && i < xl->n && i < GEO_XLAT_MAX; i++) {
+		if (prefix_match(a, xl->nat64[i].addr, xl->nat64[i].len)) {
+			nat64_extract(a, xl->nat64[i].len, v4);
+			return GEO_VIA_NAT64;
+		}
+	}
+	if (!memcmp(a, wkp, 12)) {
+		memcpy(v4, a + 12, 4);
+		return GEO_VIA_NAT64;
+	}
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		memcpy(v4, a + 2, 4);
+		return GEO_VIA_6TO4;
+	}
+	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
+		for (int i = 0; i < 4; i++)
+			v4[i] = (uint8_t)~a[12 + i];
+		return GEO_VIA_TEREDO;
+	}
+	return GEO_VIA_NONE;
+}
+
+static int lookup6(const struct geo_db *db, const struct geo_xlat *xl, const uint8_t *p,
+		   struct geo_answer *out)
+{
+	uint8_t v4[4];
 	uint64_t hi, lo;
 	uint32_t v;
 	geo_u128 a;
+	int via = geo_embedded_v4(xl, p, v4);
 
-	if (!memcmp(p, v4mapped, sizeof(v4mapped))) {
-		memcpy(&v, p + 12, 4);
+	if (via != GEO_VIA_NONE) {
+		memcpy(&v, v4, 4);
 		*out = db->vals[find4(&db->t4, be32toh(v))];
+		out->via = (uint8_t)via;
+		memcpy(out->v4, v4, 4);
 		return 0;
 	}
 	if (db->ip_version != 6) {
@@ -234,7 +284,8 @@ static int lookup6(const struct geo_db *db, const uint8_t *p, struct geo_answer 
 	return 0;
 }
 
-int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out)
+int geo_lookup_xlat(const struct geo_db *db, const struct geo_xlat *xl, int family, const void *addr,
+		    struct geo_answer *out)
 {
 	uint32_t a;
 
@@ -244,10 +295,27 @@ int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo
 		return 0;
 	}
 	if (family == AF_INET6)
-		return lookup6(db, addr, out);
+		return lookup6(db, xl, addr, out);
 	*out = db->vals[0];
 	errno = EAFNOSUPPORT;
 	return -1;
+}
+
+int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out)
+{
+	return geo_lookup_xlat(db, NULL, family, addr, out);
+}
+
+const char *geo_via_name(enum geo_via via)
+{
+	switch (via) {
+	case GEO_VIA_MAPPED: return "ipv4-mapped";
+	case GEO_VIA_NAT64: return "nat64";
+	case GEO_VIA_6TO4: return "6to4";
+	case GEO_VIA_TEREDO: return "teredo";
+	case GEO_VIA_NONE: break;
+	}
+	return "";
 }
 
 int geo_cc_is_country(geo_cc cc)

@@ -58,15 +58,53 @@ enum geo_schema {
 	GEO_SCHEMA_FLAT,	/* country_code */
 };
 
+/* Translated destinations.  Some IPv6 destinations carry the IPv4 address
+ * the traffic goes to; their country is that address's:
+ *   NAT64   an RFC 6052 §2.2 address: the well-known prefix 64:ff9b::/96
+ *           (always: §3.1 reserves it for this) or an operator's prefix of
+ *           length 32, 40, 48, 56, 64 or 96 (struct geo_xlat); bits 64-71
+ *           (the "u" octet) are skipped, the suffix is ignored;
+ *   6TO4    2002:AABB:CCDD::/48 (RFC 3056 §2): AABB:CCDD, also in
+ *           databases that do not alias 2002::/16 to IPv4 (DB-IP style);
+ *   TEREDO  2001:0::/32 (RFC 4380 §4): the client's public address, the
+ *           last 32 bits inverted — where the traffic ends up (a database
+ *           alias would give the Teredo server's, bits 32-63);
+ *   MAPPED  ::ffff:0:0/96 (RFC 4291 §2.5.5.2), as before.
+ * The translation takes precedence over the database's own data for the
+ * IPv6 address. */
+enum geo_via {
+	GEO_VIA_NONE = 0,	/* the address itself */
+	GEO_VIA_MAPPED,
+	GEO_VIA_NAT64,
+	GEO_VIA_6TO4,
+	GEO_VIA_TEREDO,
+};
+
+#define GEO_XLAT_MAX 8
+
+/* The operator's NAT64 prefixes, besides 64:ff9b::/96.  Plain data: the
+ * policy fills one (rules_options.nat64) and passes it to each lookup. */
+struct geo_xlat {
+	uint8_t n;			/* prefixes in use, at most GEO_XLAT_MAX */
+	struct {
+		uint8_t addr[16];	/* network order, bits past len zero */
+		uint8_t len;		/* 32, 40, 48, 56, 64 or 96 */
+	} nat64[GEO_XLAT_MAX];
+};
+
 /* What a lookup found.  located/registered/represented are the raw fields
  * (GEO_CC_UNKNOWN where the record lacks them); for the flat schema the
- * one code is in located and registered is GEO_CC_UNKNOWN. */
+ * one code is in located and registered is GEO_CC_UNKNOWN.  via says
+ * whether the answer is that of an IPv4 address embedded in the IPv6
+ * destination (v4, network order) instead of the destination itself. */
 struct geo_answer {
 	geo_cc located;
 	geo_cc registered;
 	geo_cc represented;
 	uint8_t found;		/* the address is in the database at all */
 	uint8_t flat;		/* located came from a flat country_code field */
+	uint8_t via;		/* enum geo_via */
+	uint8_t v4[4];		/* the embedded IPv4 address when via != GEO_VIA_NONE */
 };
 
 /* Codes that are not countries.  A country is an officially assigned
@@ -127,11 +165,26 @@ void geo_close(struct geo_db *db);
 int geo_reload(struct geo_db **dbp, const char *path, struct geo_err *err);
 
 /* Looks up one address.  family is AF_INET (addr points at 4 bytes,
- * network order) or AF_INET6 (16 bytes; ::ffff:a.b.c.d answers as a.b.c.d
- * would).  Fills *out (all unknown when not found) and returns 0; returns
- * -1 with errno EAFNOSUPPORT for another family, or for an IPv6 address in
- * an IPv4-only database (then *out is all unknown).  No allocation. */
+ * network order) or AF_INET6 (16 bytes).  An IPv6 address that embeds an
+ * IPv4 address (see enum geo_via; xl: the operator's NAT64 prefixes, may
+ * be NULL) answers as the IPv4 address would, with out->via and out->v4
+ * saying so — in IPv4-only databases too.  Fills *out (all unknown when
+ * not found) and returns 0; returns -1 with errno EAFNOSUPPORT for another
+ * family, or for another IPv6 address in an IPv4-only database (then *out
+ * is all unknown).  No allocation; a few compares per translation prefix. */
+int geo_lookup_xlat(const struct geo_db *db, const struct geo_xlat *xl, int family, const void *addr,
+		    struct geo_answer *out);
+
+/* geo_lookup_xlat() without operator prefixes (the well-known ones only). */
 int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out);
+
+/* The IPv4 address embedded in addr (16 bytes), as geo_lookup_xlat()
+ * finds it: returns the enum geo_via and fills v4 (4 bytes, network
+ * order), or returns GEO_VIA_NONE. */
+int geo_embedded_v4(const struct geo_xlat *xl, const uint8_t *addr, uint8_t *v4);
+
+/* "nat64", "6to4", "teredo", "ipv4-mapped", "" for GEO_VIA_NONE. */
+const char *geo_via_name(enum geo_via via);
 
 struct geo_info {
 	const char *path;

@@ -215,7 +215,7 @@ struct report *report_new(const struct report_filter *f)
 	r->f.country = r->f_country;
 	if ((f && f->device && !r->f_device) || (f && f->country && !r->f_country) ||
 	    tab_init(&r->dev, 3, 256) || tab_init(&r->cty, 1, 64) ||
-	    tab_init(&r->dst, 5, 1024) || tab_init(&r->hours, 1, 64)) {
+	    tab_init(&r->dst, 7, 1024) || tab_init(&r->hours, 1, 64)) {
 		report_free(r);
 		errno = ENOMEM;
 		return NULL;
@@ -296,7 +296,8 @@ int report_add(struct report *r, const struct report_record *rec)
 {
 	char port[8], hour[24];
 	struct report_str dev[3] = { rec->src, rec->device, rec->src_mac };
-	struct report_str dst[5] = { rec->dst, { NULL, 0 }, rec->proto, rec->country, rec->host };
+	struct report_str dst[7] = { rec->dst, { NULL, 0 }, rec->proto, rec->country, rec->host,
+				     rec->via, rec->geo_addr };
 	struct report_str hr;
 
 	if (!matches(r, rec)) {
@@ -306,7 +307,7 @@ int report_add(struct report *r, const struct report_record *rec)
 	if (rec->dport >= 0)
 		dst[1] = (struct report_str){ port, utoa(port, (uint64_t)rec->dport) };
 	if (build_key(&r->kb[0], &r->dev, dev, 3) || build_key(&r->kb[1], &r->cty, &rec->country, 1) ||
-	    build_key(&r->kb[2], &r->dst, dst, 5))
+	    build_key(&r->kb[2], &r->dst, dst, 7))
 		return -1;
 	if (rec->cat == REPORT_BLOCK || rec->cat == REPORT_REJECT || rec->cat == REPORT_AUDIT) {
 		int64_t h = rec->ts_ms >= 0 ? rec->ts_ms / 3600000 : -((-rec->ts_ms + 3599999) / 3600000);

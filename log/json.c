@@ -303,6 +303,7 @@ static int skip_value(struct scan *s, int depth)
 enum field {
 	F_UNKNOWN = 0, F_TS, F_ACTION, F_AUDIT, F_RULE, F_RULE_NAME, F_DEFAULT, F_SRC, F_DST,
 	F_SRC_MAC, F_DEVICE, F_COUNTRY, F_PROTO, F_SPORT, F_DPORT, F_COUNT, F_FOLDED, F_HOST,
+	F_VIA, F_GEO_ADDR,
 };
 
 #define KEY(s) (sizeof(s) - 1), s
@@ -317,7 +318,8 @@ static const struct {
 	{ KEY("src"), F_SRC }, { KEY("dst"), F_DST }, { KEY("src_mac"), F_SRC_MAC },
 	{ KEY("device"), F_DEVICE }, { KEY("country"), F_COUNTRY }, { KEY("proto"), F_PROTO },
 	{ KEY("sport"), F_SPORT }, { KEY("dport"), F_DPORT }, { KEY("count"), F_COUNT },
-	{ KEY("folded"), F_FOLDED }, { KEY("host"), F_HOST },
+	{ KEY("folded"), F_FOLDED }, { KEY("host"), F_HOST }, { KEY("via"), F_VIA },
+	{ KEY("geo_addr"), F_GEO_ADDR },
 };
 
 /* Called for every key of every line: dispatch on length and first byte,
@@ -328,7 +330,7 @@ static enum field field_of(const struct report_str *k)
 
 	switch (k->len) {
 	case 2: f = F_TS; break;
-	case 3: f = k->p[0] == 's' ? F_SRC : F_DST; break;
+	case 3: f = k->p[0] == 's' ? F_SRC : k->p[0] == 'd' ? F_DST : F_VIA; break;
 	case 4: f = k->p[0] == 'r' ? F_RULE : F_HOST; break;
 	case 5:
 		switch (k->p[0]) {
@@ -341,6 +343,7 @@ static enum field field_of(const struct report_str *k)
 		break;
 	case 6: f = k->p[0] == 'a' ? F_ACTION : k->p[0] == 'd' ? F_DEVICE : F_FOLDED; break;
 	case 7: f = k->p[0] == 'd' ? F_DEFAULT : k->p[0] == 's' ? F_SRC_MAC : F_COUNTRY; break;
+	case 8: f = F_GEO_ADDR; break;
 	case 9: f = F_RULE_NAME; break;
 	default: return F_UNKNOWN;
 	}
@@ -483,6 +486,8 @@ static int get_field(struct scan *s, enum field f, struct report_record *rec, un
 	case F_COUNTRY: return get_str(s, f, &rec->country, 0);
 	case F_PROTO: return get_str(s, f, &rec->proto, 0);
 	case F_HOST: return get_str(s, f, &rec->host, 0);
+	case F_VIA: return get_str(s, f, &rec->via, 0);
+	case F_GEO_ADDR: return get_str(s, f, &rec->geo_addr, 0);
 	default: return skip_value(s, 1);
 	}
 }

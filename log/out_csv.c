@@ -100,7 +100,8 @@ int report_write_csv(const struct report_view *v, FILE *out)
 	if (all)
 		fputs("\r\n", out);
 	if (all || t == REPORT_TABLE_DESTINATIONS)
-		ctable(out, all ? "destinations" : NULL, "dst,dport,proto,country,host", v->dst, v->ndst, 5, 0);
+		ctable(out, all ? "destinations" : NULL, "dst,dport,proto,country,host,via,geo_addr", v->dst,
+		       v->ndst, 7, 0);
 	if (all)
 		fputs("\r\n", out);
 	if (all || t == REPORT_TABLE_TIMELINE)

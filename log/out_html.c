@@ -300,10 +300,11 @@ static void tables(FILE *out, const struct report_view *v)
 	}
 	fputs("</tbody>\n</table>\n</section>\n", out);
 	thead(out, "destinations", "Destinations, blocked first", v->ndst, v->t->destinations,
-	      "<th>address</th><th>port</th><th>proto</th><th>country</th><th>host</th>");
+	      "<th>address</th><th>port</th><th>proto</th><th>country</th><th>host</th>"
+	      "<th>via</th><th>decided by</th>");
 	for (size_t i = 0; i < v->ndst; i++) {
 		fputs("<tr>", out);
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 7; k++)
 			td_str(out, v->dst[i]->f[k], k == 0 || k == 4);
 		td_stats(out, &v->dst[i]->st);
 	}

@@ -116,12 +116,12 @@ int report_write_json(const struct report_view *v, FILE *out)
 {
 	static const char *const dev[] = { "src", "device", "src_mac" };
 	static const char *const cty[] = { "country" };
-	static const char *const dst[] = { "dst", "dport", "proto", "country", "host" };
+	static const char *const dst[] = { "dst", "dport", "proto", "country", "host", "via", "geo_addr" };
 
 	jtotals(out, v);
 	jrows(out, "devices", v->dev, v->ndev, dev, 3);
 	jrows(out, "countries", v->cty, v->ncty, cty, 1);
-	jrows(out, "destinations", v->dst, v->ndst, dst, 5);
+	jrows(out, "destinations", v->dst, v->ndst, dst, 7);
 	fprintf(out, "\"timeline\":{\"bucket\":\"%s\",\"points\":[",
 		v->tl.bucket_ms == 3600000 ? "hour" : "day");
 	for (size_t i = 0; i < v->tl.n; i++) {

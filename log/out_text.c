@@ -14,7 +14,7 @@
 
 #include "log/report_priv.h"
 
-#define MAXCOL 10
+#define MAXCOL 11
 
 struct col {
 	const char *head;
@@ -311,7 +311,9 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 	t.c[1] = (struct col){ .head = "PORT", .flex = 1, .minw = 8 };
 	t.c[2] = (struct col){ .head = "CC", .flex = 1 };
 	t.c[3] = (struct col){ .head = "HOST", .flex = 1, .hide_empty = 1 };
-	stat_cols(&t, 4);
+	/* a translated destination: the IPv4 address whose country decided */
+	t.c[4] = (struct col){ .head = "VIA", .flex = 1, .hide_empty = 1 };
+	stat_cols(&t, 5);
 	if (table_alloc(&t, v->ndst) < 0)
 		return -1;
 	for (size_t r = 0; r < v->ndst; r++) {
@@ -327,7 +329,11 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 		t.cell[i + 1] = t.num[i + 1];
 		t.cell[i + 2] = row->f[DST_CC] ? row->f[DST_CC] : "--";
 		t.cell[i + 3] = row->f[DST_HOST] ? row->f[DST_HOST] : "";
-		stat_cells(&t, r, 4, &row->st, sy);
+		if (row->f[DST_GEO])
+			snprintf(t.num[i + 4], sizeof(t.num[0]), "%.6s %.15s", or_dash(row->f[DST_VIA]),
+				 row->f[DST_GEO]);
+		t.cell[i + 4] = row->f[DST_GEO] ? t.num[i + 4] : "";
+		stat_cells(&t, r, 5, &row->st, sy);
 	}
 	put_section(out, &t, "Destinations", v->t->destinations, ", blocked first");
 	return 0;

@@ -53,6 +53,8 @@ struct report_record {
 	int32_t sport, dport;		/* -1 when null or absent */
 	uint64_t count;			/* decisions this line stands for (>= 1) */
 	struct report_str src, dst, src_mac, device, country, proto, host, rule_name;
+	struct report_str via, geo_addr;	/* a translated destination: how, and the
+						 * IPv4 address whose country decided */
 };
 
 /* Parses one line (without its newline).  The line is modified: string

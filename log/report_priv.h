@@ -7,7 +7,7 @@
 #include "log/report.h"
 
 #define REPORT_BAD_KEEP 5	/* skipped lines kept with their reason */
-#define REPORT_MAX_FIELDS 5
+#define REPORT_MAX_FIELDS 7
 #define REPORT_KEY_INLINE 48	/* key bytes kept in the table slot itself */
 #define REPORT_TIMELINE_MAX 2000	/* buckets; older ones are left out of the timeline */
 
@@ -57,7 +57,7 @@ struct report_bad {
 /* Field order of each table's key. */
 enum { DEV_SRC, DEV_SET, DEV_MAC };
 enum { CTY_CC };
-enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST };
+enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST, DST_VIA, DST_GEO };
 
 struct report_timeline {
 	int64_t bucket_ms;		/* 3600000 or 86400000 */

@@ -174,6 +174,9 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_json_str(&b, r->country == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->country, cc));
 	if (r->db_code != GEO_CC_UNKNOWN)
 		sb_fmt(&b, ",\"db_code\":\"%s\"", geo_cc_str(r->db_code, cc));
+	if (r->via != GEO_VIA_NONE)	/* which address's country decided */
+		sb_fmt(&b, ",\"via\":\"%s\",\"geo_addr\":\"%u.%u.%u.%u\"", geo_via_name(r->via),
+		       r->via_v4[0], r->via_v4[1], r->via_v4[2], r->via_v4[3]);
 	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
 	if (f->has_ports)
 		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);

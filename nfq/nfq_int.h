@@ -122,6 +122,8 @@ struct nfq_logrec {
 	const char *device;
 	geo_cc country;
 	geo_cc db_code;			/* rules_verdict.db_code: written when set */
+	uint8_t via;			/* rules_verdict.via, via_v4: written when set */
+	uint8_t via_v4[4];
 	char in[IF_NAMESIZE], out[IF_NAMESIZE];
 };
 

@@ -172,6 +172,8 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 	r.device = v->device;
 	r.country = v->country;
 	r.db_code = v->db_code;
+	r.via = v->via;
+	memcpy(r.via_v4, v->via_v4, 4);
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
 	pthread_mutex_lock(&w->d->log_lock);
@@ -227,7 +229,8 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		CNT_INC(w->c.cache_hits);
 		v = slot->v;
 	} else {
-		if (geo_lookup(w->cfg->db, flow.family, flow.dst.b, &geo) < 0)
+		if (geo_lookup_xlat(w->cfg->db, &rules_options(w->cfg->policy)->nat64, flow.family,
+				    flow.dst.b, &geo) < 0)
 			memset(&geo, 0, sizeof(geo));
 		rules_eval(w->cfg->policy, &flow, &geo, &v);
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))

@@ -59,6 +59,9 @@ struct rules_verdict {
 	geo_cc country;		/* the country the policy used (per country-field), or unknown */
 	geo_cc db_code;		/* the database's code when the policy did not use it as the
 				 * country (not an ISO 3166-1 country: EU, ZZ, ...), else unknown */
+	uint8_t via;		/* enum geo_via: the country is that of via_v4, the IPv4
+				 * address embedded in the destination (NAT64, 6to4, ...) */
+	uint8_t via_v4[4];	/* network order; valid when via != GEO_VIA_NONE */
 };
 
 enum rules_mode { RULES_MODE_ENFORCE = 0, RULES_MODE_AUDIT };
@@ -70,6 +73,8 @@ enum rules_failmode { RULES_FAIL_OPEN = 0, RULES_FAIL_CLOSED };
 struct rules_options {
 	const char *database;		/* default GEOEGRESS_DEFAULT_DB */
 	enum geo_field field;		/* country-field, default located */
+	struct geo_xlat nat64;		/* the operator's NAT64 prefixes (64:ff9b::/96 is always
+					 * translated); pass to geo_lookup_xlat() */
 	enum rules_mode mode;		/* default enforce */
 	int has_unknown;		/* an `option unknown ACTION` was given */
 	enum rules_action unknown;	/* default for unknown-country destinations */
@@ -128,7 +133,10 @@ void rules_free(struct rules_policy *p);	/* NULL ok */
 const struct rules_options *rules_options(const struct rules_policy *p);
 
 /* Decides one flow.  geo is the lookup of flow->dst (all unknown when the
- * caller has none).  No allocation; safe from several threads. */
+ * caller has none), made with geo_lookup_xlat() and the policy's nat64
+ * prefixes (rules_options()->nat64), so a translated destination has the
+ * country of the IPv4 address it embeds.  Address tests still match the
+ * destination as sent.  No allocation; safe from several threads. */
 void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		const struct geo_answer *geo, struct rules_verdict *out);
 

@@ -253,6 +253,10 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 	out->db_code = geo_pick_code(geo ? geo : &none, p->opt.field, NULL);
 	if (out->db_code == c.cc)
 		out->db_code = GEO_CC_UNKNOWN;
+	if (geo && geo->via != GEO_VIA_NONE) {
+		out->via = geo->via;
+		memcpy(out->via_v4, geo->v4, 4);
+	}
 	i = first_match(p, &c, 1);
 	if (i >= 0) {
 		const struct rrule *r = &p->rules[i];

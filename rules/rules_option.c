@@ -7,7 +7,8 @@
 #include "rules/rules_parse.h"
 
 static const char *const opt_names[OPT_COUNT] = {
-	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_MODE] = "mode",
+	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_NAT64] = "nat64",
+	[OPT_MODE] = "mode",
 	[OPT_UNKNOWN] = "unknown", [OPT_LOGFILE] = "log-file", [OPT_SYSLOG] = "log-syslog",
 	[OPT_RATE] = "log-rate", [OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
 	[OPT_QUEUE] = "queue",
@@ -162,6 +163,51 @@ static int opt_queue(struct parser *ps, struct rules_options *o)
 	return 0;
 }
 
+/* One NAT64 prefix: an IPv6 network of an RFC 6052 §2.2 length. */
+static int nat64_prefix(struct parser *ps, struct rules_options *o)
+{
+	struct tok *t = pcur(ps);
+	struct elem e;
+	int n = o->nat64.n;
+
+	if (tok_end(t) || t->kind != T_WORD) {
+		if (t->kind != T_BAD)
+			perr(ps, t, "option 'nat64' takes the NAT64 prefixes of this network, "
+				    "as in 2001:db8:64::/96 (64:ff9b::/96 is always translated)");
+		return -1;
+	}
+	if (parse_elem(ps, CTX_NETWORKS, t, &e) < 0)
+		return -1;
+	if (e.kind != EL_V6 || (e.plen % 8) || e.plen < 32 || e.plen > 96 || e.plen == 72 ||
+	    e.plen == 80 || e.plen == 88) {
+		perr(ps, t, "a NAT64 prefix is an IPv6 network of length 32, 40, 48, 56, 64 or 96 "
+			    "(RFC 6052), not '%.*s'", TOKFMT(t));
+		return -1;
+	}
+	if (n == GEO_XLAT_MAX) {
+		perr(ps, t, "option 'nat64' takes at most %d prefixes", GEO_XLAT_MAX);
+		return -1;
+	}
+	for (int i = 0; i < 16; i++)
+		o->nat64.nat64[n].addr[i] = (uint8_t)(e.addr >> (8 * (15 - i)));
+	o->nat64.nat64[n].len = e.plen;
+	o->nat64.n++;
+	pnext(ps);
+	return 0;
+}
+
+static int opt_nat64(struct parser *ps, struct rules_options *o)
+{
+	o->nat64.n = 0;
+	for (;;) {
+		if (nat64_prefix(ps, o) < 0)
+			return -1;
+		if (pcur(ps)->kind != T_COMMA)
+			return 0;
+		pnext(ps);
+	}
+}
+
 static int opt_unknown(struct parser *ps, struct rules_options *o)
 {
 	static const char *const acts[] = { "allow", "block", "reject", "log" };
@@ -214,6 +260,8 @@ static int opt_value(struct parser *ps, int id)
 		return opt_rate(ps, o);
 	case OPT_HOOKS:
 		return opt_hooks(ps, o);
+	case OPT_NAT64:
+		return opt_nat64(ps, o);
 	default:
 		return opt_queue(ps, o);
 	}

@@ -77,6 +77,21 @@ static void test_format(void)
 	r.flow.proto = 47;
 	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
 	ok(strstr(buf, "\"proto\":\"47\"") != NULL, "other protocols as a number string");
+
+	inet_pton(AF_INET6, "64:ff9b::c633:640a", r.flow.dst.b);
+	r.country = geo_cc_make('C', 'N');
+	r.via = GEO_VIA_NAT64;
+	inet_pton(AF_INET, "198.51.100.10", r.via_v4);
+	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
+	ok(strstr(buf, "\"dst\":\"64:ff9b::c633:640a\",\"country\":\"CN\",\"via\":\"nat64\","
+		       "\"geo_addr\":\"198.51.100.10\"") != NULL, "a translated destination: via and geo_addr");
+	r.via = GEO_VIA_NONE;
+	r.country = GEO_CC_UNKNOWN;
+	r.db_code = geo_cc_make('Z', 'Z');
+	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
+	ok(strstr(buf, "\"country\":null,\"db_code\":\"ZZ\"") != NULL && !strstr(buf, "geo_addr"),
+	   "a code that is not a country: country null, db_code kept");
+	r.db_code = GEO_CC_UNKNOWN;
 	is_int(nfq_logrec_format(buf, 40, &r, 1, 0), 0, "too small a buffer: 0");
 }
 

@@ -130,6 +130,17 @@ sed "s|$tmp/geoip2.mmdb|$tmp/codes.mmdb|" "$tmp/india.conf" >"$tmp/india-codes.c
 expect "check names the 'to unknown' rules that match them" "$tmp/out" \
 	"^  under this policy: no country test matches them; 'to unknown' does \(1 rule, first on line [0-9]+\); if no rule matches: default allow \(line [0-9]+\)$"
 
+# Translated destinations (issue 11, case 1): explain looks up the
+# embedded IPv4 address, with the policy's nat64 prefixes.
+sed 's|^option unknown .*|option unknown allow log\noption nat64 2001:db8:64::/96|' "$tmp/iaf.conf" >"$tmp/nat64.conf"
+explain "phone to CN through the well-known NAT64 prefix" -c "$tmp/nat64.conf" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 64:ff9b::c633:640a
+expect "NAT64 64:ff9b::: country of 198.51.100.10, blocked" "$tmp/out" '^country: +CN \(China\)' \
+	'^ +of 198\.51\.100\.10, the IPv4 address the destination embeds \(nat64\)$' '^action: +block$'
+explain "phone to CN through the operator's prefix" -c "$tmp/nat64.conf" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 2001:db8:64::c633:640a
+expect "option nat64 2001:db8:64::/96: blocked, not 'unknown allow log'" "$tmp/out" '^country: +CN' '^action: +block$'
+explain "6to4 on a DB-IP database" -c "$tmp/nat64.conf" --db "$tmp/dbip.mmdb" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 2002:c633:640a::1
+expect "6to4 without database aliases: CN, blocked" "$tmp/out" '^country: +CN' '\(6to4\)$' '^action: +block$'
+
 "$G" check --bogus >/dev/null 2>&1
 [ $? -eq 2 ] && ok "check --bogus: usage error" || not_ok "check --bogus: usage error"
 tap_done

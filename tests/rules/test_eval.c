@@ -379,6 +379,17 @@ static void not_countries(void)
 	ok(v.action == RULES_BLOCK && v.line == 2, "either: DE matches, EU in the other field matches nothing");
 	v = V(e, F("198.18.1.20", "198.19.1.10", TCP, 443), G("EU", "AP"));
 	ok(v.action == RULES_REJECT && v.is_default, "either: EU and AP: unknown, not '!= { DE }'");
+	{
+		struct geo_answer g = G("CN", NULL);
+
+		g.via = GEO_VIA_NAT64;
+		g.v4[0] = 198, g.v4[1] = 51, g.v4[2] = 100, g.v4[3] = 10;
+		v = V(p, F("2001:db8:1::10", "64:ff9b::c633:640a", TCP, 443), g);
+		ok(v.action == RULES_BLOCK && v.via == GEO_VIA_NAT64 && v.via_v4[0] == 198 && v.via_v4[3] == 10,
+		   "a translated destination: the verdict says which address decided");
+		v = V(p, F("2001:db8:1::10", "2001:db8:86::10", TCP, 443), G("CN", NULL));
+		ok(v.via == GEO_VIA_NONE, "no translation: via none");
+	}
 	rules_free(p);
 	rules_free(q);
 	rules_free(e);
