@@ -83,11 +83,18 @@ struct rules_options {
 	int log_syslog;			/* default 0 */
 	uint32_t log_rate;		/* records per device per log_rate_period s; 0 = unlimited */
 	uint32_t log_rate_period;	/* seconds (1, 60, 3600) */
+	uint32_t log_total;		/* records of all devices together per log_total_period s
+					 * (`total`; default RULES_LOG_TOTAL_FACTOR * log_rate per
+					 * log_rate_period); 0 when log_rate is 0 */
+	uint32_t log_total_period;	/* seconds */
+	int log_total_given;		/* `total` was written */
 	enum rules_failmode fail_mode;	/* default open */
 	unsigned hooks;			/* RULES_HOOK_*, default forward */
 	uint16_t queue_first;		/* default 0 */
 	uint16_t queue_count;		/* default 1 */
 };
+
+#define RULES_LOG_TOTAL_FACTOR 50	/* default total cap: 50 devices at their full rate */
 
 #define GEOEGRESS_DEFAULT_CONF "/etc/geoegress/policy.conf"
 #define GEOEGRESS_DEFAULT_DB   "/var/lib/geoegress/country.mmdb"

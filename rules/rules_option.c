@@ -82,7 +82,8 @@ static char *path_value(struct parser *ps, const char *opt, int allow_none)
 	return s;
 }
 
-static int opt_rate(struct parser *ps, struct rules_options *o)
+/* N/second, N/minute or N/hour at the current token. */
+static int rate_value(struct parser *ps, const char *what, uint32_t *n_out, uint32_t *period)
 {
 	static const char *const units[] = { "second", "minute", "hour" };
 	static const uint32_t secs[] = { 1, 60, 3600 };
@@ -90,32 +91,48 @@ static int opt_rate(struct parser *ps, struct rules_options *o)
 	const char *slash = t->kind == T_WORD ? memchr(t->p, '/', t->len) : NULL;
 	unsigned long n;
 
-	if (tok_is(t, "unlimited")) {
-		o->log_rate = 0;
-		o->log_rate_period = 0;
-		pnext(ps);
-		return 0;
-	}
 	if (!slash || parse_uint(t->p, (size_t)(slash - t->p), 1000000, &n) < 0 || n == 0) {
 		if (tok_end(t))
-			perr(ps, t, "option 'log-rate' needs a value: N/second, N/minute, N/hour or unlimited");
+			perr(ps, t, "%s needs a value: N/second, N/minute, N/hour%s", what,
+			     strcmp(what, "option 'log-rate'") ? "" : " or unlimited");
 		else
-			perr(ps, t, "option 'log-rate' takes N/second, N/minute, N/hour (N from 1 to 1000000) "
-				    "or unlimited, not '%.*s'", TOKFMT(t));
+			perr(ps, t, "%s takes N/second, N/minute, N/hour (N from 1 to 1000000)%s, not '%.*s'",
+			     what, strcmp(what, "option 'log-rate'") ? "" : " or unlimited", TOKFMT(t));
 		return -1;
 	}
 	for (size_t i = 0; i < 3; i++) {
 		size_t ul = strlen(units[i]);
 
 		if ((size_t)(t->p + t->len - slash - 1) == ul && !memcmp(slash + 1, units[i], ul)) {
-			o->log_rate = (uint32_t)n;
-			o->log_rate_period = secs[i];
+			*n_out = (uint32_t)n;
+			*period = secs[i];
 			pnext(ps);
 			return 0;
 		}
 	}
-	perr(ps, t, "option 'log-rate': unknown unit in '%.*s'; use second, minute or hour", TOKFMT(t));
+	perr(ps, t, "%s: unknown unit in '%.*s'; use second, minute or hour", what, TOKFMT(t));
 	return -1;
+}
+
+/* option log-rate N/UNIT [total M/UNIT] | unlimited: per device, and for
+ * all devices together (default RULES_LOG_TOTAL_FACTOR times the first). */
+static int opt_rate(struct parser *ps, struct rules_options *o)
+{
+	if (tok_is(pcur(ps), "unlimited")) {
+		o->log_rate = o->log_rate_period = 0;
+		o->log_total = o->log_total_period = 0;
+		pnext(ps);
+		return 0;
+	}
+	if (rate_value(ps, "option 'log-rate'", &o->log_rate, &o->log_rate_period) < 0)
+		return -1;
+	o->log_total = RULES_LOG_TOTAL_FACTOR * o->log_rate;
+	o->log_total_period = o->log_rate_period;
+	if (!tok_is(pcur(ps), "total"))
+		return 0;
+	pnext(ps);
+	o->log_total_given = 1;
+	return rate_value(ps, "the total of option 'log-rate'", &o->log_total, &o->log_total_period);
 }
 
 static int opt_hooks(struct parser *ps, struct rules_options *o)

@@ -130,6 +130,9 @@ static void print_options(const struct rules_policy *p, FILE *out)
 			else
 				fprintf(out, "%u/%s", o->log_rate, o->log_rate_period == 1 ? "second" :
 					o->log_rate_period == 60 ? "minute" : "hour");
+			if (o->log_rate && o->log_total_given)
+				fprintf(out, " total %u/%s", o->log_total, o->log_total_period == 1 ? "second" :
+					o->log_total_period == 60 ? "minute" : "hour");
 			break;
 		case OPT_FAILMODE:
 			fputs(o->fail_mode == RULES_FAIL_CLOSED ? "closed" : "open", out);
@@ -242,7 +245,9 @@ static int options_eq(const struct rules_policy *a, const struct rules_policy *b
 	       x->mode == y->mode && x->has_unknown == y->has_unknown && x->unknown == y->unknown &&
 	       x->unknown_log == y->unknown_log && str_eq(x->log_file, y->log_file) &&
 	       x->log_syslog == y->log_syslog && x->log_rate == y->log_rate &&
-	       x->log_rate_period == y->log_rate_period && x->fail_mode == y->fail_mode &&
+	       x->log_rate_period == y->log_rate_period && x->log_total == y->log_total &&
+	       x->log_total_period == y->log_total_period && x->log_total_given == y->log_total_given &&
+	       x->fail_mode == y->fail_mode &&
 	       x->hooks == y->hooks && x->queue_first == y->queue_first &&
 	       x->queue_count == y->queue_count;
 }

@@ -170,6 +170,103 @@ static void test_rate_limit(const char *dir)
 	unlink(path);
 }
 
+/* Counts the lines of path: all, folded, over_cap; sums count. */
+static long scan_file(const char *path, const char *must, int *lines, int *folded, int *over)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	long sum = 0;
+
+	*lines = *folded = *over = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strstr(line, "\"count\":");
+
+		if ((must && !strstr(line, must)) || !c)
+			continue;
+		sum += strtol(c + 8, NULL, 10);
+		(*lines)++;
+		*folded += strstr(line, "\"folded\":true") != NULL;
+		*over += strstr(line, "\"over_cap\":true") != NULL;
+	}
+	if (f)
+		fclose(f);
+	return sum;
+}
+
+/* Issue 11, case 3: one phone (one MAC) sending from 5,000 IPv6 source
+ * addresses of its /64 is one device for log-rate; sources without a MAC
+ * are each a device, and the total cap bounds them all together. */
+static void test_per_device(const char *dir)
+{
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x53, 0x01 };
+	struct nfq_declog *d = nfq_declog_new();
+	struct nfq_declog_stats st;
+	char path[512];
+	int lines, folded, over;
+	long sum;
+
+	snprintf(path, sizeof(path), "%s/device.jsonl", dir);
+	nfq_declog_cap(d, 50 * 20, 60);		/* the default: 50 x the rate */
+	nfq_declog_configure(d, path, 0, 20, 60);
+	for (int i = 0; i < 5000; i++) {
+		struct nfq_logrec r = rec4("192.0.2.10", 443);
+
+		r.flow.family = AF_INET6;
+		inet_pton(AF_INET6, "2001:db8:1::", r.flow.src.b);
+		r.flow.src.b[14] = (uint8_t)(i >> 8);
+		r.flow.src.b[15] = (uint8_t)i;
+		r.flow.has_mac = 1;
+		memcpy(r.flow.src_mac, mac, 6);
+		nfq_declog_add(d, &r, 100 + i / 1000);	/* 5 s */
+	}
+	nfq_declog_flush(d);
+	sum = scan_file(path, "02:00:5e:00:53:01", &lines, &folded, &over);
+	ok(lines == 20 && sum == 20 && folded == 0, "one MAC, 5000 source addresses: 20 records in the minute "
+	   "(%d lines)", lines);
+	nfq_declog_tick(d, 161, 0);
+	nfq_declog_flush(d);
+	sum = scan_file(path, "02:00:5e:00:53:01", &lines, &folded, &over);
+	ok(lines == 21 && folded == 1 && sum == 5000, "after the minute: one folded record; counts sum to 5000 "
+	   "(%d lines, %ld)", lines, sum);
+	ok(scan_file(path, "\"count\":4980,\"folded\":true", &lines, &folded, &over) == 4980 && lines == 1,
+	   "the folded record says it stands for 4980 decisions");
+	nfq_declog_free(d);
+	unlink(path);
+
+	/* 5000 sources without a MAC (a routed subnet, the output hook): each
+	 * is a device, so log-rate alone lets all of them through; the cap
+	 * (here 200 a minute) bounds the mix. */
+	d = nfq_declog_new();
+	nfq_declog_cap(d, 200, 60);
+	nfq_declog_configure(d, path, 0, 20, 60);
+	for (int i = 0; i < 5000; i++) {
+		struct nfq_logrec r = rec4("192.0.2.10", 443);
+
+		r.flow.family = AF_INET6;
+		inet_pton(AF_INET6, "2001:db8:1::", r.flow.src.b);
+		r.flow.src.b[14] = (uint8_t)(i >> 8);
+		r.flow.src.b[15] = (uint8_t)i;
+		nfq_declog_add(d, &r, 100 + i / 1000);
+	}
+	nfq_declog_flush(d);
+	scan_file(path, NULL, &lines, &folded, &over);
+	ok(lines == 200, "5000 MAC-less sources: the cap writes 200 records in the minute (%d)", lines);
+	nfq_declog_tick(d, 161, 0);
+	nfq_declog_flush(d);
+	sum = scan_file(path, NULL, &lines, &folded, &over);
+	ok(over == 1 && lines == 200 + 1 + 200 && sum < 5000, "the next minute: the over-cap record of the "
+	   "first, then the folded records of the devices, capped again (%d lines, %ld)", lines, sum);
+	nfq_declog_tick(d, 300, 1);
+	nfq_declog_flush(d);
+	sum = scan_file(path, NULL, &lines, &folded, &over);
+	nfq_declog_stats(d, &st);
+	ok(sum == 5000 && st.written == (uint64_t)lines && st.folded == 5000 - 200,
+	   "nothing lost: written %llu, folded %llu", (unsigned long long)st.written,
+	   (unsigned long long)st.folded);
+	nfq_declog_free(d);
+	unlink(path);
+}
+
 static void test_failures(const char *dir)
 {
 	struct nfq_declog *d = nfq_declog_new();
@@ -263,6 +360,7 @@ int main(void)
 		return 1;
 	test_format();
 	test_rate_limit(dir);
+	test_per_device(dir);
 	test_failures(dir);
 	test_partial_write(dir);
 	rmdir(dir);
