@@ -27,10 +27,11 @@
 
 #define DL_CATS		5		/* over-cap records: allow, block, reject, log; audit */
 
-/* Decisions not written one by one, and the last of them, whose fields the
- * folded record carries. */
+/* Decisions not written one by one, how many of them were retries, and the
+ * last of them, whose fields the summarising record carries. */
 struct dl_fold {
 	uint32_t n;
+	uint32_t retries;
 	struct nfq_logrec last;
 };
 
@@ -42,6 +43,7 @@ struct dl_dev {
 	time_t start;		/* period start (monotonic s) */
 	uint32_t n;		/* records written this period */
 	struct dl_fold fold;	/* decisions folded this period by log-rate */
+	struct dl_fold retry;	/* retries this period: repeats of attempts already decided */
 };
 
 struct nfq_declog {
@@ -162,7 +164,7 @@ static void sb_addr(struct sbuf *b, const struct rules_flow *f, int dst)
 }
 
 size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
-			 uint32_t count, unsigned flags)
+			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	struct sbuf b = { buf, len, 0, len == 0 };
 	const struct rules_flow *f = &r->flow;
@@ -200,8 +202,10 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_json_str(&b, r->in[0] ? r->in : NULL);
 	sb_add(&b, ",\"out\":", 7);
 	sb_json_str(&b, r->out[0] ? r->out : NULL);
-	sb_fmt(&b, ",\"count\":%u%s%s}", count, flags ? ",\"folded\":true" : "",
-	       flags & NFQ_FOLD_CAP ? ",\"over_cap\":true" : "");
+	sb_fmt(&b, ",\"count\":%u", count);
+	if (retries)
+		sb_fmt(&b, ",\"retries\":%u", retries);
+	sb_fmt(&b, "%s%s}", flags ? ",\"folded\":true" : "", flags & NFQ_FOLD_CAP ? ",\"over_cap\":true" : "");
 	return b.overflow ? 0 : b.used;
 }
 
@@ -261,7 +265,8 @@ void nfq_declog_flush(struct nfq_declog *d)
 }
 
 /* Appends one formatted record to the buffer (and syslog). */
-static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, unsigned flags)
+static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, uint32_t retries,
+		 unsigned flags)
 {
 	char line[DL_REC_MAX];
 	size_t n;
@@ -274,7 +279,7 @@ static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t coun
 		}
 		return;
 	}
-	n = nfq_logrec_format(line, sizeof(line) - 1, r, count, flags);
+	n = nfq_logrec_format(line, sizeof(line) - 1, r, count, retries, flags);
 	if (n == 0) {
 		d->st.failed++;
 		d->fail_pending++;
@@ -345,29 +350,34 @@ static int cap_take(struct nfq_declog *d, time_t now)
 	return 1;
 }
 
-static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n)
+static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n, uint32_t retries)
 {
 	f->n += n;
+	f->retries += retries;
 	f->last = *r;
 }
 
-/* Writes a record of n decisions like r, or folds it over the cap. */
-static void write_or_fold(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t n, unsigned flags,
-			  time_t now)
+/* Writes the record summarising f (flags NFQ_FOLD_*), or folds it over
+ * the cap; empties f. */
+static void write_or_fold(struct nfq_declog *d, struct dl_fold *f, unsigned flags, time_t now)
 {
-	if (cap_take(d, now)) {
-		emit(d, r, n, flags);
+	const struct nfq_logrec *r = &f->last;
+
+	if (!f->n)
 		return;
-	}
-	fold_into(&d->over[r->audit ? DL_CATS - 1 : (unsigned)r->action % (DL_CATS - 1)], r, n);
+	if (cap_take(d, now))
+		emit(d, r, f->n, f->retries, flags);
+	else
+		fold_into(&d->over[r->audit ? DL_CATS - 1 : (unsigned)r->action % (DL_CATS - 1)], r, f->n,
+			  f->retries);
+	f->n = f->retries = 0;
 }
 
+/* The device's folded record (log-rate) and its retries record. */
 static void dev_settle(struct nfq_declog *d, struct dl_dev *e, time_t now)
 {
-	if (e->fold.n) {
-		write_or_fold(d, &e->fold.last, e->fold.n, NFQ_FOLD_RATE, now);
-		e->fold.n = 0;
-	}
+	write_or_fold(d, &e->fold, NFQ_FOLD_RATE, now);
+	write_or_fold(d, &e->retry, 0, now);
 }
 
 /* The rate-limiter slot of f's device, new or reused (oldest evicted). */
@@ -415,25 +425,25 @@ void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now
 	struct dl_dev *e;
 
 	if (d->rate == 0) {
-		emit(d, r, 1, 0);
+		emit(d, r, 1, 0, 0);
 		return;
 	}
 	e = dev_current(d, r, now_s);
 	if (e->n < d->rate && cap_take(d, now_s)) {
 		e->n++;
-		emit(d, r, 1, 0);
+		emit(d, r, 1, 0, 0);
 		return;
 	}
-	fold_into(&e->fold, r, 1);
+	fold_into(&e->fold, r, 1, 0);
 	d->st.folded++;
 }
 
-void nfq_declog_fold(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
 {
 	struct dl_dev *e = dev_current(d, r, now_s);
 
-	fold_into(&e->fold, r, 1);
-	d->st.folded++;
+	fold_into(&e->retry, r, 1, 1);
+	d->st.retries++;
 }
 
 /* Writes the over-cap records (they take no budget: at most DL_CATS). */
@@ -442,8 +452,8 @@ static void over_settle(struct nfq_declog *d)
 	for (int i = 0; i < DL_CATS; i++) {
 		if (!d->over[i].n)
 			continue;
-		emit(d, &d->over[i].last, d->over[i].n, NFQ_FOLD_RATE | NFQ_FOLD_CAP);
-		d->over[i].n = 0;
+		emit(d, &d->over[i].last, d->over[i].n, d->over[i].retries, NFQ_FOLD_RATE | NFQ_FOLD_CAP);
+		d->over[i].n = d->over[i].retries = 0;
 	}
 }
 

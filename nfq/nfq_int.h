@@ -129,8 +129,9 @@ struct nfq_logrec {
 
 struct nfq_declog_stats {
 	uint64_t written;	/* records written (folded records included) */
-	uint64_t folded;	/* decisions not written one by one (log-rate, cap, retries),
+	uint64_t folded;	/* decisions log-rate or its cap did not write one by one,
 				 * carried by folded records */
+	uint64_t retries;	/* retries, carried by retries records */
 	uint64_t failed;	/* records lost to write errors */
 };
 
@@ -139,10 +140,11 @@ struct nfq_declog_stats {
 #define NFQ_FOLD_RATE	0x1	/* "folded": decisions log-rate did not write one by one */
 #define NFQ_FOLD_CAP	0x2	/* "over_cap": ... because the total cap was used up */
 
-/* Formats one record (no newline) into buf: count decisions, flags
- * NFQ_FOLD_*.  Returns the length, or 0 when it did not fit. */
+/* Formats one record (no newline) into buf: count decisions, of which
+ * retries were retries ("retries", written when > 0), flags NFQ_FOLD_*.
+ * Returns the length, or 0 when it did not fit. */
 size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
-			 uint32_t count, unsigned flags);
+			 uint32_t count, uint32_t retries, unsigned flags);
 
 struct nfq_declog *nfq_declog_new(void);
 /* Sets file ("" or NULL = none), syslog, and rate (records per device per
@@ -160,9 +162,11 @@ void nfq_declog_cap(struct nfq_declog *d, uint32_t total, uint32_t period);
  * record has one, else the source address) and by the cap.  now_s: a
  * monotonic second counter. */
 void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
-/* Counts one decision as folded without writing (a repeat, e.g. a cached
- * retry); it appears in the device's next folded record. */
-void nfq_declog_fold(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
+/* Counts a retry: a repeat of an attempt already decided (a retransmitted
+ * SYN, the next echo request of the same ping), answered from the verdict
+ * cache.  Not written one by one: when the device's period ends, one
+ * record with "retries" and "count" N (not "folded") carries the last. */
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
 /* Writes folded records whose period has ended (all when force). */
 void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force);
 /* Writes buffered records.  Call once per batch. */

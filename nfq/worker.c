@@ -85,13 +85,14 @@ static uint32_t vc_hash(const struct rules_flow *f)
 	h = (h ^ f->proto) * 16777619u;
 	h = (h ^ f->sport) * 16777619u;
 	h = (h ^ f->dport) * 16777619u;
+	h = (h ^ f->icmp_id) * 16777619u;
 	return h;
 }
 
 static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)
 {
 	return e->family == f->family && e->proto == f->proto && e->sport == f->sport &&
-	       e->dport == f->dport && e->has_mac == f->has_mac &&
+	       e->dport == f->dport && e->icmp_id == f->icmp_id && e->has_mac == f->has_mac &&
 	       (!f->has_mac || !memcmp(e->mac, f->src_mac, 6)) &&
 	       !memcmp(e->src, f->src.b, 16) && !memcmp(e->dst, f->dst.b, 16);
 }
@@ -113,6 +114,7 @@ static void vc_store(struct nfq_worker *w, struct nfq_vc_entry *e, const struct 
 	memcpy(e->mac, f->src_mac, 6);
 	e->sport = f->sport;
 	e->dport = f->dport;
+	e->icmp_id = f->icmp_id;
 	memcpy(e->src, f->src.b, 16);
 	memcpy(e->dst, f->dst.b, 16);
 	e->v = *v;
@@ -178,7 +180,7 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
 	pthread_mutex_lock(&w->d->log_lock);
 	if (repeat)
-		nfq_declog_fold(w->d->log, &r, w->now_ms / 1000);
+		nfq_declog_retry(w->d->log, &r, w->now_ms / 1000);
 	else
 		nfq_declog_add(w->d->log, &r, w->now_ms / 1000);
 	w->logged = 1;

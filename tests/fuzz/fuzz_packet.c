@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.flow.family != 2 && r.flow.family != 10)
 			abort();
 		check_reference(copy, size, &r.flow);
-		if (nfq_logrec_format(line, sizeof(line), &r, 1, 0) == 0)
+		if (nfq_logrec_format(line, sizeof(line), &r, 1, 0, 0) == 0)
 			abort();
 	}
 	free(copy);
