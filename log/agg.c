@@ -325,8 +325,11 @@ static int timeline_add(struct report *r, const struct report_record *rec, uint6
 
 	if (build_key(&r->kb[3], &r->hours, &hr, 1) || bump(r, &r->hours, &r->kb[3], rec, n))
 		return -1;
-	if (!r->minutes_full && r->minutes.count >= REPORT_MINUTES_MAX)
+	if (!r->minutes_full && r->minutes.count >= REPORT_MINUTES_MAX) {
 		r->minutes_full = 1;	/* a long log: minutes are not needed */
+		free(r->minutes.rows);
+		memset(&r->minutes, 0, sizeof(r->minutes));
+	}
 	if (r->minutes_full)
 		return 0;
 	return build_key(&r->kb[5], &r->minutes, &mn, 1) || bump(r, &r->minutes, &r->kb[5], rec, n) ? -1 : 0;

@@ -11,7 +11,10 @@
 #define REPORT_KEY_INLINE 48	/* key bytes kept in the table slot itself */
 #define REPORT_TIMELINE_MAX 2000	/* buckets; older ones are left out of the timeline */
 #define REPORT_TIMELINE_BARS 48		/* the bucket is the shortest giving at most this many */
-#define REPORT_MINUTES_MAX 10000	/* minutes kept for short spans; beyond, hours */
+/* Minutes are kept for the sub-hour buckets, which only spans under
+ * 48 x 15 min = 12 h get: a log with more distinct blocked minutes than
+ * that needs none of them, so the minute table stops (and is freed) here. */
+#define REPORT_MINUTES_MAX 1024
 
 struct report_stats {
 	uint64_t n[REPORT_NCAT];	/* flows per category */
