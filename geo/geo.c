@@ -226,31 +226,36 @@ int geo_embedded_v4(const struct geo_xlat *xl, const uint8_t *a, uint8_t *v4)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const uint8_t wkp[12] = { 0, 0x64, 0xff, 0x9b };	/* 64:ff9b::/96 */
+	int via = GEO_VIA_NONE;
 
-	if (!memcmp(a, mapped, 12)) {
-		memcpy(v4, a + 12, 4);
-		return GEO_VIA_MAPPED;
-	}
 	for (unsigned i = 0; xl && i < xl->n && i < GEO_XLAT_MAX; i++) {
 		if (prefix_match(a, xl->nat64[i].addr, xl->nat64[i].len)) {
 			nat64_extract(a, xl->nat64[i].len, v4);
 			return GEO_VIA_NAT64;
 		}
 	}
-	if (!memcmp(a, wkp, 12)) {
-		memcpy(v4, a + 12, 4);
-		return GEO_VIA_NAT64;
-	}
-	if (a[0] == 0x20 && a[1] == 0x02) {
+	switch ((unsigned)a[0] << 8 | a[1]) {	/* the well-known forms, by their first 16 bits */
+	case 0x0000:
+		via = memcmp(a, mapped, 12) ? GEO_VIA_NONE : GEO_VIA_MAPPED;
+		break;
+	case 0x0064:
+		via = memcmp(a, wkp, 12) ? GEO_VIA_NONE : GEO_VIA_NAT64;
+		break;
+	case 0x2002:
 		memcpy(v4, a + 2, 4);
 		return GEO_VIA_6TO4;
-	}
-	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) {
+	case 0x2001:
+		if (a[2] || a[3])
+			return GEO_VIA_NONE;
 		for (int i = 0; i < 4; i++)
 			v4[i] = (uint8_t)~a[12 + i];
 		return GEO_VIA_TEREDO;
+	default:
+		return GEO_VIA_NONE;
 	}
-	return GEO_VIA_NONE;
+	if (via != GEO_VIA_NONE)
+		memcpy(v4, a + 12, 4);
+	return via;
 }
 
 static int lookup6(const struct geo_db *db, const struct geo_xlat *xl, const uint8_t *p,

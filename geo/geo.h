@@ -105,7 +105,8 @@ struct geo_answer {
 	uint8_t flat;		/* located came from a flat country_code field */
 	uint8_t via;		/* enum geo_via */
 	uint8_t v4[4];		/* the embedded IPv4 address when via != GEO_VIA_NONE */
-};
+	uint8_t pad_[2];	/* 16 bytes: one aligned copy per lookup */
+} __attribute__((aligned(16)));
 
 /* Codes that are not countries.  A country is an officially assigned
  * ISO 3166-1 alpha-2 code (the 249 of Debian's iso-codes, geo/countries.c).
