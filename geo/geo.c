@@ -323,45 +323,6 @@ const char *geo_via_name(enum geo_via via)
 	return "";
 }
 
-int geo_cc_is_country(geo_cc cc)
-{
-	return geo_country_name(cc) != NULL;
-}
-
-/* The first field in field's order that holds a code (countries_only: a
- * country). */
-static geo_cc pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src,
-		   int countries_only)
-{
-	enum geo_source located_src = a->flat ? GEO_SRC_FLAT : GEO_SRC_COUNTRY;
-	geo_cc order[2] = { a->located, a->registered };
-	enum geo_source from[2] = { located_src, GEO_SRC_REGISTERED };
-	int first = field == GEO_FIELD_REGISTERED;
-
-	for (int i = 0; i < 2; i++) {
-		geo_cc cc = order[first ^ i];
-
-		if (cc != GEO_CC_UNKNOWN && (!countries_only || geo_cc_is_country(cc))) {
-			if (src)
-				*src = from[first ^ i];
-			return cc;
-		}
-	}
-	if (src)
-		*src = GEO_SRC_NONE;
-	return GEO_CC_UNKNOWN;
-}
-
-geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
-{
-	return pick(a, field, src, 1);
-}
-
-geo_cc geo_pick_code(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
-{
-	return pick(a, field, src, 0);
-}
-
 static void count_one(const struct geo_answer *a, enum geo_field field, uint64_t *counts, uint64_t *n)
 {
 	geo_cc code = geo_pick_code(a, field, NULL);

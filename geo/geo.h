@@ -117,8 +117,37 @@ struct geo_answer {
  * field holding one as absent — so a destination without a country
  * field that is a country is unknown to the policy (doc/policy.md). */
 
-/* 1 when cc is an ISO 3166-1 country (geo_country_name(cc) != NULL). */
-int geo_cc_is_country(geo_cc cc);
+/* 1 when cc is an ISO 3166-1 country (geo_country_name(cc) != NULL);
+ * inline, as it is asked per flow. */
+extern const uint64_t geo_country_bits[11];
+static inline int geo_cc_is_country(geo_cc cc)
+{
+	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A', i = a * 26 + b;
+
+	return a < 26 && b < 26 && (geo_country_bits[i / 64] >> (i % 64) & 1);
+}
+
+/* The first field in field's order that holds a code (countries_only: a
+ * country).  Inline and plain branches: it runs per flow. */
+static inline geo_cc geo_pick_(const struct geo_answer *a, enum geo_field field, enum geo_source *src,
+			       int countries_only)
+{
+	geo_cc first = a->located, second = a->registered, cc = GEO_CC_UNKNOWN;
+	enum geo_source s1 = a->flat ? GEO_SRC_FLAT : GEO_SRC_COUNTRY, s2 = GEO_SRC_REGISTERED;
+	enum geo_source s = GEO_SRC_NONE;
+
+	if (field == GEO_FIELD_REGISTERED) {
+		first = a->registered, second = a->located;
+		s1 = GEO_SRC_REGISTERED, s2 = a->flat ? GEO_SRC_FLAT : GEO_SRC_COUNTRY;
+	}
+	if (first != GEO_CC_UNKNOWN && (!countries_only || geo_cc_is_country(first)))
+		cc = first, s = s1;
+	else if (second != GEO_CC_UNKNOWN && (!countries_only || geo_cc_is_country(second)))
+		cc = second, s = s2;
+	if (src)
+		*src = s;
+	return cc;
+}
 
 /* The country chosen by field with the documented fallback:
  * located    → country, else registered_country, else unknown;
@@ -126,12 +155,18 @@ int geo_cc_is_country(geo_cc cc);
  * either     → like located (rules match either field separately).
  * A field whose code is not a country counts as absent.
  * *src (may be NULL) says which field answered. */
-geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src);
+static inline geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+{
+	return geo_pick_(a, field, src, 1);
+}
 
 /* The code the database gives by field, countries or not: the first
  * field present in geo_pick()'s order.  *src (may be NULL) as there.  It
  * differs from geo_pick() only when a code is not a country. */
-geo_cc geo_pick_code(const struct geo_answer *a, enum geo_field field, enum geo_source *src);
+static inline geo_cc geo_pick_code(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+{
+	return geo_pick_(a, field, src, 0);
+}
 
 /* Counts the compiled ranges (IPv4 and IPv6 tables) that carry a code
  * but no country for field (geo_pick() unknown, geo_pick_code() not):

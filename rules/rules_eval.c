@@ -251,7 +251,7 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 	out->device = device_of(p, &c, 1);
 	out->country = c.cc;
 	out->db_code = geo_pick_code(geo ? geo : &none, p->opt.field, NULL);
-	if (out->db_code == c.cc)
+	if (out->db_code == c.cc)	/* the country itself, or unknown */
 		out->db_code = GEO_CC_UNKNOWN;
 	if (geo && geo->via != GEO_VIA_NONE) {
 		out->via = geo->via;
