@@ -171,6 +171,41 @@ static void check_own_traffic(const struct rules_policy *p, const struct geo_db 
 	check_ntp(p, db);
 }
 
+/* Codes that are not countries (geo.h): how many ranges carry them, and
+ * what this policy does with them (they are unknown destinations). */
+static void noncountry_report(const struct rules_policy *p, const struct geo_db *db, FILE *out)
+{
+	static uint64_t counts[26 * 26];
+	struct rules_unknown_info u;
+	uint64_t n;
+	int shown = 0;
+
+	memset(counts, 0, sizeof(counts));
+	n = geo_count_noncountry(db, rules_options(p)->field, counts);
+	if (n == 0)
+		return;
+	fprintf(out, "codes that are not countries: %llu range%s (", (unsigned long long)n, n == 1 ? "" : "s");
+	for (;;) {	/* by count, largest first */
+		size_t best = 0;
+
+		for (size_t i = 1; i < 26 * 26; i++)
+			if (counts[i] > counts[best])
+				best = i;
+		if (!counts[best])
+			break;
+		fprintf(out, "%s%c%c %llu", shown++ ? ", " : "", (char)('A' + best / 26),
+			(char)('A' + best % 26), (unsigned long long)counts[best]);
+		counts[best] = 0;
+	}
+	rules_unknown_info(p, &u);
+	fprintf(out, ") count as unknown destinations\n  under this policy: no country test matches them");
+	if (u.nrules)
+		fprintf(out, "; 'to unknown' does (%d rule%s, first on line %d)", u.nrules,
+			u.nrules == 1 ? "" : "s", u.first_rule);
+	fprintf(out, "; if no rule matches: %s %s%s (line %d)\n", u.from_option ? "option unknown" : "default",
+		rules_action_name(u.action), u.log ? " log" : "", u.line);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -226,6 +261,7 @@ int cmd_check(int argc, char **argv)
 		if (!db)
 			goto out;
 		db_report(db, info);
+		noncountry_report(p, db, info);
 		if (rules_options(p)->hooks & RULES_HOOK_OUTPUT)
 			check_own_traffic(p, db, resolv);
 	}
@@ -309,17 +345,26 @@ static void print_lookup(const struct rules_policy *p, const struct explain_opts
 			 const struct geo_answer *a)
 {
 	enum geo_field field = rules_options(p)->field;
-	enum geo_source src;
-	geo_cc cc = geo_pick(a, field, &src);
+	enum geo_source src, csrc;
+	geo_cc cc = geo_pick(a, field, &src), code = geo_pick_code(a, field, &csrc);
 	char b[3], b2[3];
-	const char *name = geo_country_name(cc);
+	const char *name = geo_country_name(cc), *what = geo_code_name(code);
 
-	if (cc == GEO_CC_UNKNOWN)
+	if (cc == GEO_CC_UNKNOWN && code != GEO_CC_UNKNOWN)
+		printf("country:  unknown — its %s field says %s, not a country but %s; country tests do not match it\n",
+		       geo_source_name(csrc), geo_cc_str(code, b), what ? what : "a code of this database");
+	else if (cc == GEO_CC_UNKNOWN)
 		printf("country:  unknown (%s) — country tests do not match it\n",
 		       a->found ? "in the database without a country" : "not in the database");
 	else
 		printf("country:  %s (%s), from %s (country-field %s)\n", geo_cc_str(cc, b),
 		       name ? name : "?", geo_source_name(src), geo_field_name(field));
+	if (cc != GEO_CC_UNKNOWN && code != cc)
+		printf("          its %s field says %s, not a country: the next field decided\n",
+		       geo_source_name(csrc), geo_cc_str(code, b));
+	if (a->via != GEO_VIA_NONE)
+		printf("          of %u.%u.%u.%u, the IPv4 address the destination embeds (%s)\n",
+		       a->v4[0], a->v4[1], a->v4[2], a->v4[3], geo_via_name(a->via));
 	if (field == GEO_FIELD_EITHER && a->located && a->registered && a->located != a->registered)
 		printf("          either: located %s, registered %s; a country list matches either\n",
 		       geo_cc_str(a->located, b), geo_cc_str(a->registered, b2));
@@ -358,7 +403,7 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 	db = cli_open_db("explain", o->db ? o->db : rules_options(p)->database);
 	if (!db)
 		goto out;
-	if (geo_lookup(db, f->family, f->dst.b, &a) < 0)
+	if (geo_lookup_xlat(db, &rules_options(p)->nat64, f->family, f->dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
 	rules_eval(p, f, &a, &v);
 	printf("flow:     %.*s%s%s -> %s %s", (int)strcspn(o->from, ","), o->from,

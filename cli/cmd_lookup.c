@@ -15,16 +15,23 @@
 #include "rules/rules.h"
 
 const char cmd_lookup_usage[] =
-	"Usage: geoegress lookup [--db FILE] [--field located|registered|either] [--json] ADDR...\n"
+	"Usage: geoegress lookup [--db FILE] [--field located|registered|either] [--json]\n"
+	"                        [--nat64 PREFIX]... ADDR...\n"
 	"       geoegress lookup [OPTIONS] -          (addresses from stdin, one per line)\n"
 	"\n"
 	"Prints the country of each IPv4/IPv6 address: address, code (-- if unknown),\n"
-	"name, and the database field that answered.\n"
+	"name, and the database field that answered.  A code the database gives that\n"
+	"is not an ISO 3166-1 country (EU, AP, ZZ, ...) is shown, and counts as unknown.\n"
+	"An IPv6 address that embeds an IPv4 address (NAT64 64:ff9b::/96 and the\n"
+	"--nat64 prefixes, 6to4 2002::/16, Teredo 2001::/32) has that address's\n"
+	"country; the source column then names it (\"country, nat64 198.51.100.10\").\n"
 	"\n"
 	"  -d, --db FILE      database (default: $GEOEGRESS_DB, else " GEOEGRESS_DEFAULT_DB ")\n"
 	"  -f, --field F      which country counts: located (default: country, else\n"
 	"                     registered_country), registered (the reverse), either\n"
 	"  -j, --json         one JSON object per line\n"
+	"  -n, --nat64 PREFIX this network's NAT64 prefix (length 32, 40, 48, 56, 64 or\n"
+	"                     96, RFC 6052), as the policy's option nat64; repeatable\n"
 	"  -h, --help         this help\n"
 	"\n"
 	"Exit status: 0 all answered, 1 an address or the database was bad, 2 usage.\n";
@@ -33,13 +40,16 @@ struct lookup_opts {
 	const char *db;
 	enum geo_field field;
 	int json;
+	struct geo_xlat xlat;		/* --nat64 prefixes */
+	char nat64[1024];		/* their text, ", "-separated */
 };
 
 /* One answered line, kept to align the text columns. */
 struct row {
 	char *addr;
-	geo_cc cc;
+	geo_cc cc, code;	/* the country, and the database's code */
 	enum geo_source src;
+	char via[40];		/* ", nat64 198.51.100.10" or "" */
 };
 
 struct rows {
@@ -48,11 +58,21 @@ struct rows {
 	int aw, nw;	/* address and name column widths */
 };
 
-static const char *name_of(geo_cc cc)
+/* The country's name; for a code that is not a country, what it is. */
+static const char *name_of(geo_cc cc, geo_cc code, char *buf, size_t len)
 {
-	const char *n = geo_country_name(cc);
+	const char *n = geo_country_name(cc), *what = geo_code_name(code);
+	char b[3];
 
-	return cc == GEO_CC_UNKNOWN ? "unknown" : n ? n : "?";
+	if (cc != GEO_CC_UNKNOWN && code == cc)
+		return n ? n : "?";
+	if (cc != GEO_CC_UNKNOWN)	/* the first field held a code that is not a country */
+		snprintf(buf, len, "%s (%s, in the field tried first, is not a country)", n, geo_cc_str(code, b));
+	else if (code == GEO_CC_UNKNOWN)
+		return "unknown";
+	else
+		snprintf(buf, len, "unknown: not a country but %s", what ? what : "a code of this database");
+	return buf;
 }
 
 static void json_cc(const char *key, geo_cc cc)
@@ -66,11 +86,13 @@ static void json_cc(const char *key, geo_cc cc)
 		cli_json_str(stdout, geo_cc_str(cc, b));
 }
 
-static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, enum geo_source src)
+static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, geo_cc code,
+		       enum geo_source src)
 {
 	fputs("{\"address\":", stdout);
 	cli_json_str(stdout, addr);
 	json_cc("country", cc);
+	json_cc("code", code);
 	fputs(",\"name\":", stdout);
 	if (cc == GEO_CC_UNKNOWN || !geo_country_name(cc))
 		fputs("null", stdout);
@@ -80,12 +102,19 @@ static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, 
 	json_cc("registered", a->registered);
 	json_cc("located", a->located);
 	json_cc("represented", a->represented);
-	fputs("}\n", stdout);
+	fputs(",\"via\":", stdout);
+	if (a->via == GEO_VIA_NONE)
+		fputs("null,\"ipv4\":null}\n", stdout);
+	else
+		printf("\"%s\",\"ipv4\":\"%u.%u.%u.%u\"}\n", geo_via_name(a->via), a->v4[0], a->v4[1],
+		       a->v4[2], a->v4[3]);
 }
 
-static int add_row(struct rows *r, const char *addr, geo_cc cc, enum geo_source src)
+static int add_row(struct rows *r, const char *addr, const struct geo_answer *a, geo_cc cc, geo_cc code,
+		   enum geo_source src)
 {
-	int aw = (int)strlen(addr), nw = (int)strlen(name_of(cc));
+	char nb[160];
+	int aw = (int)strlen(addr), nw = (int)strlen(name_of(cc, code, nb, sizeof(nb)));
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
@@ -96,9 +125,12 @@ static int add_row(struct rows *r, const char *addr, geo_cc cc, enum geo_source 
 		r->v = v;
 		r->cap = cap;
 	}
-	r->v[r->n] = (struct row){ strdup(addr), cc, src };
+	r->v[r->n] = (struct row){ strdup(addr), cc, code, src, "" };
 	if (!r->v[r->n].addr)
 		return -1;
+	if (a->via != GEO_VIA_NONE && a->via != GEO_VIA_MAPPED)	/* ::ffff: speaks for itself */
+		snprintf(r->v[r->n].via, sizeof(r->v[r->n].via), ", %s %u.%u.%u.%u", geo_via_name(a->via),
+			 a->v4[0], a->v4[1], a->v4[2], a->v4[3]);
 	r->n++;
 	r->aw = aw > r->aw ? aw : r->aw;
 	r->nw = nw > r->nw ? nw : r->nw;
@@ -107,13 +139,13 @@ static int add_row(struct rows *r, const char *addr, geo_cc cc, enum geo_source 
 
 static void flush_rows(struct rows *r)
 {
-	char b[3];
+	char b[3], nb[160];
 
 	for (size_t i = 0; i < r->n; i++) {
 		struct row *w = &r->v[i];
 
-		printf("%-*s  %s  %-*s  %s\n", r->aw, w->addr, geo_cc_str(w->cc, b),
-		       r->nw, name_of(w->cc), geo_source_name(w->src));
+		printf("%-*s  %s  %-*s  %s%s\n", r->aw, w->addr, geo_cc_str(w->cc ? w->cc : w->code, b),
+		       r->nw, name_of(w->cc, w->code, nb, sizeof(nb)), geo_source_name(w->src), w->via);
 		free(w->addr);
 	}
 	free(r->v);
@@ -128,7 +160,7 @@ static int lookup_one(const struct geo_db *db, const struct lookup_opts *o, cons
 	struct geo_answer a;
 	enum geo_source src;
 	int family = AF_INET;
-	geo_cc cc;
+	geo_cc cc, code;
 
 	if (inet_pton(AF_INET, addr, buf) != 1) {
 		family = AF_INET6;
@@ -137,16 +169,17 @@ static int lookup_one(const struct geo_db *db, const struct lookup_opts *o, cons
 			return 1;
 		}
 	}
-	if (geo_lookup(db, family, buf, &a) < 0) {
+	if (geo_lookup_xlat(db, &o->xlat, family, buf, &a) < 0) {
 		fprintf(stderr, "geoegress lookup: %s: IPv6 address, but the database is IPv4-only\n", addr);
 		return 1;
 	}
 	cc = geo_pick(&a, o->field, &src);
+	code = geo_pick_code(&a, o->field, cc == GEO_CC_UNKNOWN ? &src : NULL);	/* its field, if unknown */
 	if (o->json) {
-		print_json(addr, &a, cc, src);
+		print_json(addr, &a, cc, code, src);
 		return 0;
 	}
-	if (add_row(rows, addr, cc, src) < 0) {
+	if (add_row(rows, addr, &a, cc, code, src) < 0) {
 		fprintf(stderr, "geoegress lookup: out of memory\n");
 		return 1;
 	}
@@ -193,12 +226,32 @@ static int parse_field(const char *s, enum geo_field *f)
 	return -1;
 }
 
+/* The --nat64 prefixes, read as the policy's `option nat64` is (same
+ * checks, same messages). */
+static int parse_nat64(struct lookup_opts *o)
+{
+	struct rules_errors e = { 0 };
+	struct rules_policy *p;
+	char text[1100];
+
+	snprintf(text, sizeof(text), "option nat64 %s\ndefault allow\n", o->nat64);
+	p = rules_parse_buf(text, strlen(text), "--nat64", &e);
+	for (size_t i = 0; !p && i < e.count; i++)
+		fprintf(stderr, "geoegress lookup: %s\n", e.diags[i].text);
+	if (p)
+		o->xlat = rules_options(p)->nat64;
+	rules_errors_free(&e);
+	rules_free(p);
+	return p ? 0 : -1;
+}
+
 static int parse_opts(int argc, char **argv, struct lookup_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "field", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "nat64", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -206,9 +259,15 @@ static int parse_opts(int argc, char **argv, struct lookup_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:f:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:f:jn:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->db = optarg; break;
+		case 'n': {
+			size_t l = strlen(o->nat64);
+
+			snprintf(o->nat64 + l, sizeof(o->nat64) - l, "%s%s", l ? ", " : "", optarg);
+			break;
+		}
 		case 'j': o->json = 1; break;
 		case 'h': fputs(cmd_lookup_usage, stdout); return 0;
 		case 'f':
@@ -221,6 +280,8 @@ static int parse_opts(int argc, char **argv, struct lookup_opts *o)
 	}
 	if (optind >= argc)
 		return cli_usage_error("lookup", "no address given (use - to read them from stdin)");
+	if (o->nat64[0] && parse_nat64(o) < 0)
+		return EXIT_USAGE;
 	return -1;
 }
 

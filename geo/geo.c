@@ -207,16 +207,71 @@ static uint32_t find6(const struct geo_table6 *t, geo_u128 a)
 	return t->val[lo];
 }
 
-static int lookup6(const struct geo_db *db, const uint8_t *p, struct geo_answer *out)
+/* RFC 6052 §2.2: where the 32 IPv4 bits sit for each prefix length; bits
+ * 64-71 (byte 8) are the "u" octet and never carry them. */
+static void nat64_extract(const uint8_t *a, unsigned len, uint8_t *v4)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned at = len / 8;
+
+	for (int i = 0; i < 4; i++, at++)
+		v4[i] = a[at == 8 ? ++at : at];
+}
+
+static int prefix_match(const uint8_t *a, const uint8_t *pfx, unsigned len)
+{
+	return !memcmp(a, pfx, len / 8);	/* RFC 6052 lengths are whole bytes */
+}
+
+int geo_embedded_v4(const struct geo_xlat *xl, const uint8_t *a, uint8_t *v4)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t wkp[12] = { 0, 0x64, 0xff, 0x9b };	/* 64:ff9b::/96 */
+	int via = GEO_VIA_NONE;
+
+	for (unsigned i = 0; xl && i < xl->n && i < GEO_XLAT_MAX; i++) {
+		if (prefix_match(a, xl->nat64[i].addr, xl->nat64[i].len)) {
+			nat64_extract(a, xl->nat64[i].len, v4);
+			return GEO_VIA_NAT64;
+		}
+	}
+	switch ((unsigned)a[0] << 8 | a[1]) {	/* the well-known forms, by their first 16 bits */
+	case 0x0000:
+		via = memcmp(a, mapped, 12) ? GEO_VIA_NONE : GEO_VIA_MAPPED;
+		break;
+	case 0x0064:
+		via = memcmp(a, wkp, 12) ? GEO_VIA_NONE : GEO_VIA_NAT64;
+		break;
+	case 0x2002:
+		memcpy(v4, a + 2, 4);
+		return GEO_VIA_6TO4;
+	case 0x2001:
+		if (a[2] || a[3])
+			return GEO_VIA_NONE;
+		for (int i = 0; i < 4; i++)
+			v4[i] = (uint8_t)~a[12 + i];
+		return GEO_VIA_TEREDO;
+	default:
+		return GEO_VIA_NONE;
+	}
+	if (via != GEO_VIA_NONE)
+		memcpy(v4, a + 12, 4);
+	return via;
+}
+
+static int lookup6(const struct geo_db *db, const struct geo_xlat *xl, const uint8_t *p,
+		   struct geo_answer *out)
+{
+	uint8_t v4[4];
 	uint64_t hi, lo;
 	uint32_t v;
 	geo_u128 a;
+	int via = geo_embedded_v4(xl, p, v4);
 
-	if (!memcmp(p, v4mapped, sizeof(v4mapped))) {
-		memcpy(&v, p + 12, 4);
+	if (via != GEO_VIA_NONE) {
+		memcpy(&v, v4, 4);
 		*out = db->vals[find4(&db->t4, be32toh(v))];
+		out->via = (uint8_t)via;
+		memcpy(out->v4, v4, 4);
 		return 0;
 	}
 	if (db->ip_version != 6) {
@@ -234,7 +289,8 @@ static int lookup6(const struct geo_db *db, const uint8_t *p, struct geo_answer 
 	return 0;
 }
 
-int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out)
+int geo_lookup_xlat(const struct geo_db *db, const struct geo_xlat *xl, int family, const void *addr,
+		    struct geo_answer *out)
 {
 	uint32_t a;
 
@@ -244,32 +300,49 @@ int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo
 		return 0;
 	}
 	if (family == AF_INET6)
-		return lookup6(db, addr, out);
+		return lookup6(db, xl, addr, out);
 	*out = db->vals[0];
 	errno = EAFNOSUPPORT;
 	return -1;
 }
 
-geo_cc geo_pick(const struct geo_answer *a, enum geo_field field, enum geo_source *src)
+int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out)
 {
-	enum geo_source located_src = a->flat ? GEO_SRC_FLAT : GEO_SRC_COUNTRY;
-	enum geo_source s = GEO_SRC_NONE;
-	geo_cc cc = GEO_CC_UNKNOWN;
+	return geo_lookup_xlat(db, NULL, family, addr, out);
+}
 
-	if (field == GEO_FIELD_REGISTERED) {
-		if (a->registered != GEO_CC_UNKNOWN)
-			cc = a->registered, s = GEO_SRC_REGISTERED;
-		else if (a->located != GEO_CC_UNKNOWN)
-			cc = a->located, s = located_src;
-	} else {
-		if (a->located != GEO_CC_UNKNOWN)
-			cc = a->located, s = located_src;
-		else if (a->registered != GEO_CC_UNKNOWN)
-			cc = a->registered, s = GEO_SRC_REGISTERED;
+const char *geo_via_name(enum geo_via via)
+{
+	switch (via) {
+	case GEO_VIA_MAPPED: return "ipv4-mapped";
+	case GEO_VIA_NAT64: return "nat64";
+	case GEO_VIA_6TO4: return "6to4";
+	case GEO_VIA_TEREDO: return "teredo";
+	case GEO_VIA_NONE: break;
 	}
-	if (src)
-		*src = s;
-	return cc;
+	return "";
+}
+
+static void count_one(const struct geo_answer *a, enum geo_field field, uint64_t *counts, uint64_t *n)
+{
+	geo_cc code = geo_pick_code(a, field, NULL);
+
+	if (code == GEO_CC_UNKNOWN || geo_pick(a, field, NULL) != GEO_CC_UNKNOWN)
+		return;
+	counts[((code >> 8) - 'A') * 26 + (code & 0xff) - 'A']++;
+	(*n)++;
+}
+
+uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[26 * 26])
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < db->t4.n; i++)
+		count_one(&db->vals[db->t4.r[i].val], field, counts, &n);
+	for (size_t i = 0; i < db->t6.n; i++)
+		if (!(db->t6.val[i] & GEO_ALIAS))	/* aliases count in the IPv4 table */
+			count_one(&db->vals[db->t6.val[i]], field, counts, &n);
+	return n;
 }
 
 void geo_info(const struct geo_db *db, struct geo_info *info)

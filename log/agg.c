@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Aggregation: open-addressing hash tables (grown by doubling) keyed by
- * device, country, destination and hour, with key bytes in an arena, so
- * memory grows with the number of distinct keys, never with the log.
+ * device, device address, country, destination, hour and minute, with key
+ * bytes in an arena, so memory grows with the number of distinct keys,
+ * never with the log.
+ *
+ * What is counted is what people mean: attempts.  A record's count minus
+ * its retries (repeated packets of an attempt already decided, e.g. a
+ * retransmitted SYN) are the flows it stands for; retries are only totalled.
+ * A device is what the policy knows a source by: its MAC when the record
+ * has one (its addresses are listed), else its address.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,8 +38,11 @@ struct report {
 	struct report_filter f;
 	char *f_device, *f_country;
 	struct report_tab dev, cty, dst, hours;
+	struct report_tab addrs;	/* (MAC, set, address) of MAC-identified devices */
+	struct report_tab minutes;	/* blocked per minute, for short spans */
+	int minutes_full;		/* too many minutes: the timeline uses hours */
 	struct arena_chunk *arena;
-	struct keybuf kb[4];		/* keys being built, one per table */
+	struct keybuf kb[6];		/* keys being built, one per table */
 	struct report_totals t;
 	struct report_bad bad[REPORT_BAD_KEEP];
 	size_t nbad;
@@ -180,14 +190,15 @@ static void widen(int64_t *first, int64_t *last, int64_t ts)
 		*last = ts;
 }
 
+/* Adds n attempts of rec's category to the row of key k. */
 static int bump(struct report *r, struct report_tab *t, const struct keybuf *k,
-		const struct report_record *rec)
+		const struct report_record *rec, uint64_t n)
 {
 	struct report_row *row = tab_get(r, t, k);
 
 	if (!row)
 		return errno = ENOMEM, -1;
-	row->st.n[rec->cat] += rec->count;
+	row->st.n[rec->cat] += n;
 	widen(&row->st.first, &row->st.last, rec->ts_ms);
 	return 0;
 }
@@ -215,7 +226,8 @@ struct report *report_new(const struct report_filter *f)
 	r->f.country = r->f_country;
 	if ((f && f->device && !r->f_device) || (f && f->country && !r->f_country) ||
 	    tab_init(&r->dev, 3, 256) || tab_init(&r->cty, 1, 64) ||
-	    tab_init(&r->dst, 5, 1024) || tab_init(&r->hours, 1, 64)) {
+	    tab_init(&r->dst, 7, 1024) || tab_init(&r->hours, 1, 64) ||
+	    tab_init(&r->addrs, 3, 256) || tab_init(&r->minutes, 1, 64)) {
 		report_free(r);
 		errno = ENOMEM;
 		return NULL;
@@ -243,7 +255,9 @@ void report_free(struct report *r)
 	free(r->cty.rows);
 	free(r->dst.rows);
 	free(r->hours.rows);
-	for (int i = 0; i < 4; i++)
+	free(r->addrs.rows);
+	free(r->minutes.rows);
+	for (int i = 0; i < 6; i++)
 		free(r->kb[i].p);
 	free(r->f_device);
 	free(r->f_country);
@@ -292,40 +306,79 @@ static uint32_t utoa(char *buf, uint64_t v)
 	return len;
 }
 
+/* The number of unit-long periods (hours, minutes) before ts, as a key. */
+static struct report_str period_key(char *buf, int64_t ts, int64_t unit)
+{
+	int64_t h = ts >= 0 ? ts / unit : -((-ts + unit - 1) / unit);
+	uint32_t n = 0;
+
+	if (h < 0)
+		buf[n++] = '-', h = -h;
+	return (struct report_str){ buf, n + utoa(buf + n, (uint64_t)h) };
+}
+
+/* Blocked attempts per hour and per minute (the timeline). */
+static int timeline_add(struct report *r, const struct report_record *rec, uint64_t n)
+{
+	char hour[24], minute[24];
+	struct report_str hr = period_key(hour, rec->ts_ms, 3600000), mn = period_key(minute, rec->ts_ms, 60000);
+
+	if (build_key(&r->kb[3], &r->hours, &hr, 1) || bump(r, &r->hours, &r->kb[3], rec, n))
+		return -1;
+	if (!r->minutes_full && r->minutes.count >= REPORT_MINUTES_MAX) {
+		r->minutes_full = 1;	/* a long log: minutes are not needed */
+		free(r->minutes.rows);
+		memset(&r->minutes, 0, sizeof(r->minutes));
+	}
+	if (r->minutes_full)
+		return 0;
+	return build_key(&r->kb[5], &r->minutes, &mn, 1) || bump(r, &r->minutes, &r->kb[5], rec, n) ? -1 : 0;
+}
+
+/* The device's row, and for a MAC-identified one its address. */
+static int device_add(struct report *r, const struct report_record *rec, uint64_t n)
+{
+	static const struct report_str none = { NULL, 0 };
+	struct report_str dev[3] = { rec->src_mac, rec->device, rec->src_mac.p ? none : rec->src };
+	struct report_str addr[3] = { rec->src_mac, rec->device, rec->src };
+
+	if (build_key(&r->kb[0], &r->dev, dev, 3) || bump(r, &r->dev, &r->kb[0], rec, n))
+		return -1;
+	if (!rec->src_mac.p || !rec->src.p)
+		return 0;
+	return build_key(&r->kb[4], &r->addrs, addr, 3) || bump(r, &r->addrs, &r->kb[4], rec, n) ? -1 : 0;
+}
+
 int report_add(struct report *r, const struct report_record *rec)
 {
-	char port[8], hour[24];
-	struct report_str dev[3] = { rec->src, rec->device, rec->src_mac };
-	struct report_str dst[5] = { rec->dst, { NULL, 0 }, rec->proto, rec->country, rec->host };
-	struct report_str hr;
+	char port[8];
+	struct report_str dst[7] = { rec->dst, { NULL, 0 }, rec->proto, rec->country, rec->host,
+				     rec->via, rec->geo_addr };
+	uint64_t n = rec->count - rec->retries;	/* attempts */
 
 	if (!matches(r, rec)) {
 		r->t.filtered++;
 		return 0;
 	}
+	r->t.records++;
+	r->t.flows += n;
+	r->t.retries += rec->retries;
+	r->t.folded += rec->folded;
+	r->t.over_cap += rec->folded && rec->over_cap;
+	r->t.by_cat[rec->cat] += n;
+	widen(&r->t.first_ms, &r->t.last_ms, rec->ts_ms);
+	if (n == 0)	/* only retries: no flow to show in the tables */
+		return 1;
 	if (rec->dport >= 0)
 		dst[1] = (struct report_str){ port, utoa(port, (uint64_t)rec->dport) };
-	if (build_key(&r->kb[0], &r->dev, dev, 3) || build_key(&r->kb[1], &r->cty, &rec->country, 1) ||
-	    build_key(&r->kb[2], &r->dst, dst, 5))
+	if (build_key(&r->kb[1], &r->cty, &rec->country, 1) || build_key(&r->kb[2], &r->dst, dst, 7))
 		return -1;
-	if (rec->cat == REPORT_BLOCK || rec->cat == REPORT_REJECT || rec->cat == REPORT_AUDIT) {
-		int64_t h = rec->ts_ms >= 0 ? rec->ts_ms / 3600000 : -((-rec->ts_ms + 3599999) / 3600000);
-		uint32_t n = 0;
-
-		if (h < 0)
-			hour[n++] = '-', h = -h;
-		hr = (struct report_str){ hour, n + utoa(hour + n, (uint64_t)h) };
-		if (build_key(&r->kb[3], &r->hours, &hr, 1) || bump(r, &r->hours, &r->kb[3], rec))
-			return -1;
-	}
-	if (bump(r, &r->dev, &r->kb[0], rec) || bump(r, &r->cty, &r->kb[1], rec) ||
-	    bump(r, &r->dst, &r->kb[2], rec))
+	if ((rec->cat == REPORT_BLOCK || rec->cat == REPORT_REJECT || rec->cat == REPORT_AUDIT) &&
+	    timeline_add(r, rec, n) < 0)
 		return -1;
-	r->t.records++;
-	r->t.flows += rec->count;
-	r->t.folded += rec->folded;
-	r->t.by_cat[rec->cat] += rec->count;
-	widen(&r->t.first_ms, &r->t.last_ms, rec->ts_ms);
+	if (device_add(r, rec, n) < 0 || bump(r, &r->cty, &r->kb[1], rec, n) ||
+	    bump(r, &r->dst, &r->kb[2], rec, n))
+		return -1;
 	return 1;
 }
 
@@ -442,17 +495,52 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* Dense buckets over the report's span: hours, or days beyond 3 days. */
+static const struct bucket {
+	int64_t ms;
+	const char *name, *shortname;
+} buckets[] = {
+	{ 60000, "minute", "minute" }, { 300000, "5 minutes", "5min" }, { 900000, "15 minutes", "15min" },
+	{ 3600000, "hour", "hour" }, { 21600000, "6 hours", "6h" }, { 86400000, "day", "day" },
+};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+const char *report_bucket_name(int64_t bucket_ms, int shortname)
+{
+	for (size_t i = 0; i < NBUCKETS; i++)
+		if (buckets[i].ms == bucket_ms)
+			return shortname ? buckets[i].shortname : buckets[i].name;
+	return "?";
+}
+
+/* The bucket from the span: the shortest that gives at most
+ * REPORT_TIMELINE_BARS bars (a few minutes: minutes, not one bar for the
+ * hour), days for anything longer; minutes only while they were kept. */
+static int64_t pick_bucket(const struct report *r)
+{
+	int64_t span = r->t.last_ms - r->t.first_ms;
+
+	for (size_t i = 0; i + 1 < NBUCKETS; i++) {
+		if (buckets[i].ms < 3600000 && r->minutes_full)
+			continue;
+		if (span / buckets[i].ms < REPORT_TIMELINE_BARS)
+			return buckets[i].ms;
+	}
+	return buckets[NBUCKETS - 1].ms;
+}
+
+/* Dense buckets over the report's span, from the minute or hour table. */
 static int build_timeline(const struct report *r, struct report_timeline *tl)
 {
-	int64_t first = r->t.first_ms, last = r->t.last_ms, b0, b1;
+	int64_t first = r->t.first_ms, last = r->t.last_ms, b0, b1, unit;
+	const struct report_tab *src;
 
 	memset(tl, 0, sizeof(*tl));
 	tl->bucket_ms = 3600000LL;
 	if (r->t.records == 0)
 		return 0;
-	if (last - first > 3 * 86400000LL)
-		tl->bucket_ms = 86400000LL;
+	tl->bucket_ms = pick_bucket(r);
+	unit = tl->bucket_ms < 3600000 ? 60000 : 3600000;
+	src = unit == 60000 ? &r->minutes : &r->hours;
 	b0 = floor_div(first, tl->bucket_ms);
 	b1 = floor_div(last, tl->bucket_ms);
 	if (b1 - b0 >= REPORT_TIMELINE_MAX)	/* years of days, or a bad clock: the newest */
@@ -463,13 +551,13 @@ static int build_timeline(const struct report *r, struct report_timeline *tl)
 	tl->audit = calloc(tl->n, sizeof(uint64_t));
 	if (!tl->blocked || !tl->audit)
 		return -1;
-	for (size_t i = 0; i < r->hours.cap; i++) {
-		const struct report_row *row = &r->hours.rows[i];
+	for (size_t i = 0; i < src->cap; i++) {
+		const struct report_row *row = &src->rows[i];
 		int64_t b;
 
 		if (!row->keylen)
 			continue;
-		b = floor_div(strtoll(report_row_key(row) + 1, NULL, 10) * 3600000LL, tl->bucket_ms) - b0;
+		b = floor_div(strtoll(report_row_key(row) + 1, NULL, 10) * unit, tl->bucket_ms) - b0;
 		if (b < 0 || b >= (int64_t)tl->n)
 			continue;
 		tl->blocked[b] += report_blocked(&row->st);
@@ -478,17 +566,88 @@ static int build_timeline(const struct report *r, struct report_timeline *tl)
 	return 0;
 }
 
+/* Where the first two fields of a key end (a device: MAC and set). */
+static size_t prefix2(const char *key)
+{
+	size_t n = strlen(key) + 1;
+
+	return n + strlen(key + n) + 1;
+}
+
+/* Orders keys by their first two fields. */
+static int cmp_prefix2(const char *a, const char *b)
+{
+	size_t la = prefix2(a), lb = prefix2(b);
+	int c = memcmp(a, b, la < lb ? la : lb);
+
+	return c ? c : (la > lb) - (la < lb);
+}
+
+/* Address keys: by device, then by address. */
+static int cmp_addr_key(const void *pa, const void *pb)
+{
+	const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+	int c = cmp_prefix2(a, b);
+
+	return c ? c : strcmp(a + prefix2(a) + 1, b + prefix2(b) + 1);
+}
+
+/* Fills each shown device's address list: a MAC-identified device's from
+ * the address table, else its own address.  *keys (freed by the caller)
+ * holds the sorted address keys the lists point into. */
+static int device_addresses(const struct report *r, struct report_vrow **dev, size_t ndev, const char ***keys)
+{
+	size_t n = 0, lo, hi;
+	const char **k = malloc((r->addrs.count + 1) * sizeof(*k) + (ndev + 1) * sizeof(*k));
+	const char **own = k ? k + r->addrs.count + 1 : NULL;
+
+	*keys = k;
+	if (!k)
+		return -1;
+	for (size_t i = 0; i < r->addrs.cap; i++)
+		if (r->addrs.rows[i].keylen)
+			k[n++] = report_row_key(&r->addrs.rows[i]);
+	qsort(k, n, sizeof(*k), cmp_addr_key);
+	for (size_t i = 0; i < ndev; i++) {
+		struct report_vrow *v = dev[i];
+
+		if (!v->f[DEV_MAC]) {
+			own[i] = v->f[DEV_SRC];
+			v->addrs = &own[i];
+			v->naddrs = v->f[DEV_SRC] != NULL;
+			continue;
+		}
+		for (lo = 0, hi = n; lo < hi;) {	/* the first key of this device */
+			size_t mid = (lo + hi) / 2;
+
+			if (cmp_prefix2(k[mid], v->key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (hi = lo; hi < n && !cmp_prefix2(k[hi], v->key); hi++)
+			;
+		v->addrs = &k[lo];
+		v->naddrs = hi - lo;
+	}
+	for (size_t i = 0; i < n; i++)	/* the address, past the prefix and its tag */
+		k[i] += prefix2(k[i]) + 1;
+	return 0;
+}
+
 int report_write(struct report *r, FILE *out, const struct report_output *o)
 {
 	struct report_totals t;
 	struct report_view v = { .t = &t, .f = &r->f, .o = o, .bad = r->bad, .nbad = r->nbad };
+	const char **addr_keys = NULL;
 	int rc = -1;
 
 	report_totals(r, &t);
 	v.dev = sorted(&r->dev, cmp_blocked_first, o->top, &v.ndev);
 	v.cty = sorted(&r->cty, cmp_flows, o->top, &v.ncty);
 	v.dst = sorted(&r->dst, cmp_blocked_first, o->top, &v.ndst);
-	if (!v.dev || !v.cty || !v.dst || build_timeline(r, &v.tl) < 0) {
+	if (!v.dev || !v.cty || !v.dst || build_timeline(r, &v.tl) < 0 ||
+	    device_addresses(r, v.dev, v.ndev, &addr_keys) < 0) {
 		errno = ENOMEM;
 		goto out;
 	}
@@ -501,6 +660,7 @@ int report_write(struct report *r, FILE *out, const struct report_output *o)
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 out:
+	free(addr_keys);
 	free(v.dev);
 	free(v.cty);
 	free(v.dst);

@@ -303,6 +303,7 @@ static int skip_value(struct scan *s, int depth)
 enum field {
 	F_UNKNOWN = 0, F_TS, F_ACTION, F_AUDIT, F_RULE, F_RULE_NAME, F_DEFAULT, F_SRC, F_DST,
 	F_SRC_MAC, F_DEVICE, F_COUNTRY, F_PROTO, F_SPORT, F_DPORT, F_COUNT, F_FOLDED, F_HOST,
+	F_VIA, F_GEO_ADDR, F_RETRIES, F_OVER_CAP,
 };
 
 #define KEY(s) (sizeof(s) - 1), s
@@ -317,7 +318,8 @@ static const struct {
 	{ KEY("src"), F_SRC }, { KEY("dst"), F_DST }, { KEY("src_mac"), F_SRC_MAC },
 	{ KEY("device"), F_DEVICE }, { KEY("country"), F_COUNTRY }, { KEY("proto"), F_PROTO },
 	{ KEY("sport"), F_SPORT }, { KEY("dport"), F_DPORT }, { KEY("count"), F_COUNT },
-	{ KEY("folded"), F_FOLDED }, { KEY("host"), F_HOST },
+	{ KEY("folded"), F_FOLDED }, { KEY("host"), F_HOST }, { KEY("via"), F_VIA },
+	{ KEY("geo_addr"), F_GEO_ADDR }, { KEY("retries"), F_RETRIES }, { KEY("over_cap"), F_OVER_CAP },
 };
 
 /* Called for every key of every line: dispatch on length and first byte,
@@ -328,7 +330,7 @@ static enum field field_of(const struct report_str *k)
 
 	switch (k->len) {
 	case 2: f = F_TS; break;
-	case 3: f = k->p[0] == 's' ? F_SRC : F_DST; break;
+	case 3: f = k->p[0] == 's' ? F_SRC : k->p[0] == 'd' ? F_DST : F_VIA; break;
 	case 4: f = k->p[0] == 'r' ? F_RULE : F_HOST; break;
 	case 5:
 		switch (k->p[0]) {
@@ -340,7 +342,15 @@ static enum field field_of(const struct report_str *k)
 		}
 		break;
 	case 6: f = k->p[0] == 'a' ? F_ACTION : k->p[0] == 'd' ? F_DEVICE : F_FOLDED; break;
-	case 7: f = k->p[0] == 'd' ? F_DEFAULT : k->p[0] == 's' ? F_SRC_MAC : F_COUNTRY; break;
+	case 7:
+		switch (k->p[0]) {
+		case 'd': f = F_DEFAULT; break;
+		case 's': f = F_SRC_MAC; break;
+		case 'r': f = F_RETRIES; break;
+		default: f = F_COUNTRY; break;
+		}
+		break;
+	case 8: f = k->p[0] == 'g' ? F_GEO_ADDR : F_OVER_CAP; break;
 	case 9: f = F_RULE_NAME; break;
 	default: return F_UNKNOWN;
 	}
@@ -412,15 +422,15 @@ static int get_bool(struct scan *s, enum field f, uint8_t *out)
 	return wrong_type(s, f, "true or false");
 }
 
-/* An integer in [lo, hi], or null (→ -1) unless f is count. */
+/* An integer in [lo, hi], or null (→ -1) unless f is count or retries. */
 static int get_int(struct scan *s, enum field f, int64_t lo, int64_t hi, int64_t *out)
 {
-	int is_int;
+	int is_int, nonull = f == F_COUNT || f == F_RETRIES;
 
-	if (*s->p == 'n' && f != F_COUNT)
+	if (*s->p == 'n' && !nonull)
 		return *out = -1, scan_literal(s, "null", 4);
 	if (*s->p != '-' && (*s->p < '0' || *s->p > '9'))
-		return wrong_type(s, f, f == F_COUNT ? "a number" : "a number or null");
+		return wrong_type(s, f, nonull ? "a number" : "a number or null");
 	if (scan_number(s, &is_int, out) < 0)
 		return -1;
 	if (!is_int)
@@ -461,6 +471,11 @@ static int get_field(struct scan *s, enum field f, struct report_record *rec, un
 	case F_AUDIT: return get_bool(s, f, &rec->audit);
 	case F_DEFAULT: return get_bool(s, f, &rec->is_default);
 	case F_FOLDED: return get_bool(s, f, &rec->folded);
+	case F_OVER_CAP: return get_bool(s, f, &rec->over_cap);
+	case F_RETRIES:
+		if (get_int(s, f, 0, INT64_MAX, &v) < 0)
+			return -1;
+		return rec->retries = (uint64_t)v, 0;
 	case F_RULE:
 		if (get_int(s, f, 0, INT32_MAX, &v) < 0)
 			return -1;
@@ -483,6 +498,8 @@ static int get_field(struct scan *s, enum field f, struct report_record *rec, un
 	case F_COUNTRY: return get_str(s, f, &rec->country, 0);
 	case F_PROTO: return get_str(s, f, &rec->proto, 0);
 	case F_HOST: return get_str(s, f, &rec->host, 0);
+	case F_VIA: return get_str(s, f, &rec->via, 0);
+	case F_GEO_ADDR: return get_str(s, f, &rec->geo_addr, 0);
 	default: return skip_value(s, 1);
 	}
 }
@@ -550,6 +567,8 @@ int report_parse_line(char *line, size_t len, struct report_record *rec, char *w
 		return fail(&s, "missing field 'ts'");
 	if (!(seen & 2))
 		return fail(&s, "missing field 'action'");
+	if (rec->retries > rec->count)
+		return fail(&s, "field 'retries': more than 'count'");
 	if (rec->audit && (rec->action == REPORT_BLOCK || rec->action == REPORT_REJECT))
 		rec->cat = REPORT_AUDIT;
 	else

@@ -74,6 +74,32 @@ static void ctable(FILE *out, const char *tag, const char *head, struct report_v
 	}
 }
 
+/* Devices: id (the MAC, or the address), set, MAC, addresses (space-separated). */
+static void cdevices(FILE *out, const struct report_view *v, const char *tag)
+{
+	if (tag)
+		fprintf(out, "table,");
+	fprintf(out, "id,device,src_mac,addresses,%s\r\n", stat_head);
+	for (size_t r = 0; r < v->ndev; r++) {
+		const struct report_vrow *row = v->dev[r];
+
+		if (tag)
+			fprintf(out, "%s,", tag);
+		cstr(out, row->f[DEV_MAC] ? row->f[DEV_MAC] : row->f[DEV_SRC]);
+		fputc(',', out);
+		cstr(out, row->f[DEV_SET]);
+		fputc(',', out);
+		cstr(out, row->f[DEV_MAC]);
+		fputc(',', out);
+		for (size_t i = 0; i < row->naddrs; i++) {
+			if (i)
+				fputc(' ', out);
+			cstr(out, row->addrs[i]);
+		}
+		cstats(out, &row->st);
+	}
+}
+
 static void ctimeline(FILE *out, const struct report_view *v, const char *tag)
 {
 	fprintf(out, "%sstart,blocked,audit\r\n", tag ? "table," : "");
@@ -92,7 +118,7 @@ int report_write_csv(const struct report_view *v, FILE *out)
 	int all = t == REPORT_TABLE_ALL;
 
 	if (all || t == REPORT_TABLE_DEVICES)
-		ctable(out, all ? "devices" : NULL, "src,device,src_mac", v->dev, v->ndev, 3, 0);
+		cdevices(out, v, all ? "devices" : NULL);
 	if (all)
 		fputs("\r\n", out);
 	if (all || t == REPORT_TABLE_COUNTRIES)
@@ -100,10 +126,15 @@ int report_write_csv(const struct report_view *v, FILE *out)
 	if (all)
 		fputs("\r\n", out);
 	if (all || t == REPORT_TABLE_DESTINATIONS)
-		ctable(out, all ? "destinations" : NULL, "dst,dport,proto,country,host", v->dst, v->ndst, 5, 0);
+		ctable(out, all ? "destinations" : NULL, "dst,dport,proto,country,host,via,geo_addr", v->dst,
+		       v->ndst, 7, 0);
 	if (all)
 		fputs("\r\n", out);
-	if (all || t == REPORT_TABLE_TIMELINE)
-		ctimeline(out, v, all ? (v->tl.bucket_ms == 3600000 ? "timeline-hour" : "timeline-day") : NULL);
+	if (all || t == REPORT_TABLE_TIMELINE) {
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "timeline-%s", report_bucket_name(v->tl.bucket_ms, 1));
+		ctimeline(out, v, all ? tag : NULL);
+	}
 	return ferror(out) ? -1 : 0;
 }

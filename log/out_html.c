@@ -121,6 +121,9 @@ static void totals(FILE *out, const struct report_view *v)
 			(unsigned long long)t->by_cat[c]);
 	if (t->folded)
 		fprintf(out, "; %llu records folded by log-rate", (unsigned long long)t->folded);
+	if (t->retries)
+		fprintf(out, "; %llu retries (repeated packets of flows already counted, not flows)",
+			(unsigned long long)t->retries);
 	if (t->filtered)
 		fprintf(out, "; %llu records left out by filters", (unsigned long long)t->filtered);
 	fputs(".</p>\n</section>\n", out);
@@ -206,7 +209,8 @@ static void timeline_chart(FILE *out, const struct report_view *v)
 	double bw = tl->n ? (double)PW / (double)tl->n : PW, gap = bw > 4 ? 1 : 0;
 	size_t step = tl->n / 12 + 1;
 	uint64_t max = 1;
-	int hourly = tl->bucket_ms == 3600000;
+	/* labels: HH:MM within a day, MM-DD HH:MM across days, MM-DD for days */
+	int clock = tl->bucket_ms < 86400000, oneday = tl->n * (size_t)tl->bucket_ms <= 86400000;
 	char b[32];
 
 	for (size_t i = 0; i < tl->n; i++)
@@ -215,7 +219,7 @@ static void timeline_chart(FILE *out, const struct report_view *v)
 	fprintf(out, "<section>\n<h2>Blocked flows per %s (UTC)</h2>\n"
 		"<svg id=\"timeline-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"blocked flows over time\">\n",
-		hourly ? "hour" : "day", W, H, W, H);
+		report_bucket_name(tl->bucket_ms, 0), W, H, W, H);
 	fprintf(out, "<rect class=\"block\" x=\"%d\" y=\"8\" width=\"12\" height=\"12\"/>"
 		"<text x=\"%d\" y=\"19\">blocked (block + reject)</text>\n", X0, X0 + 16);
 	fprintf(out, "<rect class=\"audit\" x=\"%d\" y=\"8\" width=\"12\" height=\"12\"/>"
@@ -236,9 +240,12 @@ static void timeline_chart(FILE *out, const struct report_view *v)
 			tl_bar(out, "blocked block", x, Y0 + PH - hb, bw - gap, hb, start, tl->blocked[i]);
 		if (tl->audit[i])
 			tl_bar(out, "audit", x, Y0 + PH - hb - ha, bw - gap, ha, start, tl->audit[i]);
-		if (i % step == 0)
-			fprintf(out, "<text class=\"lbl\" x=\"%.1f\" y=\"%d\">%.5s</text>\n", x, Y0 + PH + 18,
-				report_format_time(start, b) + (hourly ? 11 : 5));
+		if (i % step == 0) {
+			report_format_time(start, b);
+			b[10] = ' ';
+			fprintf(out, "<text class=\"lbl\" x=\"%.1f\" y=\"%d\">%.*s</text>\n", x, Y0 + PH + 18,
+				clock && !oneday ? 11 : 5, b + (clock && oneday ? 11 : 5));
+		}
 	}
 	fputs("</svg>\n</section>\n", out);
 }
@@ -283,12 +290,18 @@ static void thead(FILE *out, const char *id, const char *title, size_t shown, si
 static void tables(FILE *out, const struct report_view *v)
 {
 	thead(out, "devices", "Devices, blocked first", v->ndev, v->t->devices,
-	      "<th>address</th><th>device set</th><th>MAC</th>");
+	      "<th>device</th><th>device set</th><th>addresses</th>");
 	for (size_t i = 0; i < v->ndev; i++) {
+		const struct report_vrow *d = v->dev[i];
+
 		fputs("<tr>", out);
-		for (int k = 0; k < 3; k++)
-			td_str(out, v->dev[i]->f[k], k == 0);
-		td_stats(out, &v->dev[i]->st);
+		td_str(out, d->f[DEV_MAC] ? d->f[DEV_MAC] : d->f[DEV_SRC], 1);
+		td_str(out, d->f[DEV_SET], 0);
+		fputs("<td class=\"wrap\">", out);
+		for (size_t k = 0; k < d->naddrs; k++)
+			fputs(k ? ", " : "", out), esc(out, d->addrs[k]);
+		fputs("</td>", out);
+		td_stats(out, &d->st);
 	}
 	fputs("</tbody>\n</table>\n</section>\n", out);
 	thead(out, "countries", "Countries", v->ncty, v->t->countries, "<th>country</th>");
@@ -300,10 +313,11 @@ static void tables(FILE *out, const struct report_view *v)
 	}
 	fputs("</tbody>\n</table>\n</section>\n", out);
 	thead(out, "destinations", "Destinations, blocked first", v->ndst, v->t->destinations,
-	      "<th>address</th><th>port</th><th>proto</th><th>country</th><th>host</th>");
+	      "<th>address</th><th>port</th><th>proto</th><th>country</th><th>host</th>"
+	      "<th>via</th><th>decided by</th>");
 	for (size_t i = 0; i < v->ndst; i++) {
 		fputs("<tr>", out);
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 7; k++)
 			td_str(out, v->dst[i]->f[k], k == 0 || k == 4);
 		td_stats(out, &v->dst[i]->st);
 	}

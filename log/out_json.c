@@ -81,11 +81,12 @@ static void jtotals(FILE *out, const struct report_view *v)
 	for (int c = 0, n = 0; c < REPORT_NCAT; c++)
 		if (v->f->cats & (1u << c))
 			fprintf(out, "%s\"%s\"", n++ ? "," : "", report_cat_name(c));
-	fprintf(out, "]},\n\"totals\":{\"records\":%llu,\"flows\":%llu,\"folded_records\":%llu,"
-		"\"filtered_records\":%llu,\"skipped_lines\":%llu",
-		(unsigned long long)t->records, (unsigned long long)t->flows,
-		(unsigned long long)t->folded, (unsigned long long)t->filtered,
-		(unsigned long long)t->skipped);
+	fprintf(out, "]},\n\"totals\":{\"records\":%llu,\"flows\":%llu,\"retries\":%llu,"
+		"\"folded_records\":%llu,\"over_cap_records\":%llu,\"filtered_records\":%llu,"
+		"\"skipped_lines\":%llu",
+		(unsigned long long)t->records, (unsigned long long)t->flows, (unsigned long long)t->retries,
+		(unsigned long long)t->folded, (unsigned long long)t->over_cap,
+		(unsigned long long)t->filtered, (unsigned long long)t->skipped);
 	for (int c = 0; c < REPORT_NCAT; c++)
 		fprintf(out, ",\"%s\":%llu", report_cat_name(c), (unsigned long long)t->by_cat[c]);
 	fprintf(out, ",\"devices\":%zu,\"countries\":%zu,\"destinations\":%zu},\n",
@@ -112,18 +113,43 @@ static void jrows(FILE *out, const char *name, struct report_vrow **rows, size_t
 	fputs(n ? "\n],\n" : "],\n", out);
 }
 
+/* Devices: id (the MAC, or the address of a device without one), the set,
+ * the MAC, and every address seen. */
+static void jdevices(FILE *out, const struct report_view *v)
+{
+	fputs("\"devices\":[", out);
+	for (size_t r = 0; r < v->ndev; r++) {
+		const struct report_vrow *row = v->dev[r];
+
+		fputs(r ? ",\n {\"id\":" : "\n {\"id\":", out);
+		jstr(out, row->f[DEV_MAC] ? row->f[DEV_MAC] : row->f[DEV_SRC]);
+		fputs(",\"device\":", out);
+		jstr(out, row->f[DEV_SET]);
+		fputs(",\"src_mac\":", out);
+		jstr(out, row->f[DEV_MAC]);
+		fputs(",\"addresses\":[", out);
+		for (size_t i = 0; i < row->naddrs; i++) {
+			if (i)
+				fputc(',', out);
+			jstr(out, row->addrs[i]);
+		}
+		fputc(']', out);
+		jstats(out, &row->st);
+	}
+	fputs(v->ndev ? "\n],\n" : "],\n", out);
+}
+
 int report_write_json(const struct report_view *v, FILE *out)
 {
-	static const char *const dev[] = { "src", "device", "src_mac" };
 	static const char *const cty[] = { "country" };
-	static const char *const dst[] = { "dst", "dport", "proto", "country", "host" };
+	static const char *const dst[] = { "dst", "dport", "proto", "country", "host", "via", "geo_addr" };
 
 	jtotals(out, v);
-	jrows(out, "devices", v->dev, v->ndev, dev, 3);
+	jdevices(out, v);
 	jrows(out, "countries", v->cty, v->ncty, cty, 1);
-	jrows(out, "destinations", v->dst, v->ndst, dst, 5);
-	fprintf(out, "\"timeline\":{\"bucket\":\"%s\",\"points\":[",
-		v->tl.bucket_ms == 3600000 ? "hour" : "day");
+	jrows(out, "destinations", v->dst, v->ndst, dst, 7);
+	fprintf(out, "\"timeline\":{\"bucket\":\"%s\",\"bucket_seconds\":%lld,\"points\":[",
+		report_bucket_name(v->tl.bucket_ms, 1), (long long)(v->tl.bucket_ms / 1000));
 	for (size_t i = 0; i < v->tl.n; i++) {
 		fputs(i ? ",\n {\"start\":" : "\n {\"start\":", out);
 		jtime(out, v->tl.start_ms + (int64_t)i * v->tl.bucket_ms);

@@ -14,7 +14,7 @@
 
 #include "log/report_priv.h"
 
-#define MAXCOL 10
+#define MAXCOL 11
 
 struct col {
 	const char *head;
@@ -22,6 +22,7 @@ struct col {
 	unsigned flex:1;	/* may be narrowed; long cells go on their own line */
 	unsigned drop:1;	/* dropped when the table is too wide */
 	unsigned hide_empty:1;	/* dropped when every cell is "" or "0" */
+	unsigned below:1;	/* no column: a non-empty cell goes on a line under its row */
 	int minw;		/* flex: narrowest width (0: the header's) */
 	int w;			/* computed width; -1 = not shown */
 };
@@ -89,7 +90,7 @@ static void fit(struct table *t)
 		struct col *k = &t->c[c];
 
 		k->w = (int)dispwidth(k->head);
-		if (k->hide_empty && all_empty(t, c)) {
+		if (k->below || (k->hide_empty && all_empty(t, c))) {
 			k->w = -1;
 			continue;
 		}
@@ -122,8 +123,9 @@ static int too_long(const struct table *t, const char *const *cells, int c)
 }
 
 /* A cell too long for its column goes whole on a line of its own: above
- * the row for the first column, below it (at its column) for the others. */
-static void put_row(FILE *out, const struct table *t, const char *const *cells)
+ * the row for the first column, below it (at its column) for the others.
+ * Cells of `below` columns follow, indented (not for the header). */
+static void put_row(FILE *out, const struct table *t, const char *const *cells, int header)
 {
 	int first = 1, pos = 2, at[MAXCOL];
 
@@ -159,6 +161,13 @@ static void put_row(FILE *out, const struct table *t, const char *const *cells)
 		put_cell(out, cells[c], 0, 0);
 		fputc('\n', out);
 	}
+	for (int c = 0; c < t->ncol && !header; c++) {
+		if (!t->c[c].below || !*cells[c])
+			continue;
+		fputs("    ", out);
+		put_cell(out, cells[c], 0, 0);
+		fputc('\n', out);
+	}
 }
 
 static void put_table(FILE *out, struct table *t)
@@ -168,9 +177,9 @@ static void put_table(FILE *out, struct table *t)
 	fit(t);
 	for (int c = 0; c < t->ncol; c++)
 		head[c] = t->c[c].head;
-	put_row(out, t, head);
+	put_row(out, t, head, 1);
 	for (size_t r = 0; r < t->nrow; r++)
-		put_row(out, t, t->cell + r * (size_t)t->ncol);
+		put_row(out, t, t->cell + r * (size_t)t->ncol, 0);
 }
 
 enum { SPAN_DAY = 2, SPAN_YEAR = 1, SPAN_LONG = 0 };
@@ -256,25 +265,49 @@ static void put_section(FILE *out, struct table *t, const char *name, size_t tot
 	table_free(t);
 }
 
+#define ADDRS_SHOWN 3	/* a device's addresses listed in the text table */
+
+/* "198.18.1.10, 2001:db8:1::10" or "2001:db8:1::1:0, ... (+4997)". */
+static void addr_list(char *buf, size_t len, const struct report_vrow *row)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < row->naddrs && i < ADDRS_SHOWN; i++)
+		used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s", i ? ", " : "",
+					 row->addrs[i]);
+	if (row->naddrs > ADDRS_SHOWN && used < len)
+		snprintf(buf + used, len - used, " (+%zu)", row->naddrs - ADDRS_SHOWN);
+}
+
+/* One row per device: its MAC where the log has one (its addresses listed
+ * on the line below), else its address. */
 static int devices(FILE *out, const struct report_view *v, int width, int sy)
 {
 	struct table t = { .width = width };
+	char (*addrs)[160] = calloc(v->ndev + 1, sizeof(*addrs));
 
-	t.c[0] = (struct col){ .head = "ADDRESS", .flex = 1, .minw = 15 };
+	t.c[0] = (struct col){ .head = "DEVICE", .flex = 1, .minw = 15 };
 	t.c[1] = (struct col){ .head = "SET", .flex = 1, .hide_empty = 1, .minw = 8 };
-	t.c[2] = (struct col){ .head = "MAC", .drop = 1, .hide_empty = 1 };
+	t.c[2] = (struct col){ .head = "ADDRESSES", .below = 1 };
 	stat_cols(&t, 3);
-	if (table_alloc(&t, v->ndev) < 0)
+	if (!addrs || table_alloc(&t, v->ndev) < 0) {
+		free(addrs);
+		table_free(&t);
 		return -1;
+	}
 	for (size_t r = 0; r < v->ndev; r++) {
 		const struct report_vrow *row = v->dev[r];
 
-		t.cell[r * (size_t)t.ncol + 0] = or_dash(row->f[DEV_SRC]);
+		if (row->f[DEV_MAC])
+			addr_list(addrs[r], sizeof(addrs[r]), row);
+		t.cell[r * (size_t)t.ncol + 0] = or_dash(row->f[DEV_MAC] ? row->f[DEV_MAC] : row->f[DEV_SRC]);
 		t.cell[r * (size_t)t.ncol + 1] = or_dash(row->f[DEV_SET]);
-		t.cell[r * (size_t)t.ncol + 2] = or_dash(row->f[DEV_MAC]);
+		t.cell[r * (size_t)t.ncol + 2] = addrs[r];
 		stat_cells(&t, r, 3, &row->st, sy);
 	}
 	put_section(out, &t, "Devices", v->t->devices, ", blocked first");
+	free(addrs);
 	return 0;
 }
 
@@ -311,7 +344,9 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 	t.c[1] = (struct col){ .head = "PORT", .flex = 1, .minw = 8 };
 	t.c[2] = (struct col){ .head = "CC", .flex = 1 };
 	t.c[3] = (struct col){ .head = "HOST", .flex = 1, .hide_empty = 1 };
-	stat_cols(&t, 4);
+	/* a translated destination: the IPv4 address whose country decided */
+	t.c[4] = (struct col){ .head = "VIA", .flex = 1, .hide_empty = 1 };
+	stat_cols(&t, 5);
 	if (table_alloc(&t, v->ndst) < 0)
 		return -1;
 	for (size_t r = 0; r < v->ndst; r++) {
@@ -327,7 +362,11 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 		t.cell[i + 1] = t.num[i + 1];
 		t.cell[i + 2] = row->f[DST_CC] ? row->f[DST_CC] : "--";
 		t.cell[i + 3] = row->f[DST_HOST] ? row->f[DST_HOST] : "";
-		stat_cells(&t, r, 4, &row->st, sy);
+		if (row->f[DST_GEO])
+			snprintf(t.num[i + 4], sizeof(t.num[0]), "%.6s %.15s", or_dash(row->f[DST_VIA]),
+				 row->f[DST_GEO]);
+		t.cell[i + 4] = row->f[DST_GEO] ? t.num[i + 4] : "";
+		stat_cells(&t, r, 5, &row->st, sy);
 	}
 	put_section(out, &t, "Destinations", v->t->destinations, ", blocked first");
 	return 0;
@@ -382,11 +421,17 @@ static void put_head(FILE *out, const struct report_view *v)
 	put_filters(out, v->f);
 	fprintf(out, "Flows:   %llu in %llu records", (unsigned long long)t->flows,
 		(unsigned long long)t->records);
-	if (t->folded)
+	if (t->folded && t->over_cap)
+		fprintf(out, " (%llu folded by log-rate, %llu of them over its total cap)",
+			(unsigned long long)t->folded, (unsigned long long)t->over_cap);
+	else if (t->folded)
 		fprintf(out, " (%llu folded by log-rate)", (unsigned long long)t->folded);
 	if (t->filtered)
 		fprintf(out, "; %llu records left out by filters", (unsigned long long)t->filtered);
 	fputc('\n', out);
+	if (t->retries)
+		fprintf(out, "Retries: %llu (repeated packets of flows already counted, e.g. TCP "
+			"retransmissions; not flows)\n", (unsigned long long)t->retries);
 	fprintf(out, "Actions: allow %llu, block %llu, reject %llu, log %llu",
 		(unsigned long long)t->by_cat[REPORT_ALLOW], (unsigned long long)t->by_cat[REPORT_BLOCK],
 		(unsigned long long)t->by_cat[REPORT_REJECT], (unsigned long long)t->by_cat[REPORT_LOG]);

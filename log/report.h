@@ -49,10 +49,14 @@ struct report_record {
 	enum report_cat cat;
 	uint8_t action;			/* the policy's action: REPORT_ALLOW..REPORT_LOG */
 	uint8_t audit, folded, is_default;
+	uint8_t over_cap;		/* a folded record of the total cap (any devices) */
 	int32_t rule;			/* policy line, -1 if absent */
 	int32_t sport, dport;		/* -1 when null or absent */
 	uint64_t count;			/* decisions this line stands for (>= 1) */
+	uint64_t retries;		/* of them, retries of an attempt already decided */
 	struct report_str src, dst, src_mac, device, country, proto, host, rule_name;
+	struct report_str via, geo_addr;	/* a translated destination: how, and the
+						 * IPv4 address whose country decided */
 };
 
 /* Parses one line (without its newline).  The line is modified: string
@@ -154,8 +158,10 @@ int report_write(struct report *r, FILE *out, const struct report_output *o);
 /* Totals, for callers and tests. */
 struct report_totals {
 	uint64_t records;		/* lines counted (after filters) */
-	uint64_t flows;			/* sum of count */
-	uint64_t folded;		/* records with "folded": true */
+	uint64_t flows;			/* attempts: sum of count - retries */
+	uint64_t retries;		/* sum of retries: repeated packets, not flows */
+	uint64_t folded;		/* records with "folded": true (log-rate) */
+	uint64_t over_cap;		/* of them, records of the total cap */
 	uint64_t filtered;		/* records the filter left out */
 	uint64_t skipped;		/* bad lines */
 	uint64_t by_cat[REPORT_NCAT];	/* flows per category */

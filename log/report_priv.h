@@ -7,9 +7,14 @@
 #include "log/report.h"
 
 #define REPORT_BAD_KEEP 5	/* skipped lines kept with their reason */
-#define REPORT_MAX_FIELDS 5
+#define REPORT_MAX_FIELDS 7
 #define REPORT_KEY_INLINE 48	/* key bytes kept in the table slot itself */
 #define REPORT_TIMELINE_MAX 2000	/* buckets; older ones are left out of the timeline */
+#define REPORT_TIMELINE_BARS 48		/* the bucket is the shortest giving at most this many */
+/* Minutes are kept for the sub-hour buckets, which only spans under
+ * 48 x 15 min = 12 h get: a log with more distinct blocked minutes than
+ * that needs none of them, so the minute table stops (and is freed) here. */
+#define REPORT_MINUTES_MAX 1024
 
 struct report_stats {
 	uint64_t n[REPORT_NCAT];	/* flows per category */
@@ -34,12 +39,16 @@ static inline const char *report_row_key(const struct report_row *r)
 	return r->keylen > REPORT_KEY_INLINE ? r->k.out : r->k.in;
 }
 
-/* A row as the writers see it: the key split into fields (NULL = null). */
+/* A row as the writers see it: the key split into fields (NULL = null).
+ * Devices also list their addresses (sorted; for a device known by its
+ * address, that address). */
 struct report_vrow {
 	const char *f[REPORT_MAX_FIELDS];
 	struct report_stats st;
 	const char *key;
 	uint32_t keylen;
+	const char **addrs;
+	size_t naddrs;
 };
 
 struct report_tab {
@@ -54,13 +63,14 @@ struct report_bad {
 	char *why;
 };
 
-/* Field order of each table's key. */
-enum { DEV_SRC, DEV_SET, DEV_MAC };
+/* Field order of each table's key.  A device is its MAC (DEV_SRC null), or
+ * its address (DEV_MAC null). */
+enum { DEV_MAC, DEV_SET, DEV_SRC };
 enum { CTY_CC };
-enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST };
+enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST, DST_VIA, DST_GEO };
 
 struct report_timeline {
-	int64_t bucket_ms;		/* 3600000 or 86400000 */
+	int64_t bucket_ms;		/* 1, 5, 15 min, 1, 6 h, 1 d: chosen from the span */
 	int64_t start_ms;		/* start of the first bucket */
 	size_t n;
 	uint64_t *blocked, *audit;	/* per bucket */
@@ -98,5 +108,9 @@ int report_write_html(const struct report_view *v, FILE *out);
 
 /* The country's English name, or NULL ("CN" → "China"). */
 const char *report_country_name(const char *cc);
+
+/* A timeline bucket's name: "5 minutes", "hour", ... (long) or "5min",
+ * "hour", ... (short: JSON bucket, CSV table tag). */
+const char *report_bucket_name(int64_t bucket_ms, int shortname);
 
 #endif

@@ -30,6 +30,7 @@ struct nfq_vc_entry {
 	uint8_t family, proto, has_mac;
 	uint8_t mac[6];
 	uint16_t sport, dport;
+	uint16_t icmp_id;		/* echo identifier: two pings are two flows */
 	uint8_t src[16], dst[16];
 	struct rules_verdict v;		/* points into the policy: flushed on reload */
 };

@@ -25,13 +25,25 @@
 #define DL_SLOTS	4096		/* devices tracked by the rate limiter */
 #define DL_PROBE	8
 
+#define DL_CATS		5		/* over-cap records: allow, block, reject, log; audit */
+
+/* Decisions not written one by one, how many of them were retries, and the
+ * last of them, whose fields the summarising record carries. */
+struct dl_fold {
+	uint32_t n;
+	uint32_t retries;
+	struct nfq_logrec last;
+};
+
+enum { DL_KEY_NONE = 0, DL_KEY_MAC, DL_KEY_V4, DL_KEY_V6 };
+
 struct dl_dev {
-	uint8_t used, family;
-	uint8_t addr[16];
+	uint8_t kind;		/* DL_KEY_*: what identifies the device; NONE = free slot */
+	uint8_t key[16];	/* the MAC (6 bytes) or the address */
 	time_t start;		/* period start (monotonic s) */
 	uint32_t n;		/* records written this period */
-	uint32_t suppressed;	/* decisions folded this period */
-	struct nfq_logrec last;	/* last suppressed one: the folded record's fields */
+	struct dl_fold fold;	/* decisions folded this period by log-rate */
+	struct dl_fold retry;	/* retries this period: repeats of attempts already decided */
 };
 
 struct nfq_declog {
@@ -40,6 +52,10 @@ struct nfq_declog {
 	int open_errno;
 	int use_syslog;
 	uint32_t rate, period;
+	uint32_t cap, cap_period;	/* records of all devices per cap_period; 0 = no cap */
+	time_t cap_start;
+	uint32_t cap_used;
+	struct dl_fold over[DL_CATS];	/* folded over the cap this cap period */
 	struct nfq_declog_stats st;
 	uint64_t fail_pending;
 	int last_errno;
@@ -148,7 +164,7 @@ static void sb_addr(struct sbuf *b, const struct rules_flow *f, int dst)
 }
 
 size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
-			 uint32_t count, int folded)
+			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	struct sbuf b = { buf, len, 0, len == 0 };
 	const struct rules_flow *f = &r->flow;
@@ -173,6 +189,11 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_addr(&b, f, 1);
 	sb_add(&b, ",\"country\":", 11);
 	sb_json_str(&b, r->country == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->country, cc));
+	if (r->db_code != GEO_CC_UNKNOWN)
+		sb_fmt(&b, ",\"db_code\":\"%s\"", geo_cc_str(r->db_code, cc));
+	if (r->via != GEO_VIA_NONE)	/* which address's country decided */
+		sb_fmt(&b, ",\"via\":\"%s\",\"geo_addr\":\"%u.%u.%u.%u\"", geo_via_name(r->via),
+		       r->via_v4[0], r->via_v4[1], r->via_v4[2], r->via_v4[3]);
 	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
 	if (f->has_ports)
 		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);
@@ -182,8 +203,29 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_json_str(&b, r->in[0] ? r->in : NULL);
 	sb_add(&b, ",\"out\":", 7);
 	sb_json_str(&b, r->out[0] ? r->out : NULL);
-	sb_fmt(&b, ",\"count\":%u%s}", count, folded ? ",\"folded\":true" : "");
+	sb_fmt(&b, ",\"count\":%u", count);
+	if (retries)
+		sb_fmt(&b, ",\"retries\":%u", retries);
+	sb_fmt(&b, "%s%s}", flags ? ",\"folded\":true" : "", flags & NFQ_FOLD_CAP ? ",\"over_cap\":true" : "");
 	return b.overflow ? 0 : b.used;
+}
+
+void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
+		     const struct rules_verdict *v)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts = *ts;
+	r->flow = *f;
+	r->action = v->action;
+	r->audit = v->audit;
+	r->is_default = v->is_default;
+	r->line = v->line;
+	r->rule_name = v->name;
+	r->device = v->device;
+	r->country = v->country;
+	r->db_code = v->db_code;
+	r->via = v->via;
+	memcpy(r->via_v4, v->via_v4, 4);
 }
 
 struct nfq_declog *nfq_declog_new(void)
@@ -242,7 +284,8 @@ void nfq_declog_flush(struct nfq_declog *d)
 }
 
 /* Appends one formatted record to the buffer (and syslog). */
-static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, int folded)
+static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, uint32_t retries,
+		 unsigned flags)
 {
 	char line[DL_REC_MAX];
 	size_t n;
@@ -255,7 +298,7 @@ static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t coun
 		}
 		return;
 	}
-	n = nfq_logrec_format(line, sizeof(line) - 1, r, count, folded);
+	n = nfq_logrec_format(line, sizeof(line) - 1, r, count, retries, flags);
 	if (n == 0) {
 		d->st.failed++;
 		d->fail_pending++;
@@ -277,52 +320,109 @@ static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t coun
 	d->st.written++;
 }
 
-static uint32_t addr_hash(const struct rules_flow *f)
-{
-	uint32_t h = 2166136261u;
-	int n = f->family == AF_INET6 ? 16 : 4;
+/* ---- the rate limit: per device, and a cap for all devices together ----
+ * A device is what the policy knows a source by: its MAC where the gateway
+ * sees one (a phone stays one device across the addresses of its /64),
+ * else its address.  Each gets `rate` records per `period`; the rest are
+ * folded into one record per device and period.  On top of that, every
+ * record written (folded ones included) takes one of `cap` per
+ * `cap_period`; once they are used up, what would have been written is
+ * folded into one over-cap record per action, written when that period
+ * ends, so no mix of sources writes more than cap + DL_CATS records. */
 
-	for (int i = 0; i < n; i++)
-		h = (h ^ f->src.b[i]) * 16777619u;
-	return h;
-}
-
-static int dev_match(const struct dl_dev *e, const struct rules_flow *f)
+static void dev_key(const struct rules_flow *f, uint8_t *kind, uint8_t key[16])
 {
-	return e->used && e->family == f->family &&
-	       !memcmp(e->addr, f->src.b, f->family == AF_INET6 ? 16 : 4);
-}
-
-static void dev_settle(struct nfq_declog *d, struct dl_dev *e)
-{
-	if (e->suppressed) {
-		emit(d, &e->last, e->suppressed, 1);
-		e->suppressed = 0;
+	memset(key, 0, 16);
+	if (f->has_mac) {
+		*kind = DL_KEY_MAC;
+		memcpy(key, f->src_mac, 6);
+	} else {
+		*kind = f->family == AF_INET6 ? DL_KEY_V6 : DL_KEY_V4;
+		memcpy(key, f->src.b, f->family == AF_INET6 ? 16 : 4);
 	}
 }
 
-/* The rate-limiter slot of f's source, new or reused (oldest evicted). */
+static uint32_t key_hash(uint8_t kind, const uint8_t key[16])
+{
+	uint32_t h = (2166136261u ^ kind) * 16777619u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h;
+}
+
+static void over_settle(struct nfq_declog *d);
+
+/* One record of the cap's budget; starts a new cap period when due. */
+static int cap_take(struct nfq_declog *d, time_t now)
+{
+	if (!d->cap)
+		return 1;
+	if (now - d->cap_start >= (time_t)d->cap_period) {
+		over_settle(d);
+		d->cap_start = now;
+		d->cap_used = 0;
+	}
+	if (d->cap_used >= d->cap)
+		return 0;
+	d->cap_used++;
+	return 1;
+}
+
+static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n, uint32_t retries)
+{
+	f->n += n;
+	f->retries += retries;
+	f->last = *r;
+}
+
+/* Writes the record summarising f (flags NFQ_FOLD_*), or folds it over
+ * the cap; empties f. */
+static void write_or_fold(struct nfq_declog *d, struct dl_fold *f, unsigned flags, time_t now)
+{
+	const struct nfq_logrec *r = &f->last;
+
+	if (!f->n)
+		return;
+	if (cap_take(d, now))
+		emit(d, r, f->n, f->retries, flags);
+	else
+		fold_into(&d->over[r->audit ? DL_CATS - 1 : (unsigned)r->action % (DL_CATS - 1)], r, f->n,
+			  f->retries);
+	f->n = f->retries = 0;
+}
+
+/* The device's folded record (log-rate) and its retries record. */
+static void dev_settle(struct nfq_declog *d, struct dl_dev *e, time_t now)
+{
+	write_or_fold(d, &e->fold, NFQ_FOLD_RATE, now);
+	write_or_fold(d, &e->retry, 0, now);
+}
+
+/* The rate-limiter slot of f's device, new or reused (oldest evicted). */
 static struct dl_dev *dev_slot(struct nfq_declog *d, const struct rules_flow *f, time_t now)
 {
-	uint32_t h = addr_hash(f);
 	struct dl_dev *e, *victim = NULL;
+	uint8_t kind, key[16];
+	uint32_t h;
 
+	dev_key(f, &kind, key);
+	h = key_hash(kind, key);
 	for (int i = 0; i < DL_PROBE; i++) {
 		e = &d->dev[(h + (uint32_t)i) % DL_SLOTS];
-		if (dev_match(e, f))
+		if (e->kind == kind && !memcmp(e->key, key, 16))
 			return e;
-		if (!e->used) {
+		if (!e->kind) {
 			victim = e;
 			break;
 		}
 		if (!victim || e->start < victim->start)
 			victim = e;
 	}
-	dev_settle(d, victim);
+	dev_settle(d, victim, now);
 	memset(victim, 0, sizeof(*victim));
-	victim->used = 1;
-	victim->family = f->family;
-	memcpy(victim->addr, f->src.b, 16);
+	victim->kind = kind;
+	memcpy(victim->key, key, 16);
 	victim->start = now;
 	return victim;
 }
@@ -332,7 +432,7 @@ static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_logrec 
 	struct dl_dev *e = dev_slot(d, &r->flow, now);
 
 	if (now - e->start >= (time_t)d->period) {
-		dev_settle(d, e);
+		dev_settle(d, e, now);
 		e->start = now;
 		e->n = 0;
 	}
@@ -344,39 +444,61 @@ void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now
 	struct dl_dev *e;
 
 	if (d->rate == 0) {
-		emit(d, r, 1, 0);
+		emit(d, r, 1, 0, 0);
 		return;
 	}
 	e = dev_current(d, r, now_s);
-	if (e->n < d->rate) {
+	if (e->n < d->rate && cap_take(d, now_s)) {
 		e->n++;
-		emit(d, r, 1, 0);
+		emit(d, r, 1, 0, 0);
 		return;
 	}
-	e->suppressed++;
-	e->last = *r;
+	fold_into(&e->fold, r, 1, 0);
 	d->st.folded++;
 }
 
-void nfq_declog_fold(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
 {
 	struct dl_dev *e = dev_current(d, r, now_s);
 
-	e->suppressed++;
-	e->last = *r;
-	d->st.folded++;
+	fold_into(&e->retry, r, 1, 1);
+	d->st.retries++;
+}
+
+/* Writes the over-cap records (they take no budget: at most DL_CATS). */
+static void over_settle(struct nfq_declog *d)
+{
+	for (int i = 0; i < DL_CATS; i++) {
+		if (!d->over[i].n)
+			continue;
+		emit(d, &d->over[i].last, d->over[i].n, d->over[i].retries, NFQ_FOLD_RATE | NFQ_FOLD_CAP);
+		d->over[i].n = d->over[i].retries = 0;
+	}
 }
 
 void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force)
 {
+	if (force || (d->cap && now_s - d->cap_start >= (time_t)d->cap_period)) {
+		over_settle(d);
+		d->cap_start = now_s;
+		d->cap_used = 0;
+	}
 	for (size_t i = 0; i < DL_SLOTS; i++) {
 		struct dl_dev *e = &d->dev[i];
 
-		if (!e->used || (!force && now_s - e->start < (time_t)d->period))
+		if (!e->kind || (!force && now_s - e->start < (time_t)d->period))
 			continue;
-		dev_settle(d, e);
-		e->used = 0;	/* idle devices free their slot */
+		dev_settle(d, e, now_s);
+		e->kind = 0;	/* idle devices free their slot */
 	}
+	if (force)
+		over_settle(d);	/* what the settling folded over the cap */
+}
+
+void nfq_declog_cap(struct nfq_declog *d, uint32_t total, uint32_t period)
+{
+	d->cap = total;
+	d->cap_period = period ? period : 60;
 }
 
 static int open_file(struct nfq_declog *d)

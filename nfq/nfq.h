@@ -39,12 +39,16 @@ struct nfq_opts {
 int nfq_run(const struct nfq_opts *opts);
 
 /* Parses one IPv4/IPv6 packet (starting at the IP header) into *flow:
- * addresses, protocol (after IPv6 extension headers), ports or ICMP
- * type/code.  Never reads past len.  Returns 0 when the addresses were
- * read (fields it could not read are marked absent: has_ports = 0,
- * proto = 0 for an unterminated extension-header chain), -1 when not even
- * the IP header could be read.  has_mac, src_mac, iif and oif are left
- * as they were (they come from the queue, not the packet). */
+ * addresses, the protocol and ports conntrack tracks (the IPv6 header
+ * chain is walked as the kernel's ipv6_skip_exthdr() walks it, see
+ * nfq/packet.c: Mobility 135, HIP 139, Shim6 140, ESP 50 are protocols),
+ * ICMP type/code and echo identifier.  Never reads past len.  Returns 0
+ * when the addresses were read (fields it could not read are marked
+ * absent: has_ports = 0; proto = 0 for a chain that runs past the data,
+ * 59 after no-next-header; cut = 1 when that is because len, the queue's
+ * copy, is shorter than the packet), -1 when not even the IP header could
+ * be read.  has_mac, src_mac, iif and oif are left as they were (they
+ * come from the queue, not the packet). */
 int nfq_parse_packet(const uint8_t *pkt, size_t len, struct rules_flow *flow);
 
 /* Client side of the control socket: sends cmd ("stats", "stats json",

@@ -188,33 +188,56 @@ struct nfq_logrec {
 	const char *rule_name;
 	const char *device;
 	geo_cc country;
+	geo_cc db_code;			/* rules_verdict.db_code: written when set */
+	uint8_t via;			/* rules_verdict.via, via_v4: written when set */
+	uint8_t via_v4[4];
 	char in[IF_NAMESIZE], out[IF_NAMESIZE];
 };
 
 struct nfq_declog_stats {
 	uint64_t written;	/* records written (folded records included) */
-	uint64_t folded;	/* decisions suppressed by log-rate, carried by folded records */
+	uint64_t folded;	/* decisions log-rate or its cap did not write one by one,
+				 * carried by folded records */
+	uint64_t retries;	/* retries, carried by retries records */
 	uint64_t failed;	/* records lost to write errors */
 };
 
-/* Formats one record (no newline) into buf.  Returns the length, or 0
- * when it did not fit. */
+/* What a record that stands for several decisions says (flags of
+ * nfq_logrec_format): */
+#define NFQ_FOLD_RATE	0x1	/* "folded": decisions log-rate did not write one by one */
+#define NFQ_FOLD_CAP	0x2	/* "over_cap": ... because the total cap was used up */
+
+/* Formats one record (no newline) into buf: count decisions, of which
+ * retries were retries ("retries", written when > 0), flags NFQ_FOLD_*.
+ * Returns the length, or 0 when it did not fit. */
 size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
-			 uint32_t count, int folded);
+			 uint32_t count, uint32_t retries, unsigned flags);
+
+/* A record of verdict v for flow f at ts; interfaces empty, not existing. */
+void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
+		     const struct rules_verdict *v);
 
 struct nfq_declog *nfq_declog_new(void);
 /* Sets file ("" or NULL = none), syslog, and rate (records per device per
- * period seconds; 0 = unlimited); (re)opens the file.  Pending folded
+ * period seconds; 0 = unlimited, no cap either); (re)opens the file.  Pending folded
  * records are written first.  Returns 0, or -1 with errno when the file
  * cannot be opened (the log then counts failures; filtering goes on). */
 int nfq_declog_configure(struct nfq_declog *d, const char *path, int use_syslog,
 			 uint32_t rate, uint32_t period);
-/* Logs one decision, rate limited per source address.  now_s: a
+/* Caps the records of all devices together: at most total per period
+ * seconds (0 = no cap; the policy's option log-rate ... total).  What the
+ * cap stops is folded into one "over_cap" record per action, written when
+ * the period ends (doc/log-format.md). */
+void nfq_declog_cap(struct nfq_declog *d, uint32_t total, uint32_t period);
+/* Logs one decision, rate limited per device (the source MAC when the
+ * record has one, else the source address) and by the cap.  now_s: a
  * monotonic second counter. */
 void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
-/* Counts one decision as folded without writing (a repeat, e.g. a cached
- * retry); it appears in the device's next folded record. */
-void nfq_declog_fold(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
+/* Counts a retry: a repeat of an attempt already decided (a retransmitted
+ * SYN, the next echo request of the same ping), answered from the verdict
+ * cache.  Not written one by one: when the device's period ends, one
+ * record with "retries" and "count" N (not "folded") carries the last. */
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
 /* Writes folded records whose period has ended (all when force). */
 void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force);
 /* Writes buffered records.  Call once per batch. */

@@ -4,6 +4,22 @@
  * by the queue, i.e. possibly truncated to the copy range) into a
  * struct rules_flow.  Every read is bounds-checked against len; what
  * cannot be read is marked absent and the policy decides on the rest.
+ *
+ * The protocol and ports are read the way the kernel's conntrack reads
+ * them, so a decision saved to a connection is about the connection
+ * conntrack tracks:
+ *   IPv4: net/netfilter/nf_conntrack_core.c ipv4_get_l4proto() — the
+ *     protocol field, L4 data at IHL * 4, nothing for a non-first fragment;
+ *   IPv6: ipv6_get_l4proto() there, which walks the chain with
+ *     net/ipv6/exthdrs_core.c ipv6_skip_exthdr(): only the next-header
+ *     values of include/net/ipv6.h ipv6_ext_hdr() are skipped —
+ *     hop-by-hop (0), routing (43), fragment (44), AH (51), destination
+ *     options (60) — and no-next-header (59) ends it without a protocol.
+ *     Every other value is the protocol: ESP (50), Mobility (135), HIP
+ *     (139), Shim6 (140), 253, 254 included, though IANA lists some of
+ *     them as extension headers.  There is no limit on the chain's length;
+ *   ports: nf_ct_get_tuple_ports() for TCP, UDP, UDP-Lite, SCTP and DCCP;
+ *     ICMP/ICMPv6 tuples need the whole 8-byte header (type, code, id).
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -17,30 +33,31 @@
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132
 #endif
-#ifndef IPPROTO_MH
-#define IPPROTO_MH 135
+#ifndef IPPROTO_DCCP
+#define IPPROTO_DCCP 33
 #endif
-
-#define NFQ_MAX_EXTHDR 16	/* IPv6 extension headers followed at most */
 
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Reads ports or ICMP type/code from the L4 header at l4 (avail bytes). */
-static void parse_l4(struct rules_flow *flow, const uint8_t *l4, size_t avail)
+/* Reads ports or ICMP type/code/identifier from the L4 header at l4
+ * (avail bytes); *short_read says a field was missing. */
+static void parse_l4(struct rules_flow *flow, const uint8_t *l4, size_t avail, int *short_read)
 {
 	switch (flow->proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
 		if (avail >= 4) {
 			flow->sport = rd16(l4);
 			flow->dport = rd16(l4 + 2);
 			flow->has_ports = 1;
 		}
+		*short_read = avail < 4;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -48,8 +65,14 @@ static void parse_l4(struct rules_flow *flow, const uint8_t *l4, size_t avail)
 			flow->icmp_type = l4[0];
 			flow->icmp_code = l4[1];
 		}
+		/* echo request/reply: the identifier is part of the conntrack tuple */
+		if (avail >= 8 && (flow->proto == IPPROTO_ICMP ? l4[0] == 8 || l4[0] == 0 :
+				   l4[0] == 128 || l4[0] == 129))
+			flow->icmp_id = rd16(l4 + 4);
+		*short_read = avail < 8;
 		break;
 	default:
+		*short_read = 0;
 		break;
 	}
 }
@@ -58,6 +81,7 @@ static int parse_ipv4(const uint8_t *pkt, size_t len, struct rules_flow *flow)
 {
 	size_t ihl, tot, end;
 	uint16_t frag;
+	int short_read;
 
 	if (len < 20)
 		return -1;
@@ -71,25 +95,32 @@ static int parse_ipv4(const uint8_t *pkt, size_t len, struct rules_flow *flow)
 		return 0;	/* bad IHL or total length: no L4 header to trust */
 	end = tot < len ? tot : len;	/* the copy may be shorter than tot */
 	frag = rd16(pkt + 6) & 0x1fff;
-	if (frag != 0 || ihl > end)
-		return 0;	/* non-first fragment, or options truncated */
-	parse_l4(flow, pkt + ihl, end - ihl);
+	if (frag != 0)
+		return 0;	/* non-first fragment: no L4 header */
+	if (ihl > end) {
+		flow->cut = tot > len;	/* options beyond the copy */
+		return 0;
+	}
+	parse_l4(flow, pkt + ihl, end - ihl, &short_read);
+	flow->cut = short_read && tot > len;
 	return 0;
 }
 
-/* Walks the IPv6 extension-header chain from off; sets flow->proto to the
- * upper-layer protocol (0 if the chain is truncated or too long) and
- * returns the offset of its header, or 0 when there is nothing to read. */
+/* Walks the IPv6 header chain as ipv6_skip_exthdr() does (see the top of
+ * the file).  Sets flow->proto to the protocol conntrack tracks and
+ * returns the offset of its header; returns 0 when there is no L4 header
+ * to read: no-next-header (proto 59), a non-first fragment (proto = the
+ * fragment's next header), or a chain that runs past end (proto 0). */
 static size_t ipv6_walk(const uint8_t *pkt, size_t end, uint8_t nh, struct rules_flow *flow)
 {
 	size_t off = 40, hlen;
 
-	for (int i = 0; i < NFQ_MAX_EXTHDR; i++) {
+	/* Every header is at least 8 bytes long, so this ends within end / 8 turns. */
+	for (;;) {
 		switch (nh) {
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-		case IPPROTO_MH:
 			if (off + 2 > end)
 				goto unterminated;
 			hlen = ((size_t)pkt[off + 1] + 1) * 8;
@@ -100,7 +131,7 @@ static size_t ipv6_walk(const uint8_t *pkt, size_t end, uint8_t nh, struct rules
 			hlen = ((size_t)pkt[off + 1] + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT:
-			if (off + 8 > end)
+			if (off + 4 > end)
 				goto unterminated;
 			if ((rd16(pkt + off + 2) & 0xfff8) != 0) {
 				flow->proto = pkt[off];	/* non-first fragment: no L4 header */
@@ -108,8 +139,11 @@ static size_t ipv6_walk(const uint8_t *pkt, size_t end, uint8_t nh, struct rules
 			}
 			hlen = 8;
 			break;
+		case IPPROTO_NONE:
+			flow->proto = IPPROTO_NONE;
+			return 0;
 		default:
-			flow->proto = nh;	/* upper layer (or ESP / no next header) */
+			flow->proto = nh;
 			return off;
 		}
 		nh = pkt[off];
@@ -123,6 +157,7 @@ unterminated:
 static int parse_ipv6(const uint8_t *pkt, size_t len, struct rules_flow *flow)
 {
 	size_t plen, end, off;
+	int copy_short, short_read = 0;
 
 	if (len < 40)
 		return -1;
@@ -130,10 +165,18 @@ static int parse_ipv6(const uint8_t *pkt, size_t len, struct rules_flow *flow)
 	memcpy(flow->src.b, pkt + 8, 16);
 	memcpy(flow->dst.b, pkt + 24, 16);
 	plen = rd16(pkt + 4);
-	end = (plen == 0 || 40 + plen > len) ? len : 40 + plen;	/* 0: jumbogram */
+	/* The kernel drops a packet shorter than its payload length before
+	 * netfilter (ip6_rcv_core), so a shorter one here is the queue's copy. */
+	copy_short = plen == 0 || 40 + plen > len;	/* 0: jumbogram, length unknown */
+	end = copy_short ? len : 40 + plen;
 	off = ipv6_walk(pkt, end, pkt[6], flow);
 	if (off && off <= end)
-		parse_l4(flow, pkt + off, end - off);
+		parse_l4(flow, pkt + off, end - off, &short_read);
+	else if (off)	/* the last header's length runs past the end */
+		parse_l4(flow, pkt, 0, &short_read);
+	else
+		short_read = flow->proto == 0;
+	flow->cut = short_read && copy_short;
 	return 0;
 }
 
@@ -144,6 +187,8 @@ int nfq_parse_packet(const uint8_t *pkt, size_t len, struct rules_flow *flow)
 	flow->has_ports = 0;
 	flow->sport = flow->dport = 0;
 	flow->icmp_type = flow->icmp_code = 0;
+	flow->icmp_id = 0;
+	flow->cut = 0;
 	memset(&flow->src, 0, sizeof(flow->src));
 	memset(&flow->dst, 0, sizeof(flow->dst));
 	if (!pkt || len < 1)

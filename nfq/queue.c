@@ -24,11 +24,14 @@
 #define SOL_NETLINK 270
 #endif
 
-#define NFQ_COPY_RANGE	128		/* headers only */
+/* Headers only, but every header chain that fits the IPv6 minimum MTU
+ * (RFC 8200 §5, RFC 7112): conntrack walks chains of any length
+ * (nfq/packet.c), and a chain cut by the copy cannot be read as it does. */
+#define NFQ_COPY_RANGE	1280
 #define NFQ_QMAXLEN	8192		/* kernel queue length, for bursts */
 #define NFQ_RCVBUF	(8 << 20)	/* SO_RCVBUFFORCE: 8 MiB */
 #define NFQ_MMSG	64		/* datagrams per recvmmsg: one syscall for a burst */
-#define NFQ_SLOT_SIZE	8192		/* one packet message; copy range 128 keeps it < 1 KiB */
+#define NFQ_SLOT_SIZE	8192		/* one packet message; copy range 1280 keeps it < 2 KiB */
 #define NFQ_SEND_SIZE	(64 * 1024)
 #define NFQ_VERDICT_MAX	128		/* room one verdict message needs, generously */
 #define NFQ_DRAIN_MAX	512		/* packets per batch before we look at other fds */

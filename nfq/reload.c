@@ -100,6 +100,7 @@ int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **
 
 int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o)
 {
+	nfq_declog_cap(d->log, o->log_total, o->log_total_period);
 	if (nfq_declog_configure(d->log, o->log_file, o->log_syslog, o->log_rate,
 				 o->log_rate_period) < 0) {
 		log_warn("decision log %s: cannot open (decisions are still enforced; "

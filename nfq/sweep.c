@@ -114,17 +114,8 @@ static void log_existing(struct pass *x, const struct nfq_conn *c, const struct 
 	struct nfq_daemon *d = x->sw->d;
 	struct nfq_logrec r;
 
-	memset(&r, 0, sizeof(r));
-	r.ts = x->now_rt;
-	r.flow = c->flow;
-	r.action = v->action;
-	r.audit = v->audit;
-	r.is_default = v->is_default;
+	nfq_logrec_fill(&r, &x->now_rt, &c->flow, v);
 	r.existing = 1;
-	r.line = v->line;
-	r.rule_name = v->name;
-	r.device = v->device;
-	r.country = v->country;
 	pthread_mutex_lock(&d->log_lock);
 	nfq_declog_add(d->log, &r, x->now_s);
 	nfq_declog_flush(d->log);
@@ -159,7 +150,8 @@ static int sweep_one(void *arg, const struct nfq_conn *c)
 		x->undecided++;
 	else if (!x->all)
 		return 0;
-	if (geo_lookup(x->cfg->db, c->flow.family, c->flow.dst.b, &geo) < 0)
+	if (geo_lookup_xlat(x->cfg->db, &rules_options(x->cfg->policy)->nat64, c->flow.family,
+			    c->flow.dst.b, &geo) < 0)
 		memset(&geo, 0, sizeof(geo));
 	rules_eval(x->cfg->policy, &c->flow, &geo, &v);
 	mark = nfq_verdict_mark(&v, c->flow.proto, 1);
@@ -280,6 +272,7 @@ static void *sweep_main(void *arg)
 struct nfq_sweep *nfq_sweep_new(struct nfq_daemon *d)
 {
 	struct nfq_sweep *sw = calloc(1, sizeof(*sw));
+	pthread_condattr_t ca;
 	char err[256];
 
 	if (!sw)
@@ -293,8 +286,6 @@ struct nfq_sweep *nfq_sweep_new(struct nfq_daemon *d)
 		return NULL;
 	}
 	pthread_mutex_init(&sw->lock, NULL);
-	pthread_condattr_t ca;
-
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sw->cond, &ca);

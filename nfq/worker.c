@@ -86,13 +86,14 @@ static uint32_t vc_hash(const struct rules_flow *f)
 	h = (h ^ f->proto) * 16777619u;
 	h = (h ^ f->sport) * 16777619u;
 	h = (h ^ f->dport) * 16777619u;
+	h = (h ^ f->icmp_id) * 16777619u;
 	return h;
 }
 
 static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)
 {
 	return e->family == f->family && e->proto == f->proto && e->sport == f->sport &&
-	       e->dport == f->dport && e->has_mac == f->has_mac &&
+	       e->dport == f->dport && e->icmp_id == f->icmp_id && e->has_mac == f->has_mac &&
 	       (!f->has_mac || !memcmp(e->mac, f->src_mac, 6)) &&
 	       !memcmp(e->src, f->src.b, 16) && !memcmp(e->dst, f->dst.b, 16);
 }
@@ -114,6 +115,7 @@ static void vc_store(struct nfq_worker *w, struct nfq_vc_entry *e, const struct 
 	memcpy(e->mac, f->src_mac, 6);
 	e->sport = f->sport;
 	e->dport = f->dport;
+	e->icmp_id = f->icmp_id;
 	memcpy(e->src, f->src.b, 16);
 	memcpy(e->dst, f->dst.b, 16);
 	e->v = *v;
@@ -138,13 +140,22 @@ uint32_t nfq_verdict_mark(const struct rules_verdict *v, uint8_t proto, int exis
 /* NF_REPEAT with the decision in the packet mark, which our last chain
  * saves to the connection and acts on; NF_DROP for a new blocked flow. */
 static void answer(const struct nfq_pkt *pkt, const struct rules_flow *f,
-		   const struct rules_verdict *v, struct nfq_answer *ans)
+		   const struct rules_verdict *v, int fail_open, struct nfq_answer *ans)
 {
 	int existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	uint32_t mark = nfq_verdict_mark(v, f->proto, existing);
 
 	if (!mark) {
 		ans->verdict = NF_DROP;
+		return;
+	}
+	if (mark == NFQ_MARK_ALLOW && f->cut) {
+		/* The copy ended inside the header chain: conntrack may track
+		 * other ports or another protocol than we read.  Nothing may be
+		 * saved for the connection: the packet stays undecided, and
+		 * follows the fail mode (open: our last chain counts and passes
+		 * it; its connection's next packet is decided again). */
+		ans->verdict = fail_open ? NF_ACCEPT : NF_DROP;
 		return;
 	}
 	ans->verdict = NF_REPEAT;
@@ -173,21 +184,13 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 
 	if (!(v->log || v->audit || v->action != RULES_ALLOW))
 		return;
-	r.ts = w->now_rt;
-	r.flow = *f;
-	r.action = v->action;
-	r.audit = v->audit;
-	r.is_default = v->is_default;
+	nfq_logrec_fill(&r, &w->now_rt, f, v);
 	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
-	r.line = v->line;
-	r.rule_name = v->name;
-	r.device = v->device;
-	r.country = v->country;
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
 	pthread_mutex_lock(&w->d->log_lock);
 	if (repeat)
-		nfq_declog_fold(w->d->log, &r, w->now_ms / 1000);
+		nfq_declog_retry(w->d->log, &r, w->now_ms / 1000);
 	else
 		nfq_declog_add(w->d->log, &r, w->now_ms / 1000);
 	w->logged = 1;
@@ -238,13 +241,14 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		CNT_INC(w->c.cache_hits);
 		v = slot->v;
 	} else {
-		if (geo_lookup(w->cfg->db, flow.family, flow.dst.b, &geo) < 0)
+		if (geo_lookup_xlat(w->cfg->db, &rules_options(w->cfg->policy)->nat64, flow.family,
+				    flow.dst.b, &geo) < 0)
 			memset(&geo, 0, sizeof(geo));
 		rules_eval(w->cfg->policy, &flow, &geo, &v);
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
 			vc_store(w, slot, &flow, &v);
 	}
-	answer(pkt, &flow, &v, ans);
+	answer(pkt, &flow, &v, w->d->fail_open, ans);
 	count(w, &v);
 	log_decision(w, pkt, &flow, &v, hit);
 	if (w->d->opts->verbose)

@@ -33,10 +33,13 @@ struct rules_flow {
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t proto;		/* IPPROTO_*; 0 when it could not be read */
 	uint8_t has_mac;	/* src_mac is valid */
-	uint8_t has_ports;	/* sport/dport are valid (TCP/UDP/SCTP, header read) */
+	uint8_t has_ports;	/* sport/dport are valid (TCP/UDP/UDP-Lite/SCTP/DCCP, header read) */
 	uint8_t src_mac[6];
 	uint16_t sport, dport;
 	uint8_t icmp_type, icmp_code;	/* valid when proto is ICMP/ICMPv6 */
+	uint16_t icmp_id;	/* echo request/reply identifier (host order), else 0 */
+	uint8_t cut;		/* the copy of the packet ended before its header chain or
+				 * L4 ports did: proto/ports may not be what conntrack tracks */
 	union {
 		uint8_t b[16];	/* IPv4 uses the first 4 bytes */
 		uint32_t w[4];
@@ -54,6 +57,11 @@ struct rules_verdict {
 	const char *name;	/* the rule's name, or NULL */
 	const char *device;	/* device set the source belongs to (first in policy order), or NULL */
 	geo_cc country;		/* the country the policy used (per country-field), or unknown */
+	geo_cc db_code;		/* the database's code when the policy did not use it as the
+				 * country (not an ISO 3166-1 country: EU, ZZ, ...), else unknown */
+	uint8_t via;		/* enum geo_via: the country is that of via_v4, the IPv4
+				 * address embedded in the destination (NAT64, 6to4, ...) */
+	uint8_t via_v4[4];	/* network order; valid when via != GEO_VIA_NONE */
 };
 
 enum rules_mode { RULES_MODE_ENFORCE = 0, RULES_MODE_AUDIT };
@@ -73,13 +81,23 @@ struct rules_options {
 	int log_syslog;			/* default 0 */
 	uint32_t log_rate;		/* records per device per log_rate_period s; 0 = unlimited */
 	uint32_t log_rate_period;	/* seconds (1, 60, 3600) */
+	uint32_t log_total;		/* records of all devices together per log_total_period s
+					 * (`total`; default RULES_LOG_TOTAL_FACTOR * log_rate per
+					 * log_rate_period); 0 when log_rate is 0 */
+	uint32_t log_total_period;	/* seconds */
+	int log_total_given;		/* `total` was written */
 	enum rules_failmode fail_mode;	/* default open */
 	unsigned hooks;			/* RULES_HOOK_*, default forward */
 	uint16_t queue_first;		/* default 0 */
 	uint16_t queue_count;		/* default 1 */
 	int reload_new_only;		/* option reload new-only: a reload does not
 					 * decide established connections again */
+	struct geo_xlat nat64;		/* the operator's NAT64 prefixes (64:ff9b::/96 is always
+					 * translated); pass to geo_lookup_xlat().  Last: the
+					 * fields evaluation reads stay on one cache line */
 };
+
+#define RULES_LOG_TOTAL_FACTOR 50	/* default total cap: 50 devices at their full rate */
 
 #define GEOEGRESS_DEFAULT_CONF "/etc/geoegress/policy.conf"
 #define GEOEGRESS_DEFAULT_DB   "/var/lib/geoegress/country.mmdb"
@@ -125,9 +143,25 @@ void rules_free(struct rules_policy *p);	/* NULL ok */
 const struct rules_options *rules_options(const struct rules_policy *p);
 
 /* Decides one flow.  geo is the lookup of flow->dst (all unknown when the
- * caller has none).  No allocation; safe from several threads. */
+ * caller has none), made with geo_lookup_xlat() and the policy's nat64
+ * prefixes (rules_options()->nat64), so a translated destination has the
+ * country of the IPv4 address it embeds.  Address tests still match the
+ * destination as sent.  No allocation; safe from several threads. */
 void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		const struct geo_answer *geo, struct rules_verdict *out);
+
+/* What p does with an unknown destination (the database does not place
+ * it in a country: not in the database, or only under a code that is not
+ * a country, geo.h) when no rule matches it first. */
+struct rules_unknown_info {
+	enum rules_action action;	/* of `option unknown`, else of `default` */
+	int log;			/* that statement says log */
+	int line;			/* its line */
+	int from_option;		/* 1: option unknown, 0: default */
+	int nrules;			/* rules with `to unknown` */
+	int first_rule;			/* the first one's line, 0 if none */
+};
+void rules_unknown_info(const struct rules_policy *p, struct rules_unknown_info *out);
 
 /* Writes the canonical form of p; parsing it again gives an equal policy. */
 int rules_print(const struct rules_policy *p, FILE *out);

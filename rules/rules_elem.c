@@ -276,6 +276,17 @@ static const char *cc_suggest(const char *w, size_t len)
 	return len == 2 && n1 == 1 ? found : NULL;
 }
 
+/* A code databases use that is not a country (geo.h): it cannot be
+ * named, because destinations coded so are unknown to the policy. */
+static void not_a_country(struct parser *ps, const struct tok *t, geo_cc cc)
+{
+	char b[3];
+
+	perr(ps, t, "'%s' is not an ISO 3166-1 country but %s: destinations a database codes %s "
+		    "count as unknown; match them with 'to unknown' or option unknown%s", geo_cc_str(cc, b),
+	     geo_code_name(cc), b, cc == geo_cc_make('E', 'U') ? " (the EU member states are @eu)" : "");
+}
+
 static int elem_cc(struct parser *ps, const struct tok *t, struct elem *out)
 {
 	const char *s;
@@ -284,10 +295,14 @@ static int elem_cc(struct parser *ps, const struct tok *t, struct elem *out)
 		geo_cc cc = geo_cc_make((char)toupper((unsigned char)t->p[0]),
 					(char)toupper((unsigned char)t->p[1]));
 
-		if (geo_country_name(cc)) {
+		if (geo_cc_is_country(cc)) {
 			out->kind = EL_CC;
 			out->cc = cc;
 			return 0;
+		}
+		if (geo_code_name(cc) && !cc_suggest(t->p, t->len)) {
+			not_a_country(ps, t, cc);
+			return -1;
 		}
 	}
 	s = cc_suggest(t->p, t->len);

@@ -110,6 +110,13 @@ static uint32_t load32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* A field holding a code that is not a country matches no country list
+ * (geo.h, "Codes that are not countries"). */
+static int country_index(geo_cc cc)
+{
+	return geo_cc_is_country(cc) ? cc_index(cc) : -1;
+}
+
 static void unpack(const struct rules_policy *p, const struct rules_flow *f,
 		   const struct geo_answer *g, struct fctx *c)
 {
@@ -130,8 +137,8 @@ static void unpack(const struct rules_policy *p, const struct rules_flow *f,
 		c->mac = (c->mac << 8) | f->src_mac[i];
 	c->known = cc != 0;
 	c->ci_pick = cc_index(cc);
-	c->ci_loc = cc_index(g->located);
-	c->ci_reg = cc_index(g->registered);
+	c->ci_loc = country_index(g->located);
+	c->ci_reg = country_index(g->registered);
 	c->either = p->opt.field == GEO_FIELD_EITHER;
 	c->proto = f->proto;
 	c->has_ports = f->has_ports;
@@ -243,6 +250,13 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 	memset(out, 0, sizeof(*out));
 	out->device = device_of(p, &c, 1);
 	out->country = c.cc;
+	out->db_code = geo_pick_code(geo ? geo : &none, p->opt.field, NULL);
+	if (out->db_code == c.cc)	/* the country itself, or unknown */
+		out->db_code = GEO_CC_UNKNOWN;
+	if (geo && geo->via != GEO_VIA_NONE) {
+		out->via = geo->via;
+		memcpy(out->via_v4, geo->v4, 4);
+	}
 	i = first_match(p, &c, 1);
 	if (i >= 0) {
 		const struct rrule *r = &p->rules[i];
@@ -266,5 +280,20 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 	    (out->action == RULES_BLOCK || out->action == RULES_REJECT)) {
 		out->audit = 1;
 		out->log = 1;
+	}
+}
+
+void rules_unknown_info(const struct rules_policy *p, struct rules_unknown_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->from_option = p->opt.has_unknown;
+	out->action = p->opt.has_unknown ? p->opt.unknown : p->def;
+	out->log = p->opt.has_unknown ? p->opt.unknown_log : p->def_log;
+	out->line = p->opt.has_unknown ? p->opt_line[OPT_UNKNOWN] : p->def_line;
+	for (size_t i = 0; i < p->nrules; i++) {
+		if (p->rules[i].dkind != DST_UNKNOWN)
+			continue;
+		if (!out->nrules++)
+			out->first_rule = p->rules[i].line;
 	}
 }

@@ -7,7 +7,8 @@
 #include "rules/rules_parse.h"
 
 static const char *const opt_names[OPT_COUNT] = {
-	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_MODE] = "mode",
+	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_NAT64] = "nat64",
+	[OPT_MODE] = "mode",
 	[OPT_UNKNOWN] = "unknown", [OPT_LOGFILE] = "log-file", [OPT_SYSLOG] = "log-syslog",
 	[OPT_RATE] = "log-rate", [OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
 	[OPT_QUEUE] = "queue", [OPT_RELOAD] = "reload",
@@ -81,7 +82,8 @@ static char *path_value(struct parser *ps, const char *opt, int allow_none)
 	return s;
 }
 
-static int opt_rate(struct parser *ps, struct rules_options *o)
+/* N/second, N/minute or N/hour at the current token. */
+static int rate_value(struct parser *ps, const char *what, uint32_t *n_out, uint32_t *period)
 {
 	static const char *const units[] = { "second", "minute", "hour" };
 	static const uint32_t secs[] = { 1, 60, 3600 };
@@ -89,32 +91,48 @@ static int opt_rate(struct parser *ps, struct rules_options *o)
 	const char *slash = t->kind == T_WORD ? memchr(t->p, '/', t->len) : NULL;
 	unsigned long n;
 
-	if (tok_is(t, "unlimited")) {
-		o->log_rate = 0;
-		o->log_rate_period = 0;
-		pnext(ps);
-		return 0;
-	}
 	if (!slash || parse_uint(t->p, (size_t)(slash - t->p), 1000000, &n) < 0 || n == 0) {
 		if (tok_end(t))
-			perr(ps, t, "option 'log-rate' needs a value: N/second, N/minute, N/hour or unlimited");
+			perr(ps, t, "%s needs a value: N/second, N/minute, N/hour%s", what,
+			     strcmp(what, "option 'log-rate'") ? "" : " or unlimited");
 		else
-			perr(ps, t, "option 'log-rate' takes N/second, N/minute, N/hour (N from 1 to 1000000) "
-				    "or unlimited, not '%.*s'", TOKFMT(t));
+			perr(ps, t, "%s takes N/second, N/minute, N/hour (N from 1 to 1000000)%s, not '%.*s'",
+			     what, strcmp(what, "option 'log-rate'") ? "" : " or unlimited", TOKFMT(t));
 		return -1;
 	}
 	for (size_t i = 0; i < 3; i++) {
 		size_t ul = strlen(units[i]);
 
 		if ((size_t)(t->p + t->len - slash - 1) == ul && !memcmp(slash + 1, units[i], ul)) {
-			o->log_rate = (uint32_t)n;
-			o->log_rate_period = secs[i];
+			*n_out = (uint32_t)n;
+			*period = secs[i];
 			pnext(ps);
 			return 0;
 		}
 	}
-	perr(ps, t, "option 'log-rate': unknown unit in '%.*s'; use second, minute or hour", TOKFMT(t));
+	perr(ps, t, "%s: unknown unit in '%.*s'; use second, minute or hour", what, TOKFMT(t));
 	return -1;
+}
+
+/* option log-rate N/UNIT [total M/UNIT] | unlimited: per device, and for
+ * all devices together (default RULES_LOG_TOTAL_FACTOR times the first). */
+static int opt_rate(struct parser *ps, struct rules_options *o)
+{
+	if (tok_is(pcur(ps), "unlimited")) {
+		o->log_rate = o->log_rate_period = 0;
+		o->log_total = o->log_total_period = 0;
+		pnext(ps);
+		return 0;
+	}
+	if (rate_value(ps, "option 'log-rate'", &o->log_rate, &o->log_rate_period) < 0)
+		return -1;
+	o->log_total = RULES_LOG_TOTAL_FACTOR * o->log_rate;
+	o->log_total_period = o->log_rate_period;
+	if (!tok_is(pcur(ps), "total"))
+		return 0;
+	pnext(ps);
+	o->log_total_given = 1;
+	return rate_value(ps, "the total of option 'log-rate'", &o->log_total, &o->log_total_period);
 }
 
 static int opt_hooks(struct parser *ps, struct rules_options *o)
@@ -160,6 +178,51 @@ static int opt_queue(struct parser *ps, struct rules_options *o)
 	o->queue_count = (uint16_t)(hi - lo + 1);
 	pnext(ps);
 	return 0;
+}
+
+/* One NAT64 prefix: an IPv6 network of an RFC 6052 §2.2 length. */
+static int nat64_prefix(struct parser *ps, struct rules_options *o)
+{
+	struct tok *t = pcur(ps);
+	struct elem e;
+	int n = o->nat64.n;
+
+	if (tok_end(t) || t->kind != T_WORD) {
+		if (t->kind != T_BAD)
+			perr(ps, t, "option 'nat64' takes the NAT64 prefixes of this network, "
+				    "as in 2001:db8:64::/96 (64:ff9b::/96 is always translated)");
+		return -1;
+	}
+	if (parse_elem(ps, CTX_NETWORKS, t, &e) < 0)
+		return -1;
+	if (e.kind != EL_V6 || (e.plen % 8) || e.plen < 32 || e.plen > 96 || e.plen == 72 ||
+	    e.plen == 80 || e.plen == 88) {
+		perr(ps, t, "a NAT64 prefix is an IPv6 network of length 32, 40, 48, 56, 64 or 96 "
+			    "(RFC 6052), not '%.*s'", TOKFMT(t));
+		return -1;
+	}
+	if (n == GEO_XLAT_MAX) {
+		perr(ps, t, "option 'nat64' takes at most %d prefixes", GEO_XLAT_MAX);
+		return -1;
+	}
+	for (int i = 0; i < 16; i++)
+		o->nat64.nat64[n].addr[i] = (uint8_t)(e.addr >> (8 * (15 - i)));
+	o->nat64.nat64[n].len = e.plen;
+	o->nat64.n++;
+	pnext(ps);
+	return 0;
+}
+
+static int opt_nat64(struct parser *ps, struct rules_options *o)
+{
+	o->nat64.n = 0;
+	for (;;) {
+		if (nat64_prefix(ps, o) < 0)
+			return -1;
+		if (pcur(ps)->kind != T_COMMA)
+			return 0;
+		pnext(ps);
+	}
 }
 
 static int opt_unknown(struct parser *ps, struct rules_options *o)
@@ -217,6 +280,8 @@ static int opt_value(struct parser *ps, int id)
 		return opt_hooks(ps, o);
 	case OPT_RELOAD:
 		return (v = choice(ps, "reload", reloads, 2)) < 0 ? -1 : (o->reload_new_only = v == 1, 0);
+	case OPT_NAT64:
+		return opt_nat64(ps, o);
 	default:
 		return opt_queue(ps, o);
 	}

@@ -568,6 +568,8 @@ static void set_defaults(struct rules_options *o)
 	o->log_file = GEOEGRESS_DEFAULT_LOG;
 	o->log_rate = 20;
 	o->log_rate_period = 60;
+	o->log_total = RULES_LOG_TOTAL_FACTOR * 20;
+	o->log_total_period = 60;
 	o->hooks = RULES_HOOK_FORWARD;
 	o->queue_count = 1;
 }

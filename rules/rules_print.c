@@ -104,6 +104,14 @@ static void print_options(const struct rules_policy *p, FILE *out)
 		case OPT_FIELD:
 			fputs(fields[o->field], out);
 			break;
+		case OPT_NAT64:
+			for (unsigned i = 0; i < o->nat64.n; i++) {
+				char a[INET6_ADDRSTRLEN];
+
+				inet_ntop(AF_INET6, o->nat64.nat64[i].addr, a, sizeof(a));
+				fprintf(out, "%s%s/%u", i ? ", " : "", a, o->nat64.nat64[i].len);
+			}
+			break;
 		case OPT_MODE:
 			fputs(o->mode == RULES_MODE_AUDIT ? "audit" : "enforce", out);
 			break;
@@ -122,6 +130,9 @@ static void print_options(const struct rules_policy *p, FILE *out)
 			else
 				fprintf(out, "%u/%s", o->log_rate, o->log_rate_period == 1 ? "second" :
 					o->log_rate_period == 60 ? "minute" : "hour");
+			if (o->log_rate && o->log_total_given)
+				fprintf(out, " total %u/%s", o->log_total, o->log_total_period == 1 ? "second" :
+					o->log_total_period == 60 ? "minute" : "hour");
 			break;
 		case OPT_FAILMODE:
 			fputs(o->fail_mode == RULES_FAIL_CLOSED ? "closed" : "open", out);
@@ -233,10 +244,13 @@ static int options_eq(const struct rules_policy *a, const struct rules_policy *b
 	const struct rules_options *x = &a->opt, *y = &b->opt;
 
 	return a->given == b->given && str_eq(x->database, y->database) && x->field == y->field &&
+	       !memcmp(&x->nat64, &y->nat64, sizeof(x->nat64)) &&
 	       x->mode == y->mode && x->has_unknown == y->has_unknown && x->unknown == y->unknown &&
 	       x->unknown_log == y->unknown_log && str_eq(x->log_file, y->log_file) &&
 	       x->log_syslog == y->log_syslog && x->log_rate == y->log_rate &&
-	       x->log_rate_period == y->log_rate_period && x->fail_mode == y->fail_mode &&
+	       x->log_rate_period == y->log_rate_period && x->log_total == y->log_total &&
+	       x->log_total_period == y->log_total_period && x->log_total_given == y->log_total_given &&
+	       x->fail_mode == y->fail_mode &&
 	       x->hooks == y->hooks && x->queue_first == y->queue_first &&
 	       x->queue_count == y->queue_count && x->reload_new_only == y->reload_new_only;
 }

@@ -17,6 +17,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint64_t counts[26 * 26];
+
 static void probe(const struct geo_db *db, const uint8_t *data, size_t size)
 {
 	static const uint8_t v4[][4] = { { 192, 0, 2, 1 }, { 0, 0, 0, 0 }, { 255, 255, 255, 255 }, { 203, 0, 113, 200 } };
@@ -31,6 +33,24 @@ static void probe(const struct geo_db *db, const uint8_t *data, size_t size)
 	geo_lookup(db, AF_INET6, v6, &a);
 	memcpy(v6, data, size < 16 ? size : 16);	/* an address from the input */
 	geo_lookup(db, AF_INET6, v6, &a);
+	{
+		/* the input as a NAT64 prefix of each RFC 6052 length: the
+		 * answer is that of the embedded IPv4 address */
+		static const uint8_t lens[] = { 32, 40, 48, 56, 64, 96 };
+		struct geo_xlat xl = { .n = 1 };
+		struct geo_answer b;
+
+		memcpy(xl.nat64[0].addr, v6, 16);
+		for (size_t i = 0; i < sizeof(lens); i++) {
+			xl.nat64[0].len = lens[i];
+			if (geo_lookup_xlat(db, &xl, AF_INET6, v6, &a) != 0 || a.via == GEO_VIA_NONE)
+				abort();
+			geo_lookup(db, AF_INET, a.v4, &b);
+			if (a.located != b.located || a.registered != b.registered || a.found != b.found)
+				abort();
+		}
+	}
+	geo_count_noncountry(db, GEO_FIELD_LOCATED, counts);
 	geo_info(db, &in);
 }
 

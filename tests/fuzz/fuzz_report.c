@@ -32,11 +32,12 @@ static void add_lines(struct report *r, const uint8_t *data, size_t size)
 		memcpy(line, data + start, len);
 		if (report_parse_line(line, len, &rec, why, sizeof(why)) == 0) {
 			const struct report_str *s[] = { &rec.src, &rec.dst, &rec.src_mac, &rec.device,
-							 &rec.country, &rec.proto, &rec.host, &rec.rule_name };
+							 &rec.country, &rec.proto, &rec.host, &rec.rule_name,
+							 &rec.via, &rec.geo_addr };
 
 			for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 				inside(s[i], line, len);
-			if (rec.count < 1 || rec.cat >= REPORT_NCAT)
+			if (rec.count < 1 || rec.retries > rec.count || rec.cat >= REPORT_NCAT)
 				abort();
 			report_add(r, &rec);
 		} else {
@@ -91,6 +92,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	add_lines(r, data, size);
 	check_json(r);
+	{
+		/* attempts and retries add up to the decisions; every attempt is
+		 * in the device and country tables */
+		struct report_totals t;
+		uint64_t cats = 0;
+
+		report_totals(r, &t);
+		for (int c = 0; c < REPORT_NCAT; c++)
+			cats += t.by_cat[c];
+		if (cats != t.flows || t.over_cap > t.folded)
+			abort();
+	}
 	for (int fmt = REPORT_TEXT; fmt <= REPORT_HTML; fmt++) {
 		struct report_output o = { .format = (enum report_format)fmt, .top = 5 };
 

@@ -25,7 +25,7 @@ static inline const char *gt_fixture(const char *name)
 	char dir[2048], cmd[4200];
 
 	snprintf(dir, sizeof(dir), "%s/fixtures", gt_build());
-	snprintf(path, sizeof(path), "%s/weird.mmdb", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (access(path, R_OK) != 0) {
 		snprintf(cmd, sizeof(cmd), "scripts/geodb-fixture '%s' >&2", dir);
 		if (system(cmd) != 0) {

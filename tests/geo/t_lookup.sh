@@ -7,7 +7,7 @@ set -u
 FIX=$BUILD/fixtures
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ge-lookup-$$.XXXX")
 trap 'rm -rf "$tmp"' EXIT
-[ -r "$FIX/weird.mmdb" ] || "$TOP/scripts/geodb-fixture" "$FIX" || { not_ok "geodb-fixture $FIX"; tap_done; exit; }
+[ -r "$FIX/codes.mmdb" ] || "$TOP/scripts/geodb-fixture" "$FIX" || { not_ok "geodb-fixture $FIX"; tap_done; exit; }
 L() { "$GEOEGRESS" lookup "$@"; }
 
 # expect NAME WANT_RC CMD... — runs CMD, checks its exit status; output in $tmp/out, $tmp/err
@@ -43,11 +43,43 @@ check_grep "flat: country_code answers" '^203\.0\.113\.200  SG  Singapore  count
 
 expect "--json" 0 L --db "$FIX/dbip.mmdb" --json 203.0.113.200 2001:db8:65::10 2001:db8:ff::10
 if jq -e -s 'length == 3
-	and .[0] == {"address":"203.0.113.200","country":"SG","name":"Singapore","source":"country","registered":"CN","located":"SG","represented":null}
+	and .[0] == {"address":"203.0.113.200","country":"SG","code":"SG","name":"Singapore","source":"country","registered":"CN","located":"SG","represented":null,"via":null,"ipv4":null}
 	and .[1].represented == "US" and .[1].country == "SG"
-	and .[2] == {"address":"2001:db8:ff::10","country":null,"name":null,"source":"none","registered":null,"located":null,"represented":null}' \
+	and .[2] == {"address":"2001:db8:ff::10","country":null,"code":null,"name":null,"source":"none","registered":null,"located":null,"represented":null,"via":null,"ipv4":null}' \
 	"$tmp/out" >/dev/null; then ok "--json objects, one per line, nulls for unknown"
 else not_ok "--json objects" "$(cat "$tmp/out")"; fi
+
+# Codes that are not countries (issue 11, case 2): shown as the database
+# gives them, and unknown.
+expect "codes that are not countries" 0 L --db "$FIX/codes.mmdb" 198.19.0.10 203.0.113.1 2001:db8:65::10 203.0.113.230 198.19.1.1 198.51.100.10
+same "ZZ, EU, SU shown with what they are; EU+DE answers DE" "$tmp/out" "198.19.0.10      ZZ  unknown: not a country but the code for unknown or unassigned      country
+203.0.113.1      EU  unknown: not a country but a region code for Europe                country
+2001:db8:65::10  EU  unknown: not a country but a region code for Europe                country
+203.0.113.230    SU  unknown: not a country but the withdrawn code of the Soviet Union  country
+198.19.1.1       DE  Germany (EU, in the field tried first, is not a country)           registered_country
+198.51.100.10    CN  China                                                              country"
+expect "--json with codes" 0 L --db "$FIX/codes.mmdb" --json 198.19.0.10 198.19.1.1
+if jq -e -s '.[0] == {"address":"198.19.0.10","country":null,"code":"ZZ","name":null,"source":"country","registered":"ZZ","located":"ZZ","represented":null,"via":null,"ipv4":null}
+	and .[1].country == "DE" and .[1].code == "EU" and .[1].source == "registered_country"' "$tmp/out" >/dev/null; then
+	ok "--json: country null, code ZZ; EU+DE: country DE, code EU"
+else not_ok "--json with codes" "$(cat "$tmp/out")"; fi
+
+# Translated destinations (issue 11, case 1): the country of the embedded
+# IPv4 address; 198.51.100.0/24 is CN in the fixtures.
+expect "NAT64 well-known prefix, 6to4 on DB-IP (no aliases), Teredo" 0 L --db "$FIX/dbip.mmdb" \
+	64:ff9b::c633:640a 2002:c633:640a::1 2001:0:c000:20a::39cc:9bf5 2001:db8:64::c633:640a
+same "each answers as 198.51.100.10; an operator prefix needs --nat64" "$tmp/out" "64:ff9b::c633:640a          CN  China    country, nat64 198.51.100.10
+2002:c633:640a::1           CN  China    country, 6to4 198.51.100.10
+2001:0:c000:20a::39cc:9bf5  CN  China    country, teredo 198.51.100.10
+2001:db8:64::c633:640a      --  unknown  none"
+expect "--nat64 2001:db8:64::/96" 0 L --db "$FIX/geoip2.mmdb" --nat64 2001:db8:64::/96 --json 2001:db8:64::c633:640a
+if jq -e '.country == "CN" and .via == "nat64" and .ipv4 == "198.51.100.10"' "$tmp/out" >/dev/null; then
+	ok "--nat64: the operator's prefix is translated (json via, ipv4)"
+else not_ok "--nat64 json" "$(cat "$tmp/out")"; fi
+expect "NAT64 on an IPv4-only database" 0 L --db "$FIX/v4only.mmdb" 64:ff9b::cb00:710a
+check_grep "answered from the IPv4 table" '^64:ff9b::cb00:710a  SG  Singapore  country, nat64 203\.0\.113\.10$' "$tmp/out"
+expect "--nat64 with a bad length" 2 L --db "$FIX/geoip2.mmdb" --nat64 2001:db8:64::/80 192.0.2.1
+check_grep "says which lengths RFC 6052 allows" "length 32, 40, 48, 56, 64 or 96" "$tmp/err"
 
 printf '# a comment\n\n  192.0.2.10  \n198.51.100.1\n#203.0.113.1\n2001:db8:91::1\n' >"$tmp/in"
 expect "stdin with -" 0 L --db "$FIX/geoip2.mmdb" - <"$tmp/in"

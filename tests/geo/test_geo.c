@@ -113,7 +113,9 @@ static void near_data(uint64_t *seed, int v6, struct sockaddr_in6 *sa, socklen_t
 }
 
 /* geo_lookup == libmaxminddb on the fixture, for addresses near its data
- * (including 6to4, aliased in geoip2/flat but not in dbip). */
+ * (including 6to4, aliased in geoip2/flat but not in dbip): a translated
+ * address (6to4, NAT64, Teredo, ::ffff:) answers as libmaxminddb does for
+ * its IPv4 address. */
 static void check_vs_libmaxminddb(const char *name, int v6)
 {
 	struct geo_db *db = open_fixture(name);
@@ -135,9 +137,16 @@ static void check_vs_libmaxminddb(const char *name, int v6)
 
 		near_data(&seed, v6 && (i & 1), &sa, &len);
 		fam = sa.sin6_family;
-		r = MMDB_lookup_sockaddr(&mm, (struct sockaddr *)&sa, &err);
 		geo_lookup(db, fam, fam == AF_INET ? (void *)&((struct sockaddr_in *)&sa)->sin_addr
 						   : (void *)&sa.sin6_addr, &a);
+		if (a.via != GEO_VIA_NONE) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+
+			memset(&sa, 0, sizeof(sa));
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, a.v4, 4);
+		}
+		r = MMDB_lookup_sockaddr(&mm, (struct sockaddr *)&sa, &err);
 		hits += a.found;
 		if (err != MMDB_SUCCESS || a.found != r.found_entry ||
 		    a.located != (a.flat ? mm_cc(&r, "country_code", NULL) : mm_cc(&r, "country", "iso_code")) ||
@@ -175,7 +184,10 @@ static void check_fields(void)
 	ok(a.represented == geo_cc_make('U', 'S'), "represented_country US on 2001:db8:65::/48");
 	is_str(cc_of(db, "2001:db8:65::10", GEO_FIELD_LOCATED, NULL), "SG", "represented does not replace country");
 	is_str(cc_of(db, "2002:c000:0201::1", GEO_FIELD_LOCATED, NULL), "IN", "6to4 2002:192.0.2.1:: follows the IPv4 alias");
-	is_str(cc_of(db, "2001:0:cb00:71c8::1", GEO_FIELD_REGISTERED, NULL), "CN", "Teredo 2001:0:203.0.113.200:: follows the alias");
+	/* Teredo: the client's address (inverted last 32 bits: 198.51.100.10, CN),
+	 * not the server's (203.0.113.200, located SG) the database's alias gives */
+	is_str(cc_of(db, "2001:0:cb00:71c8::39cc:9bf5", GEO_FIELD_LOCATED, NULL), "CN",
+	       "Teredo: the client's country, not the server's (the alias)");
 	is_str(cc_of(db, "198.19.0.10", GEO_FIELD_REGISTERED, &src), "--", "unmapped is unknown (registered)");
 	is_int(src, GEO_SRC_NONE, "unmapped answered by none");
 	gt_addr("198.19.0.10", &fam, buf);
@@ -406,6 +418,135 @@ static void check_reload(void)
 	ok(1, "geo_close(NULL) is harmless");
 }
 
+/* Codes that are not countries (geo.h): kept as the database gave them,
+ * absent for geo_pick(), counted by geo_count_noncountry(). */
+static void check_noncountry(void)
+{
+	static const char *const want[][3] = {	/* address, geo_pick, geo_pick_code */
+		{ "203.0.113.1", "--", "EU" }, { "203.0.113.130", "--", "AP" }, { "203.0.113.200", "--", "UN" },
+		{ "203.0.113.230", "--", "SU" }, { "203.0.113.241", "--", "AB" }, { "203.0.113.250", "--", "OS" },
+		{ "198.19.0.10", "--", "ZZ" }, { "2001:db8:65::10", "--", "EU" }, { "2001:db8:ff::10", "--", "ZZ" },
+		{ "198.51.100.10", "CN", "CN" }, { "198.19.1.1", "DE", "EU" }, { "198.18.1.1", "--", "--" },
+	};
+	static uint64_t counts[26 * 26];
+	struct geo_db *db = open_fixture("codes.mmdb");
+	char b[3];
+
+	ok(geo_cc_is_country(geo_cc_make('C', 'N')) && geo_cc_is_country(geo_cc_make('G', 'B')) &&
+	   geo_cc_is_country(geo_cc_make('A', 'Q')), "CN, GB, AQ are countries");
+	ok(!geo_cc_is_country(geo_cc_make('E', 'U')) && !geo_cc_is_country(geo_cc_make('Z', 'Z')) &&
+	   !geo_cc_is_country(geo_cc_make('U', 'K')) && !geo_cc_is_country(geo_cc_make('X', 'K')) &&
+	   !geo_cc_is_country(GEO_CC_UNKNOWN), "EU, ZZ, UK, XK and unknown are not");
+	ok(geo_code_name(geo_cc_make('E', 'U')) && !geo_code_name(geo_cc_make('C', 'N')) &&
+	   !geo_country_name(geo_cc_make('A', 'P')), "names: EU has a code name, CN none; AP no country name");
+	if (!db)
+		return;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		unsigned char buf[16];
+		struct geo_answer a;
+		int fam;
+
+		gt_addr(want[i][0], &fam, buf);
+		geo_lookup(db, fam, buf, &a);
+		is_str(geo_cc_str(geo_pick(&a, GEO_FIELD_LOCATED, NULL), b), want[i][1], want[i][0]);
+		is_str(geo_cc_str(geo_pick_code(&a, GEO_FIELD_LOCATED, NULL), b), want[i][2], want[i][0]);
+	}
+	memset(counts, 0, sizeof(counts));
+	is_int(geo_count_noncountry(db, GEO_FIELD_LOCATED, counts), 9, "9 ranges carry no country, only a code");
+	ok(counts[('E' - 'A') * 26 + 'U' - 'A'] == 2 && counts[('Z' - 'A') * 26 + 'Z' - 'A'] == 2 &&
+	   counts[('A' - 'A') * 26 + 'P' - 'A'] == 1, "EU 2 (v4 + v6), ZZ 2, AP 1");
+	geo_close(db);
+}
+
+/* Translated destinations (issue 11, case 1): the country of the
+ * embedded IPv4 address.  The RFC 6052 §2.4 examples (192.0.2.33, IN in
+ * the fixtures) for every prefix length, the well-known prefix, 6to4 and
+ * Teredo, on databases with and without IPv4 aliases and IPv4-only. */
+static void check_translated(void)
+{
+	static const char *const rfc6052[][2] = {	/* prefix, address of 192.0.2.33 */
+		{ "2001:db8::/32", "2001:db8:c000:221::" },
+		{ "2001:db8:100::/40", "2001:db8:1c0:2:21::" },
+		{ "2001:db8:122::/48", "2001:db8:122:c000:2:2100::" },
+		{ "2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::" },
+		{ "2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100:0" },
+		{ "2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33" },
+	};
+	static const char *const dbs[] = { "geoip2.mmdb", "dbip.mmdb", "flat.mmdb", "v4only.mmdb" };
+	static const char *const fixed[][4] = {	/* address, country, via, IPv4 */
+		{ "64:ff9b::c633:640a", "CN", "nat64", "198.51.100.10" },
+		{ "64:ff9b::198.51.100.10", "CN", "nat64", "198.51.100.10" },
+		{ "64:ff9b::cb00:710a", "SG", "nat64", "203.0.113.10" },
+		{ "2002:c633:640a::1", "CN", "6to4", "198.51.100.10" },
+		{ "2002:c000:221:1::1", "IN", "6to4", "192.0.2.33" },
+		/* Teredo: server 192.0.2.10, client ~(39cc:9bf5) = 198.51.100.10 */
+		{ "2001:0:c000:20a:8000:ffff:39cc:9bf5", "CN", "teredo", "198.51.100.10" },
+		{ "::ffff:198.51.100.10", "CN", "ipv4-mapped", "198.51.100.10" },
+	};
+	struct geo_xlat xl = { 0 };
+	char v4[16], b[3];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(rfc6052) / sizeof(rfc6052[0]); i++) {
+		char pfx[64];
+
+		snprintf(pfx, sizeof(pfx), "%.*s", (int)strcspn(rfc6052[i][0], "/"), rfc6052[i][0]);
+		inet_pton(AF_INET6, pfx, xl.nat64[i].addr);
+		xl.nat64[i].len = (uint8_t)atoi(strchr(rfc6052[i][0], '/') + 1);
+	}
+	for (size_t d = 0; d < sizeof(dbs) / sizeof(dbs[0]); d++) {
+		struct geo_db *db = open_fixture(dbs[d]);
+
+		for (size_t i = 0; db && i < sizeof(rfc6052) / sizeof(rfc6052[0]); i++) {
+			struct geo_xlat one = { .n = 1 };	/* each example is its own network */
+			uint8_t a6[16];
+			struct geo_answer a;
+
+			one.nat64[0] = xl.nat64[i];
+			inet_pton(AF_INET6, rfc6052[i][1], a6);
+			memset(&a, 0xee, sizeof(a));
+			if (geo_lookup_xlat(db, &one, AF_INET6, a6, &a) < 0 || a.via != GEO_VIA_NAT64 ||
+			    strcmp(inet_ntop(AF_INET, a.v4, v4, sizeof(v4)), "192.0.2.33") ||
+			    strcmp(geo_cc_str(geo_pick(&a, GEO_FIELD_LOCATED, NULL), b), "IN")) {
+				diag("%s: %s in %s: via %d %s %s", dbs[d], rfc6052[i][1], rfc6052[i][0], a.via, v4, b);
+				bad++;
+			}
+		}
+		for (size_t i = 0; db && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+			uint8_t a6[16];
+			struct geo_answer a;
+
+			inet_pton(AF_INET6, fixed[i][0], a6);
+			if (geo_lookup(db, AF_INET6, a6, &a) < 0 || strcmp(geo_via_name(a.via), fixed[i][2]) ||
+			    strcmp(inet_ntop(AF_INET, a.v4, v4, sizeof(v4)), fixed[i][3]) ||
+			    strcmp(geo_cc_str(geo_pick(&a, GEO_FIELD_LOCATED, NULL), b), fixed[i][1])) {
+				diag("%s: %s: via %s %s %s", dbs[d], fixed[i][0], geo_via_name(a.via), v4, b);
+				bad++;
+			}
+		}
+		geo_close(db);
+	}
+	is_int(bad, 0, "RFC 6052 prefixes /32../96, 64:ff9b::/96, 6to4, Teredo, ::ffff: answer as their "
+	       "IPv4 address, in GeoIP2, DB-IP (no aliases), flat and IPv4-only databases");
+
+	struct geo_db *db = open_fixture("dbip.mmdb");
+	uint8_t a6[16];
+	struct geo_answer a;
+
+	inet_pton(AF_INET6, "2001:db8:122:344::192.0.2.33", a6);
+	ok(db && geo_lookup(db, AF_INET6, a6, &a) == 0 && a.via == GEO_VIA_NONE && !a.found,
+	   "an operator's prefix is not translated unless given");
+	xl.nat64[0] = xl.nat64[5];	/* 2001:db8:122:344::/96 */
+	xl.n = 1;
+	inet_pton(AF_INET6, "2001:db8:86::10", a6);
+	ok(db && geo_lookup_xlat(db, &xl, AF_INET6, a6, &a) == 0 && a.via == GEO_VIA_NONE &&
+	   geo_pick(&a, GEO_FIELD_LOCATED, NULL) == geo_cc_make('C', 'N'), "other IPv6 addresses: themselves");
+	inet_pton(AF_INET6, "64:ff9b:1::c633:640a", a6);
+	ok(db && geo_lookup(db, AF_INET6, a6, &a) == 0 && a.via == GEO_VIA_NONE,
+	   "64:ff9b:1::/48 (RFC 8215 local use) needs option nat64");
+	geo_close(db);
+}
+
 int main(void)
 {
 	check_mapping("geoip2.mmdb", 1);
@@ -426,5 +567,7 @@ int main(void)
 	check_truncation_and_corruption("flat.mmdb", 2000);
 	check_truncation_and_corruption("v4only.mmdb", 2000);
 	check_reload();
+	check_noncountry();
+	check_translated();
 	return tap_done();
 }

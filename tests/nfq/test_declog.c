@@ -48,7 +48,7 @@ static void test_format(void)
 
 	r.flow.has_mac = 1;
 	memcpy(r.flow.src_mac, mac, 6);
-	n = nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
+	n = nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
 	is_str(buf, "{\"ts\":\"2026-11-27T07:30:01.123Z\",\"action\":\"block\",\"audit\":false,\"rule\":12,"
 	       "\"rule_name\":\"IAF advisory 2014\",\"default\":false,\"src\":\"192.0.2.10\","
 	       "\"src_mac\":\"02:00:5e:00:53:01\",\"device\":\"managed\",\"dst\":\"198.51.100.7\","
@@ -68,39 +68,69 @@ static void test_format(void)
 	r.audit = 1;
 	r.is_default = 1;
 	r.in[0] = r.out[0] = '\0';
-	nfq_logrec_format(buf, sizeof(buf), &r, 7, 1);
+	nfq_logrec_format(buf, sizeof(buf), &r, 7, 0, 1);
 	is_str(buf, "{\"ts\":\"2026-11-27T07:30:01.123Z\",\"action\":\"log\",\"audit\":true,\"rule\":12,"
 	       "\"rule_name\":\"a \\\"quoted\\\" \\\\ name\\u000a\\u0001\",\"default\":true,"
 	       "\"src\":\"2001:db8:1::10\",\"src_mac\":null,\"device\":null,\"dst\":\"2001:db8::1:0:0:10\","
 	       "\"country\":null,\"proto\":\"icmpv6\",\"sport\":null,\"dport\":null,\"in\":null,"
 	       "\"out\":null,\"count\":7,\"folded\":true}", "ipv6 (RFC 5952), escaping, nulls, folded");
+	nfq_logrec_format(buf, sizeof(buf), &r, 3, 3, 0);
+	ok(strstr(buf, "\"count\":3,\"retries\":3}") != NULL, "a retries record: count and retries, not folded");
+	nfq_logrec_format(buf, sizeof(buf), &r, 9, 2, NFQ_FOLD_RATE | NFQ_FOLD_CAP);
+	ok(strstr(buf, "\"count\":9,\"retries\":2,\"folded\":true,\"over_cap\":true}") != NULL,
+	   "an over-cap record: count, retries, folded, over_cap");
 	r.flow.proto = 47;
-	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0);
+	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
 	ok(strstr(buf, "\"proto\":\"47\"") != NULL, "other protocols as a number string");
-	is_int(nfq_logrec_format(buf, 40, &r, 1, 0), 0, "too small a buffer: 0");
+
+	inet_pton(AF_INET6, "64:ff9b::c633:640a", r.flow.dst.b);
+	r.country = geo_cc_make('C', 'N');
+	r.via = GEO_VIA_NAT64;
+	inet_pton(AF_INET, "198.51.100.10", r.via_v4);
+	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
+	ok(strstr(buf, "\"dst\":\"64:ff9b::c633:640a\",\"country\":\"CN\",\"via\":\"nat64\","
+		       "\"geo_addr\":\"198.51.100.10\"") != NULL, "a translated destination: via and geo_addr");
+	r.via = GEO_VIA_NONE;
+	r.country = GEO_CC_UNKNOWN;
+	r.db_code = geo_cc_make('Z', 'Z');
+	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
+	ok(strstr(buf, "\"country\":null,\"db_code\":\"ZZ\"") != NULL && !strstr(buf, "geo_addr"),
+	   "a code that is not a country: country null, db_code kept");
+	r.db_code = GEO_CC_UNKNOWN;
+	is_int(nfq_logrec_format(buf, 40, &r, 1, 0, 0), 0, "too small a buffer: 0");
+}
+
+/* Counts the lines of path: all, folded, over_cap; sums count. */
+static long scan_file(const char *path, const char *must, int *lines, int *folded, int *over)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	long sum = 0;
+
+	*lines = *folded = *over = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strstr(line, "\"count\":");
+
+		if ((must && !strstr(line, must)) || !c)
+			continue;
+		sum += strtol(c + 8, NULL, 10);
+		(*lines)++;
+		*folded += strstr(line, "\"folded\":true") != NULL;
+		*over += strstr(line, "\"over_cap\":true") != NULL;
+	}
+	if (f)
+		fclose(f);
+	return sum;
 }
 
 /* Sums "count" of the lines mentioning src in file; counts lines too. */
 static long sum_counts(const char *path, const char *src, int *lines, int *folded)
 {
-	FILE *f = fopen(path, "r");
-	char line[2048], key[64];
-	long sum = 0;
+	char key[64];
+	int over;
 
-	*lines = *folded = 0;
 	snprintf(key, sizeof(key), "\"src\":\"%s\"", src);
-	while (f && fgets(line, sizeof(line), f)) {
-		char *c = strstr(line, "\"count\":");
-
-		if (!strstr(line, key) || !c)
-			continue;
-		sum += strtol(c + 8, NULL, 10);
-		(*lines)++;
-		*folded += strstr(line, "\"folded\":true") != NULL;
-	}
-	if (f)
-		fclose(f);
-	return sum;
+	return scan_file(path, key, lines, folded, &over);
 }
 
 static void test_rate_limit(const char *dir)
@@ -121,7 +151,7 @@ static void test_rate_limit(const char *dir)
 		nfq_declog_add(d, &r, 100);
 	}
 	struct nfq_logrec rf = rec4("192.0.2.11", 80);
-	nfq_declog_fold(d, &rf, 101);	/* a cached retry */
+	nfq_declog_retry(d, &rf, 101);	/* a cached retry */
 	nfq_declog_flush(d);
 	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 3, "flooding device: 3 records within the minute");
 	nfq_declog_tick(d, 150, 0);
@@ -131,8 +161,10 @@ static void test_rate_limit(const char *dir)
 	nfq_declog_flush(d);
 	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 10, "counts add up to 10 after the period");
 	ok(lines == 4 && folded == 1, "one folded record (4 lines)");
-	ok(sum_counts(path, "192.0.2.11", &lines, &folded) == 3 && folded == 1,
-	   "quiet device: 2 records + the folded retry");
+	/* issue 11, case 6: a retry is not "folded" (log-rate never folded it):
+	 * it is written as a retries record */
+	ok(sum_counts(path, "192.0.2.11", &lines, &folded) == 3 && folded == 0 && lines == 3,
+	   "quiet device: 2 records + a retries record, not folded");
 	{
 		FILE *f = fopen(path, "r");
 		char line[2048], last[2048] = "";
@@ -150,7 +182,83 @@ static void test_rate_limit(const char *dir)
 	nfq_declog_flush(d);
 	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 11, "a new period writes again");
 	nfq_declog_stats(d, &st);
-	ok(st.written == 8 && st.folded == 8 && st.failed == 0, "stats: written 8, folded 8, failed 0");
+	ok(st.written == 8 && st.folded == 7 && st.retries == 1 && st.failed == 0,
+	   "stats: written 8, folded 7, retries 1, failed 0");
+	nfq_declog_free(d);
+	unlink(path);
+}
+
+/* 5,000 blocked decisions in 5 s from 2001:db8:1::0 .. ::1387, with the
+ * source MAC mac (or none). */
+static void flood(struct nfq_declog *d, const uint8_t *mac)
+{
+	for (int i = 0; i < 5000; i++) {
+		struct nfq_logrec r = rec4("192.0.2.10", 443);
+
+		r.flow.family = AF_INET6;
+		inet_pton(AF_INET6, "2001:db8:1::", r.flow.src.b);
+		r.flow.src.b[14] = (uint8_t)(i >> 8);
+		r.flow.src.b[15] = (uint8_t)i;
+		if (mac) {
+			r.flow.has_mac = 1;
+			memcpy(r.flow.src_mac, mac, 6);
+		}
+		nfq_declog_add(d, &r, 100 + i / 1000);
+	}
+}
+
+/* Issue 11, case 3: one phone (one MAC) sending from 5,000 IPv6 source
+ * addresses of its /64 is one device for log-rate; sources without a MAC
+ * are each a device, and the total cap bounds them all together. */
+static void test_per_device(const char *dir)
+{
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x53, 0x01 };
+	struct nfq_declog *d = nfq_declog_new();
+	struct nfq_declog_stats st;
+	char path[512];
+	int lines, folded, over;
+	long sum;
+
+	snprintf(path, sizeof(path), "%s/device.jsonl", dir);
+	nfq_declog_cap(d, 50 * 20, 60);		/* the default: 50 x the rate */
+	nfq_declog_configure(d, path, 0, 20, 60);
+	flood(d, mac);
+	nfq_declog_flush(d);
+	sum = scan_file(path, "02:00:5e:00:53:01", &lines, &folded, &over);
+	ok(lines == 20 && sum == 20 && folded == 0, "one MAC, 5000 source addresses: 20 records in the minute "
+	   "(%d lines)", lines);
+	nfq_declog_tick(d, 161, 0);
+	nfq_declog_flush(d);
+	sum = scan_file(path, "02:00:5e:00:53:01", &lines, &folded, &over);
+	ok(lines == 21 && folded == 1 && sum == 5000, "after the minute: one folded record; counts sum to 5000 "
+	   "(%d lines, %ld)", lines, sum);
+	ok(scan_file(path, "\"count\":4980,\"folded\":true", &lines, &folded, &over) == 4980 && lines == 1,
+	   "the folded record says it stands for 4980 decisions");
+	nfq_declog_free(d);
+	unlink(path);
+
+	/* 5000 sources without a MAC (a routed subnet, the output hook): each
+	 * is a device, so log-rate alone lets all of them through; the cap
+	 * (here 200 a minute) bounds the mix. */
+	d = nfq_declog_new();
+	nfq_declog_cap(d, 200, 60);
+	nfq_declog_configure(d, path, 0, 20, 60);
+	flood(d, NULL);
+	nfq_declog_flush(d);
+	scan_file(path, NULL, &lines, &folded, &over);
+	ok(lines == 200, "5000 MAC-less sources: the cap writes 200 records in the minute (%d)", lines);
+	nfq_declog_tick(d, 161, 0);
+	nfq_declog_flush(d);
+	sum = scan_file(path, NULL, &lines, &folded, &over);
+	ok(over == 1 && lines == 200 + 1 + 200 && sum < 5000, "the next minute: the over-cap record of the "
+	   "first, then the folded records of the devices, capped again (%d lines, %ld)", lines, sum);
+	nfq_declog_tick(d, 300, 1);
+	nfq_declog_flush(d);
+	sum = scan_file(path, NULL, &lines, &folded, &over);
+	nfq_declog_stats(d, &st);
+	ok(sum == 5000 && st.written == (uint64_t)lines && st.folded == 5000 - 200,
+	   "nothing lost: written %llu, folded %llu", (unsigned long long)st.written,
+	   (unsigned long long)st.folded);
 	nfq_declog_free(d);
 	unlink(path);
 }
@@ -248,6 +356,7 @@ int main(void)
 		return 1;
 	test_format();
 	test_rate_limit(dir);
+	test_per_device(dir);
 	test_failures(dir);
 	test_partial_write(dir);
 	rmdir(dir);

@@ -184,7 +184,8 @@ static void test_ipv6(void)
 	for (int i = 0; i < 40; i++)
 		rest[i * 8] = IPPROTO_DSTOPTS;	/* endless destination options */
 	n = ipv6(p, IPPROTO_DSTOPTS, rest, 320);
-	ok(parse(p, n, &f) == 0 && f.proto == 0 && !f.has_ports, "endless extension chain: proto 0");
+	ok(parse(p, n, &f) == 0 && f.proto == 0 && !f.has_ports && !f.cut,
+	   "a chain that runs past the packet's end: proto 0 (conntrack: untracked), not a copy cut");
 
 	n = ipv6(p, IPPROTO_TCP, tcp_hdr, sizeof(tcp_hdr));
 	p[4] = p[5] = 0;	/* payload length 0 (jumbogram): use the capture */
@@ -199,11 +200,106 @@ static void test_ipv6(void)
 	ok(parse(p, n, &f) == 0 && f.proto == 59 && !f.has_ports, "no next header (59)");
 }
 
+/* A chain of n headers (each 8 bytes, next header nh[i]) and then l4. */
+static size_t chain6(uint8_t *p, const uint8_t *nh, int n, uint8_t first, const uint8_t *l4, size_t l4len)
+{
+	uint8_t rest[1024];
+	size_t r = 0;
+
+	memset(rest, 0, sizeof(rest));
+	for (int i = 0; i < n; i++, r += 8)
+		rest[r] = nh[i];
+	memcpy(rest + r, l4, l4len);
+	return ipv6(p, first, rest, r + l4len);
+}
+
+/* The protocol conntrack tracks (ipv6_skip_exthdr / ipv6_ext_hdr): only
+ * 0, 43, 44, 51, 60 are skipped; 135 (Mobility), 139 (HIP), 140 (Shim6),
+ * 50 (ESP), 253, 254 are final; 59 ends without a protocol. */
+static void test_ipv6_final(void)
+{
+	uint8_t p[2048], nh[64];
+	/* an MH header whose "payload proto" says UDP and whose data looks like
+	 * UDP to port 123 (the field report of issue 11, case 4) */
+	uint8_t mh[24] = { IPPROTO_UDP, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			   0x9c, 0x41, 0x00, 0x7b, 0, 8, 0, 0 };
+	static const uint8_t finals[] = { 135, 139, 140, 50, 253, 254, 47 };
+	struct rules_flow f;
+	size_t n;
+
+	n = ipv6(p, 135, mh, sizeof(mh));
+	ok(parse(p, n, &f) == 0 && f.proto == 135 && !f.has_ports && !f.cut,
+	   "Mobility (135) is the protocol, not an extension header: proto 135, no ports");
+	nh[0] = 135;
+	n = chain6(p, nh, 1, IPPROTO_DSTOPTS, mh, sizeof(mh));
+	ok(parse(p, n, &f) == 0 && f.proto == 135 && !f.has_ports, "destination options, then MH: proto 135");
+	for (size_t i = 0; i < sizeof(finals); i++) {
+		nh[0] = IPPROTO_DSTOPTS;
+		nh[1] = finals[i];
+		n = chain6(p, nh, 2, IPPROTO_HOPOPTS, udp_hdr, sizeof(udp_hdr));
+		ok(parse(p, n, &f) == 0 && f.proto == finals[i] && !f.has_ports,
+		   "hop-by-hop, dstopts, then %u: proto %u, no ports", finals[i], finals[i]);
+	}
+	nh[0] = 59;
+	n = chain6(p, nh, 1, IPPROTO_HOPOPTS, udp_hdr, sizeof(udp_hdr));
+	ok(parse(p, n, &f) == 0 && f.proto == 59 && !f.has_ports && !f.cut,
+	   "hop-by-hop, then no-next-header (59): proto 59, no ports");
+	for (int i = 0; i < 29; i++)
+		nh[i] = IPPROTO_DSTOPTS;
+	nh[29] = IPPROTO_UDP;
+	n = chain6(p, nh, 30, IPPROTO_DSTOPTS, udp_hdr, sizeof(udp_hdr));
+	ok(parse(p, n, &f) == 0 && f.proto == IPPROTO_UDP && f.has_ports && f.dport == 53 && !f.cut,
+	   "30 destination-options headers, then udp: no length limit, as the kernel");
+	for (int i = 0; i < 63; i++)
+		nh[i] = IPPROTO_DSTOPTS;
+	nh[63] = IPPROTO_UDP;
+	n = chain6(p, nh, 64, IPPROTO_DSTOPTS, udp_hdr, sizeof(udp_hdr));
+	ok(parse(p, n, &f) == 0 && f.proto == IPPROTO_UDP && f.has_ports, "64 headers, then udp");
+	ok(parse(p, 200, &f) == 0 && f.proto == 0 && !f.has_ports && f.cut,
+	   "the same chain, copy cut at 200 bytes: proto 0, marked cut");
+	n = ipv6(p, IPPROTO_UDP, udp_hdr, sizeof(udp_hdr));
+	ok(parse(p, 42, &f) == 0 && f.proto == IPPROTO_UDP && !f.has_ports && f.cut,
+	   "udp ports beyond the copy: no ports, marked cut");
+	p[4] = 0;
+	p[5] = 2;	/* payload length 2: the packet itself is that short */
+	ok(parse(p, n, &f) == 0 && f.proto == IPPROTO_UDP && !f.has_ports && !f.cut,
+	   "udp header cut by the payload length: no ports, not a copy cut");
+	n = ipv6(p, 33, udp_hdr, sizeof(udp_hdr));
+	ok(parse(p, n, &f) == 0 && f.proto == 33 && f.has_ports && f.dport == 53, "dccp: ports, as conntrack");
+	nh[0] = IPPROTO_FRAGMENT;
+	nh[1] = IPPROTO_UDP;	/* an atomic fragment header (offset 0, M 0) */
+	n = chain6(p, nh, 2, IPPROTO_HOPOPTS, udp_hdr, sizeof(udp_hdr));
+	ok(parse(p, 51, &f) == 0 && f.proto == 0 && f.cut == 1, "fragment header cut before its offset: proto 0");
+	ok(parse(p, n, &f) == 0 && f.proto == IPPROTO_UDP && f.has_ports, "atomic fragment: udp ports");
+}
+
+static void test_icmp_id(void)
+{
+	uint8_t p[128], echo[8] = { 8, 0, 0, 0, 0x12, 0x34, 0, 1 }, echo6[8] = { 128, 0, 0, 0, 0xab, 0xcd, 0, 1 };
+	uint8_t unreach[8] = { 3, 1, 0, 0, 0x12, 0x34, 0, 0 };
+	struct rules_flow f;
+	size_t n;
+
+	n = ipv4(p, IPPROTO_ICMP, echo, sizeof(echo));
+	ok(parse(p, n, &f) == 0 && f.icmp_type == 8 && f.icmp_id == 0x1234, "icmp echo request: identifier 0x1234");
+	echo[0] = 0;
+	n = ipv4(p, IPPROTO_ICMP, echo, sizeof(echo));
+	ok(parse(p, n, &f) == 0 && f.icmp_id == 0x1234, "icmp echo reply: identifier");
+	n = ipv4(p, IPPROTO_ICMP, unreach, sizeof(unreach));
+	ok(parse(p, n, &f) == 0 && f.icmp_type == 3 && f.icmp_id == 0, "icmp unreachable: no identifier");
+	n = ipv4(p, IPPROTO_ICMP, echo, 6);
+	ok(parse(p, n, &f) == 0 && f.icmp_id == 0, "icmp echo shorter than 8 bytes: no identifier");
+	n = ipv6(p, IPPROTO_ICMPV6, echo6, sizeof(echo6));
+	ok(parse(p, n, &f) == 0 && f.icmp_type == 128 && f.icmp_id == 0xabcd, "icmpv6 echo request: identifier");
+}
+
 int main(void)
 {
 	test_ipv4_valid();
 	test_ipv4_truncated();
 	test_ipv4_broken();
 	test_ipv6();
+	test_ipv6_final();
+	test_icmp_id();
 	return tap_done();
 }

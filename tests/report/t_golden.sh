@@ -34,6 +34,11 @@ gz-only.txt|$IN/rot/decisions.jsonl.2.gz
 inject.txt|$IN/inject.jsonl
 inject.csv|--format csv $IN/inject.jsonl
 empty.txt|/dev/null
+nat64.txt|$IN/nat64.jsonl
+attempts.txt|$IN/attempts.jsonl
+attempts.json|--format json $IN/attempts.jsonl
+attempts.csv|--format csv $IN/attempts.jsonl
+nat64.json|--format json $IN/nat64.jsonl
 "
 
 run_case() {	# name args... → $tmp/name

@@ -113,6 +113,22 @@ else
 	not_ok "dark screenshot written"
 fi
 
+# The timeline's bucket comes from the span (issue 11, case 6): a log of a
+# few minutes (tests/report/in/attempts.jsonl, 3.5 min) gets one bar per
+# minute, not one full-height bar for the hour; no bar reaches the top
+# unless its minute has the most blocks.
+"$GEOEGRESS" report --format html "$IN/attempts.jsonl" >"$tmp/short.html"
+"$GEOEGRESS" report --format json "$IN/attempts.jsonl" >"$tmp/short.json"
+bars=$(grep -o '<rect class="tl blocked block"[^>]*height="[0-9.]*"' "$tmp/short.html" | grep -o 'height="[0-9.]*"' | tr -dc '0-9.\n')
+nbars=$(printf '%s\n' "$bars" | grep -c .)
+full=$(printf '%s\n' "$bars" | awk '$1 >= 199.9' | wc -l)
+if grep -q 'Blocked flows per minute (UTC)' "$tmp/short.html" && [ "$nbars" -eq 3 ] && [ "$full" -eq 1 ] &&
+   jq -e '.timeline.bucket == "minute" and (.timeline.points | length) == 4' "$tmp/short.json" >/dev/null; then
+	ok "a 3.5-minute log: per-minute timeline, 3 non-empty bars of 4, one full height"
+else
+	not_ok "short log timeline" "bars: $(echo $bars); $(grep -o '<h2>Blocked flows per [^<]*' "$tmp/short.html")"
+fi
+
 chromium_run pdf --print-to-pdf="$tmp/report.pdf" --no-pdf-header-footer "$url" >/dev/null
 if [ -s "$tmp/report.pdf" ] && head -c 5 "$tmp/report.pdf" | grep -q '%PDF'; then
 	ok "prints to PDF ($(stat -c %s "$tmp/report.pdf") bytes)"

@@ -205,7 +205,9 @@ static void test_write(void)
 	f = open_memstream(&buf, &len);
 	is_int(report_write(r, f, &o), 0, "json written");
 	fclose(f);
-	ok(strstr(buf, "\"src\":\"a\\u0001\\\"<b>\"") != NULL, "json escapes control chars and quotes");
+	/* a device without a MAC is its address: id and the one address */
+	ok(strstr(buf, "\"id\":\"a\\u0001\\\"<b>\"") != NULL &&
+	   strstr(buf, "\"addresses\":[\"a\\u0001\\\"<b>\"]") != NULL, "json escapes control chars and quotes");
 	free(buf);
 	o.format = REPORT_HTML;
 	f = open_memstream(&buf, &len);

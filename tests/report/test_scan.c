@@ -46,6 +46,12 @@ static void test_full_record(void)
 	ok(str_is(&r.country, "CN") && str_is(&r.proto, "tcp"), "country and proto");
 	ok(r.sport == 51514 && r.dport == 443 && r.count == 1, "ports and count");
 	ok(str_is(&r.host, NULL), "host absent");
+	ok(str_is(&r.via, NULL) && str_is(&r.geo_addr, NULL), "via, geo_addr absent");
+	rc = parse("{\"ts\":\"2026-11-27T07:30:01Z\",\"action\":\"block\",\"dst\":\"64:ff9b::c633:640a\","
+		   "\"country\":\"CN\",\"db_code\":\"CN\",\"via\":\"nat64\",\"geo_addr\":\"198.51.100.10\"}", &r);
+	ok(rc == 0 && str_is(&r.via, "nat64") && str_is(&r.geo_addr, "198.51.100.10") &&
+	   str_is(&r.dst, "64:ff9b::c633:640a") && r.is_default == 0,
+	   "a translated destination: via and geo_addr; db_code is not taken for default");
 }
 
 static void test_escapes(void)

@@ -105,6 +105,42 @@ check_grep "check: the database error names the file" "database: .*nocountry.mmd
 rc=$?
 [ $rc -eq 1 ] && ok "check of a missing file: exit 1" || not_ok "check of a missing file: exit 1" "exit $rc"
 check_grep "check of a missing file: says why" "missing.conf: error: cannot open the policy: No such file or directory" "$tmp/err"
+# Codes that are not countries (issue 11, case 2): the tor-geoipdb codes
+# are unknown destinations; check counts them and says what they get.
+sed "s|$tmp/geoip2.mmdb|$tmp/codes.mmdb|" "$tmp/iaf.conf" >"$tmp/codes.conf"
+sed 's/^option unknown .*/option unknown block log/' "$tmp/codes.conf" >"$tmp/codes-block.conf"
+explain "ZZ destination" -c "$tmp/codes-block.conf" --from 198.18.1.20 --to 198.19.0.10
+expect "ZZ is unknown: option unknown block decides and logs" "$tmp/out" \
+	'^country: +unknown — its country field says ZZ, not a country but the code for unknown or unassigned' \
+	'^rule: +no rule matched; line [0-9]+: option unknown block log' '^action: +block$' '^log: +yes$'
+explain "EU destination over IPv6" -c "$tmp/codes-block.conf" --from 2001:db8:1::5 --to 2001:db8:65::10
+expect "EU is unknown too" "$tmp/out" "^country: +unknown — its country field says EU" '^action: +block$'
+explain "located EU, registered DE" -c "$tmp/codes-block.conf" --from 198.18.1.20 --to 198.19.1.10
+expect "EU + DE: DE decides" "$tmp/out" '^country: +DE \(Germany\), from registered_country' \
+	'its country field says EU, not a country: the next field decided' '^action: +allow$'
+"$G" check -c "$tmp/codes-block.conf" >"$tmp/out" 2>"$tmp/err"
+expect "check counts the ranges with codes that are not countries, and what they get" "$tmp/out" \
+	'^codes that are not countries: 9 ranges \(EU 2, ZZ 2, AB 1, AP 1, OS 1, SU 1, UN 1\) count as unknown destinations$' \
+	'^  under this policy: no country test matches them; if no rule matches: option unknown block log \(line [0-9]+\)$'
+"$G" check -c "$tmp/india.conf" >"$tmp/out" 2>"$tmp/err"
+if grep -q "not countries" "$tmp/out"; then not_ok "geoip2 fixture: no such codes, no line" "$(cat "$tmp/out")"
+else ok "geoip2 fixture: no such codes, no line"; fi
+sed "s|$tmp/geoip2.mmdb|$tmp/codes.mmdb|" "$tmp/india.conf" >"$tmp/india-codes.conf"
+"$G" check -c "$tmp/india-codes.conf" >"$tmp/out" 2>"$tmp/err"
+expect "check names the 'to unknown' rules that match them" "$tmp/out" \
+	"^  under this policy: no country test matches them; 'to unknown' does \(1 rule, first on line [0-9]+\); if no rule matches: default allow \(line [0-9]+\)$"
+
+# Translated destinations (issue 11, case 1): explain looks up the
+# embedded IPv4 address, with the policy's nat64 prefixes.
+sed 's|^option unknown .*|option unknown allow log\noption nat64 2001:db8:64::/96|' "$tmp/iaf.conf" >"$tmp/nat64.conf"
+explain "phone to CN through the well-known NAT64 prefix" -c "$tmp/nat64.conf" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 64:ff9b::c633:640a
+expect "NAT64 64:ff9b::: country of 198.51.100.10, blocked" "$tmp/out" '^country: +CN \(China\)' \
+	'^ +of 198\.51\.100\.10, the IPv4 address the destination embeds \(nat64\)$' '^action: +block$'
+explain "phone to CN through the operator's prefix" -c "$tmp/nat64.conf" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 2001:db8:64::c633:640a
+expect "option nat64 2001:db8:64::/96: blocked, not 'unknown allow log'" "$tmp/out" '^country: +CN' '^action: +block$'
+explain "6to4 on a DB-IP database" -c "$tmp/nat64.conf" --db "$tmp/dbip.mmdb" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 2002:c633:640a::1
+expect "6to4 without database aliases: CN, blocked" "$tmp/out" '^country: +CN' '\(6to4\)$' '^action: +block$'
+
 "$G" check --bogus >/dev/null 2>&1
 [ $? -eq 2 ] && ok "check --bogus: usage error" || not_ok "check --bogus: usage error"
 tap_done

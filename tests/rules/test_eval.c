@@ -341,9 +341,64 @@ static void errors(void)
 	ok(1, "free functions accept NULL");
 }
 
+/* Codes that are not countries (issue 11, case 2): the tor-geoipdb ZZ,
+ * UN, SU, AB, OS and the regions EU, AP are unknown destinations — `option
+ * unknown` covers them, `to unknown` matches them, no country test does —
+ * and the verdict keeps the database's code. */
+static void not_countries(void)
+{
+	static const char *const codes[] = { "ZZ", "UN", "SU", "AB", "OS", "EU", "AP", "XK", "UK" };
+	struct rules_policy *p = P("option unknown block log\n"
+				   "block to country CN\n"
+				   "allow to country != { CN }\n"
+				   "default allow\n");
+	struct rules_policy *q = P("log to unknown name \"u\"\ndefault allow\n");
+	struct rules_policy *e = P("option country-field either\nblock to country { DE }\n"
+				   "allow to country != { DE }\ndefault reject\n");
+	struct rules_verdict v;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		v = V(p, F("198.18.1.20", "198.19.0.10", TCP, 443), G(codes[i], codes[i]));
+		if (!(v.action == RULES_BLOCK && v.log && v.is_default && v.line == 1 &&
+		      v.country == GEO_CC_UNKNOWN && v.db_code == geo_cc_make(codes[i][0], codes[i][1]))) {
+			diag("%s: action %d line %d", codes[i], v.action, v.line);
+			bad++;
+		}
+		v = V(q, F("198.18.1.20", "198.19.0.10", TCP, 443), G(codes[i], NULL));
+		bad += !(v.action == RULES_LOG && v.line == 1);
+	}
+	is_int(bad, 0, "ZZ, UN, SU, AB, OS, EU, AP, XK, UK: option unknown blocks and logs them, "
+	       "`to unknown` matches them, `!= { CN }` does not, the code is kept");
+	v = V(p, F("198.18.1.20", "198.51.100.10", TCP, 443), G("CN", "CN"));
+	ok(v.action == RULES_BLOCK && v.line == 2 && v.db_code == GEO_CC_UNKNOWN, "a country: no db_code");
+	v = V(p, F("198.18.1.20", "198.19.1.10", TCP, 443), G("EU", "DE"));
+	ok(v.action == RULES_ALLOW && v.line == 3 && v.country == geo_cc_make('D', 'E') &&
+	   v.db_code == geo_cc_make('E', 'U'), "located EU, registered DE: DE decides, EU is kept");
+	v = V(e, F("198.18.1.20", "198.19.1.10", TCP, 443), G("EU", "DE"));
+	ok(v.action == RULES_BLOCK && v.line == 2, "either: DE matches, EU in the other field matches nothing");
+	v = V(e, F("198.18.1.20", "198.19.1.10", TCP, 443), G("EU", "AP"));
+	ok(v.action == RULES_REJECT && v.is_default, "either: EU and AP: unknown, not '!= { DE }'");
+	{
+		struct geo_answer g = G("CN", NULL);
+
+		g.via = GEO_VIA_NAT64;
+		g.v4[0] = 198, g.v4[1] = 51, g.v4[2] = 100, g.v4[3] = 10;
+		v = V(p, F("2001:db8:1::10", "64:ff9b::c633:640a", TCP, 443), g);
+		ok(v.action == RULES_BLOCK && v.via == GEO_VIA_NAT64 && v.via_v4[0] == 198 && v.via_v4[3] == 10,
+		   "a translated destination: the verdict says which address decided");
+		v = V(p, F("2001:db8:1::10", "2001:db8:86::10", TCP, 443), G("CN", NULL));
+		ok(v.via == GEO_VIA_NONE, "no translation: via none");
+	}
+	rules_free(p);
+	rules_free(q);
+	rules_free(e);
+}
+
 int main(void)
 {
 	first_match();
+	not_countries();
 	negation();
 	unknown_country();
 	macs();
