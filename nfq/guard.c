@@ -184,8 +184,10 @@ int nfq_guard_enforce(struct nfq_daemon *d, const struct rules_options *o)
 		return 0;
 	}
 	if (nfq_hook_present(d->hookh, &held) && nfq_hook_undecided(d->hookh, &before) == 0 && before)
-		log_warnx("%llu packet%s passed the previous hook undecided while no daemon decided",
-			  (unsigned long long)before, before == 1 ? "" : "s");
+		log_warnx("%llu packet%s reached the last chain of the hook left in place undecided "
+			  "while no daemon decided (passed where it was fail-mode open, dropped where "
+			  "closed); their connections are decided now", (unsigned long long)before,
+			  before == 1 ? "" : "s");
 	if (nfq_hook_install(d->hookh, d->hook, NFQ_HOOK_ENFORCE, &d->hookcfg) < 0) {
 		log_warnx("%s", nfq_hook_error(d->hookh));
 		return -1;
