@@ -68,7 +68,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 	-DGEOEGRESS_VERSION='"$(VERSION)"' -DGEOEGRESS_SHAREDIR='"$(SHAREDIR)"' -DGEOEGRESS_FUZZ=1
 
-.PHONY: all check unit setup bench fuzz fuzz-smoke demo install uninstall clean tests
+.PHONY: all check check-kernel unit setup bench fuzz fuzz-smoke demo install uninstall clean tests
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -107,10 +107,18 @@ tests: $(BIN) $(UNIT_BIN) $(BENCH_BIN)
 setup:
 	$(Q)scripts/setup
 
+# tests/kernel/t_stock_kernel.sh runs part of the netns suite under Debian's
+# stock kernel in a VM; it skips itself under SANITIZE=1 (once per CI run).
 check: setup
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
-	$(Q)BUILD=$(BUILD) tests/run
+	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
+
+# The whole netns suite under Debian's stock kernel (scripts/kernel-vm),
+# once with --hook-backend nft and once with iptables.
+check-kernel: setup
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)BUILD=$(BUILD) tests/kernel/check-kernel
 
 unit: tests
 	$(Q)BUILD=$(BUILD) tests/run --unit

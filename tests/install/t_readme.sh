@@ -33,6 +33,7 @@ covered_by() {
 	"make demo") echo tests/demo/t_demo.sh ;;
 	"make check" | "make SANITIZE=1 check") echo .ci/run ;;
 	make | "make install") echo tests/install/t_install.sh ;;
+	"scripts/kernel-vm prepare") echo tests/kernel/t_stock_kernel.sh ;;
 	*) return 1 ;;
 	esac
 }
@@ -49,6 +50,9 @@ not_here() {
 	"make fuzz" | "make bench") echo "long (600 s per harness / full benchmarks); make check runs fuzz-smoke and t_bench_smoke" ;;
 	"BUILD=build tests/run "*) echo "tests/run is what make check runs" ;;
 	"geoegress unlock") echo "lifts a held gateway; exercised in tests/netns/t_failclosed.sh and t_systemd.sh" ;;
+	"make check-kernel") echo "two whole netns suites in the stock-kernel VM (~25 min); make check runs part of it (tests/kernel/t_stock_kernel.sh)" ;;
+	"scripts/kernel-vm run "* | "LAB_GE_ARGS="*" scripts/kernel-vm run "*)
+		echo "boots the stock-kernel VM; tests/kernel/t_stock_kernel.sh (make check) runs tests/run in it the same way" ;;
 	*) return 1 ;;
 	esac
 }
