@@ -71,7 +71,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 	-DGEOEGRESS_VERSION='"$(VERSION)"' -DGEOEGRESS_SHAREDIR='"$(SHAREDIR)"' -DGEOEGRESS_FUZZ=1
 
-.PHONY: all check unit setup bench fuzz fuzz-smoke demo install uninstall clean tests
+.PHONY: all check unit setup bench fuzz fuzz-smoke demo install uninstall clean tests deb
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -165,6 +165,21 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/geoegress.conf.5 $(DESTDIR)$(UNITDIR)/geoegress.service \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/geoegress
 	rm -rf $(DESTDIR)$(SHAREDIR)
+
+# The Debian package (debian/), built with dpkg-buildpackage in a copy of
+# the tree under $(BUILD)/deb: the source tree stays as it is.  Writes
+# $(BUILD)/deb/geoegress_$(VERSION)_<arch>.deb (and the source package).
+DEBDIR := $(BUILD)/deb
+deb:
+	$(Q)rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/geoegress-$(VERSION)
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard; \
+	else \
+		find . \( -path ./.git -o -path './build*' \) -prune -o \( -type f -print0 \); \
+	fi | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(DEBDIR)/geoegress-$(VERSION)
+	$(Q)cd $(DEBDIR)/geoegress-$(VERSION) && dpkg-buildpackage -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log; echo "make deb: dpkg-buildpackage failed; see $(DEBDIR)/build.log" >&2; exit 1; }
+	$(Q)ls $(DEBDIR)/geoegress_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-san

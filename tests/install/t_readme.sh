@@ -33,6 +33,8 @@ covered_by() {
 	"make demo") echo tests/demo/t_demo.sh ;;
 	"make check" | "make SANITIZE=1 check") echo .ci/run ;;
 	make | "make install") echo tests/install/t_install.sh ;;
+	"make deb" | "apt-get install ./build/deb/geoegress_*.deb" | /usr/share/geoegress/geodb-build)
+		echo tests/deb/t_deb.sh ;;
 	*) return 1 ;;
 	esac
 }
