@@ -8,13 +8,14 @@ SHAREDIR  ?= $(PREFIX)/share/geoegress
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
+SERVICE_USER := geoegress
 DESTDIR   ?=
 
 BUILD     ?= build
 CC        ?= cc
 CLANG     ?= clang
 PKG_CONFIG ?= pkg-config
-PKGS      := libnetfilter_queue libnetfilter_conntrack libnftables libmnl libmaxminddb
+PKGS      := libnetfilter_queue libnetfilter_conntrack libnftables libmnl libmaxminddb libseccomp
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 # Warnings are errors in CI (CI=true) or when asked (WERROR=1).
@@ -31,13 +32,15 @@ ifeq ($(SANITIZE),1)
 BUILD   := build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+# The daemon's seccomp allow-list admits what the sanitizer runtime needs.
+CFLAGS  += -DGEOEGRESS_SANITIZER=1
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBS       := $(PKG_LIBS) -lz -lm
 
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) \
 	-DGEOEGRESS_VERSION='"$(VERSION)"' -DGEOEGRESS_SHAREDIR='"$(SHAREDIR)"' -MMD -MP
 
 ifeq ($(V),1)
@@ -68,7 +71,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 	-DGEOEGRESS_VERSION='"$(VERSION)"' -DGEOEGRESS_SHAREDIR='"$(SHAREDIR)"' -DGEOEGRESS_FUZZ=1
 
-.PHONY: all check check-kernel unit setup bench fuzz fuzz-smoke demo install uninstall clean tests
+.PHONY: all check check-kernel unit setup bench fuzz fuzz-smoke demo install uninstall clean tests deb
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -155,13 +158,36 @@ install: $(BIN)
 	else \
 		install -m 0640 rules/examples/iaf.conf $(DESTDIR)$(SYSCONFDIR)/geoegress/policy.conf; \
 	fi
+	@# On this machine (no DESTDIR): the unit's User=, which reads the policy.
+	@if [ -z "$(DESTDIR)" ]; then \
+		getent passwd $(SERVICE_USER) >/dev/null || { echo "creating system user $(SERVICE_USER)"; \
+		useradd --system --user-group --home-dir /nonexistent --no-create-home \
+			--shell /usr/sbin/nologin $(SERVICE_USER); } && \
+		chgrp $(SERVICE_USER) $(SYSCONFDIR)/geoegress/policy.conf; \
+	fi
 
-# Keeps /etc/geoegress/policy.conf (an admin's file), the database and logs.
+# Keeps /etc/geoegress/policy.conf (an admin's file), the database, logs
+# and the system user.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/geoegress $(DESTDIR)$(MANDIR)/man8/geoegress.8 \
 		$(DESTDIR)$(MANDIR)/man5/geoegress.conf.5 $(DESTDIR)$(UNITDIR)/geoegress.service \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/geoegress
 	rm -rf $(DESTDIR)$(SHAREDIR)
+
+# The Debian package (debian/), built with dpkg-buildpackage in a copy of
+# the tree under $(BUILD)/deb: the source tree stays as it is.  Writes
+# $(BUILD)/deb/geoegress_$(VERSION)_<arch>.deb (and the source package).
+DEBDIR := $(BUILD)/deb
+deb:
+	$(Q)rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/geoegress-$(VERSION)
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard; \
+	else \
+		find . \( -path ./.git -o -path './build*' \) -prune -o \( -type f -print0 \); \
+	fi | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $(DEBDIR)/geoegress-$(VERSION)
+	$(Q)cd $(DEBDIR)/geoegress-$(VERSION) && dpkg-buildpackage -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log; echo "make deb: dpkg-buildpackage failed; see $(DEBDIR)/build.log" >&2; exit 1; }
+	$(Q)ls $(DEBDIR)/geoegress_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-san

@@ -364,6 +364,12 @@ static int daemon_start(struct nfq_daemon *d)
 	}
 	if (d->opts->user && drop_privileges(d, made_dir) < 0)
 		return nfq_guard_failed(d, "cannot drop privileges");
+	/* Before any thread: each one inherits the filter. */
+	if (!d->opts->no_seccomp) {
+		if (nfq_seccomp_apply(err, sizeof(err)) < 0)
+			return log_warnx("%s", err), nfq_guard_failed(d, err);
+		log_debug("seccomp allow-list loaded");
+	}
 	/* After the drop: threads take the credentials they are created with. */
 	if (nfq_workers_start(d) < 0 || nfq_sweep_start(d->sweep) < 0)
 		return nfq_guard_failed(d, "cannot start the queue workers");

@@ -32,6 +32,7 @@ struct nfq_opts {
 	const char *state_dir;	/* NULL = /var/lib/geoegress (the state file) */
 	int fail_closed;	/* --fail-mode closed: when neither the policy nor the
 				 * state file can say */
+	int no_seccomp;		/* --seccomp off: no system-call allow-list */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT.  Returns the process exit code

@@ -262,6 +262,13 @@ int nfq_ctl_listen(const char *path, int *made_dir, char *err, size_t errlen);
 int nfq_drop_privileges(const char *user, const char *log_file, const char *state_file,
 			const char *ctl_dir, char *err, size_t errlen);
 
+/* ---- sandbox.c ---- */
+/* Loads the daemon's seccomp allow-list into every thread of the process
+ * (and sets no_new_privs); children inherit it.  A call outside the list
+ * makes the process write the call's name to stderr and die of SIGSYS.
+ * Returns 0, or -1 with a message in err. */
+int nfq_seccomp_apply(char *err, size_t errlen);
+
 /* ---- ctl.c: sd_notify ---- */
 /* Sends a sd_notify datagram to $NOTIFY_SOCKET; nothing when unset. */
 void nfq_sd_notify(const char *state);

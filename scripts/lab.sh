@@ -7,8 +7,8 @@
 #   lab_up PREFIX                 build the lab (removes leftovers of PREFIX first)
 #   lab_servers PREFIX            start HTTP :80, TCP+UDP echo :7, DNS :53 in PREFIX-wan
 #   lab_run_geoegress PREFIX POLICY [ARGS...]
-#                                 start `geoegress run -f -c POLICY --ctl CTL --state-dir DIR
-#                                 $LAB_GE_ARGS ARGS` in
+#                                 start `$LAB_GE_WRAP geoegress run -f -c POLICY --ctl CTL
+#                                 --state-dir DIR $LAB_GE_ARGS ARGS` in
 #                                 PREFIX-gw in the background; wait (<= LAB_READY_TIMEOUT s,
 #                                 default 10) until `geoegress stats` answers.  Sets
 #                                 LAB_GE_PID; output goes to $(lab_dir PREFIX)/geoegress.log.
@@ -290,8 +290,9 @@ lab_run_geoegress() {
 	d=$(lab_dir "$p")
 	mkdir -p "$d"
 	rm -f "$d/ctl"
-	# shellcheck disable=SC2086  # LAB_GE_ARGS: extra run options for a whole suite (e.g. --hook-backend iptables)
-	ip netns exec "$p-gw" "$(_lab_geoegress)" run -f -c "$policy" --ctl "$d/ctl" --state-dir "$d" ${LAB_GE_ARGS:-} "$@" \
+	# shellcheck disable=SC2086  # LAB_GE_ARGS: extra run options for a whole suite (e.g. --hook-backend iptables);
+	# LAB_GE_WRAP: a command that execs the daemon (e.g. setpriv, as a service manager would)
+	ip netns exec "$p-gw" ${LAB_GE_WRAP:-} "$(_lab_geoegress)" run -f -c "$policy" --ctl "$d/ctl" --state-dir "$d" ${LAB_GE_ARGS:-} "$@" \
 		>>"$d/geoegress.log" 2>&1 &
 	LAB_GE_PID=$!
 	echo "$LAB_GE_PID" >"$d/geoegress.pid"

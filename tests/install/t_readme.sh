@@ -34,6 +34,8 @@ covered_by() {
 	"make check" | "make SANITIZE=1 check") echo .ci/run ;;
 	make | "make install") echo tests/install/t_install.sh ;;
 	"scripts/kernel-vm prepare") echo tests/kernel/t_stock_kernel.sh ;;
+	"make deb" | "apt-get install ./build/deb/geoegress_*.deb" | /usr/share/geoegress/geodb-build)
+		echo tests/deb/t_deb.sh ;;
 	*) return 1 ;;
 	esac
 }

@@ -3,6 +3,8 @@
 # The systemd unit and the logrotate file, as installed by `make install`:
 #  - `systemd-analyze verify` of the installed unit (ExecStart paths pointed
 #    at the DESTDIR binary, MANPATH at the DESTDIR man pages) prints nothing;
+#    `systemd-analyze security` gives the exposure README.md states; the
+#    unit's SystemCallFilter= admits the daemon's own seccomp allow-list;
 #  - the sandbox settings the brief asks for are present;
 #  - the daemon works inside the unit's capability bounding set with
 #    no_new_privs (setpriv), / read-only but for its run/log directory
@@ -52,6 +54,16 @@ out=$(MANPATH=$d/usr/share/man systemd-analyze verify "$tmp/verify/broken.servic
 case $out in *bogus*) ok "systemd-analyze verify flags a broken copy" ;;
 *) not_ok "systemd-analyze verify did not flag Type=bogus" "$out" ;; esac
 
+# systemd-analyze security: the exposure score the README states.
+score=$(systemd-analyze security --offline=yes "$tmp/verify/geoegress.service" 2>/dev/null |
+	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
+said=$(grep -o 'exposure [0-9.]*, was [0-9.]* as root' README.md | awk '{print $2}' | tr -d ,)
+if [ -n "$score" ] && [ "$score" = "$said" ]; then
+	ok "systemd-analyze security: exposure $score, as README.md says"
+else
+	not_ok "systemd-analyze security exposure '$score', README says '$said'"
+fi
+
 want="Type=notify
 ExecStart=/usr/sbin/geoegress run -c /etc/geoegress/policy.conf
 ExecReload=/usr/sbin/geoegress reload
@@ -61,18 +73,57 @@ RuntimeDirectory=geoegress
 StateDirectory=geoegress
 LogsDirectory=geoegress
 ReadWritePaths=/var/log/geoegress
-CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW
+User=geoegress
+AmbientCapabilities=CAP_NET_ADMIN
+CapabilityBoundingSet=CAP_NET_ADMIN
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
-RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6
-SystemCallArchitectures=native"
+RestrictAddressFamilies=AF_UNIX AF_NETLINK
+SystemCallArchitectures=native
+SystemCallFilter=@system-service seccomp"
 missing=$(printf '%s\n' "$want" | while IFS= read -r l; do grep -qxF "$l" "$unit" || echo "$l"; done)
 [ -z "$missing" ] && ok "unit has readiness, reload, restart and sandbox settings" ||
 	not_ok "unit lacks settings" "$missing"
+
+# The unit's SystemCallFilter= (the outer fence) lets through every call of
+# the daemon's own allow-list (nfq/sandbox.c), which it loads itself.
+sc_expand() {	# system calls of NAMEs, @groups expanded (nesting bounded)
+	local n depth=${SC_DEPTH:-0}
+	for n in "$@"; do
+		case $n in
+		@*) [ "$depth" -lt 5 ] && SC_DEPTH=$((depth + 1)) sc_expand $(systemd-analyze syscall-filter "$n" 2>/dev/null |
+			sed -n 's/^    \([-@a-z0-9_]*\)$/\1/p') ;;
+		*) echo "$n" ;;
+		esac
+	done
+}
+sc_unit() {	# what a unit file's SystemCallFilter= lines allow, in order
+	local line set=""
+	while IFS= read -r line; do
+		case $line in
+		~*) set=$(comm -23 <(printf '%s\n' "$set" | sort -u) <(sc_expand ${line#\~} | sort -u)) ;;
+		*) set=$(printf '%s\n' "$set"; sc_expand $line) ;;
+		esac
+	done < <(sed -n 's/^SystemCallFilter=//p' "$1")
+	printf '%s\n' "$set" | grep -v '^$' | sort -u
+}
+sc_daemon() {	# nfq/sandbox.c's allow-list (not the sanitizer part), and seccomp to load it
+	awk '/allowed\[\] = \{/ {on = 1; next} /^#ifdef GEOEGRESS_SANITIZER/ || /^};/ {on = 0} on' nfq/sandbox.c |
+		sed 's|/\*.*\*/||' | grep -o '"[a-z0-9_]*"' | tr -d '"'
+	printf '%s\n' socket ioctl clone seccomp
+}
+n=$(sc_daemon | wc -l)
+miss=$(comm -23 <(sc_daemon | sort -u) <(sc_unit "$unit"))
+[ "$n" -gt 100 ] && [ -z "$miss" ] && ok "the unit's SystemCallFilter= admits all $n calls of the daemon's allow-list" ||
+	not_ok "calls of nfq/sandbox.c the unit refuses ($n listed)" "$miss"
+sed 's/^SystemCallFilter=@system-service seccomp$/SystemCallFilter=@system-service/' "$unit" >"$tmp/noseccomp.service"
+miss=$(comm -23 <(sc_daemon | sort -u) <(sc_unit "$tmp/noseccomp.service"))
+[ "$miss" = seccomp ] && ok "... and the check notices a missing call (seccomp)" ||
+	not_ok "the filter check did not notice seccomp missing" "$miss"
 
 # ExecStart on a fresh install (no database yet): the start fails with a
 # message that says what to do; with the example's fail-mode open nothing is
@@ -145,7 +196,7 @@ else
 	not_ok "no READY=1 from the sandboxed daemon" "$(tail -5 "$tmp/daemon.log"; cat "$tmp/notify.log" 2>/dev/null)"
 fi
 bnd=$(awk '/^CapBnd/ {print $2}' /proc/"$gepid"/status 2>/dev/null)
-[ "$bnd" = 0000000000003000 ] && ok "daemon's CapBnd is exactly NET_ADMIN+NET_RAW" ||
+[ "$bnd" = 0000000000001000 ] && ok "daemon's CapBnd is exactly NET_ADMIN" ||
 	not_ok "daemon CapBnd" "${bnd:-no process}"
 ruleset >"$tmp/rs1"
 grep -qiE 'geoegress' "$tmp/rs1" && ok "hook installed with bounded capabilities" ||
@@ -196,6 +247,8 @@ lr=$tmp/lr
 mkdir -p "$lr/log"
 sed -e "s|/var/log/geoegress|$lr/log|" \
 	-e "s|systemctl kill .*|echo postrotate >>$lr/post.out|" \
+	-e "s|^\([[:space:]]*\)su geoegress geoegress|\1su root root|" \
+	-e "s|create 0640 geoegress geoegress|create 0640 root root|" \
 	"$d/etc/logrotate.d/geoegress" >"$lr/geoegress.conf"
 out=$(logrotate -d -s "$lr/state" "$lr/geoegress.conf" 2>&1)
 if [ $? -eq 0 ] && ! printf '%s' "$out" | grep -qi 'error'; then
