@@ -5,6 +5,7 @@
  * geoegress explain: what the policy decides for one flow, and why.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +50,13 @@ const char cmd_check_usage[] =
 
 const char cmd_explain_usage[] =
 	"Usage: geoegress explain [-c FILE] [--db FILE] --from ADDR[,MAC] --to ADDR\n"
-	"                         [--proto P] [--port N]\n"
+	"                         [--proto P] [--port N] [--running [--ctl PATH]]\n"
 	"\n"
 	"Shows what the policy decides for one flow and why: the country of the\n"
 	"destination (and which database field gave it), the device set of the\n"
 	"source, the deciding rule (line and text) or the default, the action and\n"
-	"whether it is logged.  Nothing is sent anywhere.\n"
+	"whether it is logged.  The daemon decides with the same function.  Nothing\n"
+	"is sent anywhere.\n"
 	"\n"
 	"  -c, --config FILE  policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
 	"  -d, --db FILE      database (default: the policy's option database)\n"
@@ -62,9 +64,12 @@ const char cmd_explain_usage[] =
 	"  -t, --to ADDR      destination address\n"
 	"  -p, --proto P      tcp (default), udp, icmp, icmpv6, sctp or a number\n"
 	"  -P, --port N       destination port (tcp/udp/sctp)\n"
+	"  -r, --running      ask the running daemon: its policy and database in force\n"
+	"                     (after a refused reload they differ from the files on disk)\n"
+	"      --ctl PATH     its control socket (default " NFQ_DEFAULT_CTL ")\n"
 	"  -h, --help         this help\n"
 	"\n"
-	"Exit status: 0 explained, 1 policy or database errors, 2 usage.\n";
+	"Exit status: 0 explained, 1 policy or database errors (or no daemon), 2 usage.\n";
 
 static void db_report(const struct geo_db *db, FILE *out)
 {
@@ -279,7 +284,8 @@ out:
 /* ---- explain ---- */
 
 struct explain_opts {
-	const char *conf, *db, *from, *to, *proto, *port;
+	const char *conf, *db, *from, *to, *proto, *port, *ctl;
+	int running;
 };
 
 static int parse_proto(const char *s, uint8_t *out)
@@ -341,53 +347,38 @@ static int build_flow(const struct explain_opts *o, struct rules_flow *f)
 	return 0;
 }
 
-static void print_lookup(const struct rules_policy *p, const struct explain_opts *o,
-			 const struct geo_answer *a)
+static void print_flow(const struct explain_opts *o, const struct rules_flow *f)
 {
-	enum geo_field field = rules_options(p)->field;
-	enum geo_source src, csrc;
-	geo_cc cc = geo_pick(a, field, &src), code = geo_pick_code(a, field, &csrc);
-	char b[3], b2[3];
-	const char *name = geo_country_name(cc), *what = geo_code_name(code);
-
-	if (cc == GEO_CC_UNKNOWN && code != GEO_CC_UNKNOWN)
-		printf("country:  unknown — its %s field says %s, not a country but %s; country tests do not match it\n",
-		       geo_source_name(csrc), geo_cc_str(code, b), what ? what : "a code of this database");
-	else if (cc == GEO_CC_UNKNOWN)
-		printf("country:  unknown (%s) — country tests do not match it\n",
-		       a->found ? "in the database without a country" : "not in the database");
-	else
-		printf("country:  %s (%s), from %s (country-field %s)\n", geo_cc_str(cc, b),
-		       name ? name : "?", geo_source_name(src), geo_field_name(field));
-	if (cc != GEO_CC_UNKNOWN && code != cc)
-		printf("          its %s field says %s, not a country: the next field decided\n",
-		       geo_source_name(csrc), geo_cc_str(code, b));
-	if (a->via != GEO_VIA_NONE)
-		printf("          of %u.%u.%u.%u, the IPv4 address the destination embeds (%s)\n",
-		       a->v4[0], a->v4[1], a->v4[2], a->v4[3], geo_via_name(a->via));
-	if (field == GEO_FIELD_EITHER && a->located && a->registered && a->located != a->registered)
-		printf("          either: located %s, registered %s; a country list matches either\n",
-		       geo_cc_str(a->located, b), geo_cc_str(a->registered, b2));
-	(void)o;
+	printf("flow:     %.*s%s%s -> %s %s", (int)strcspn(o->from, ","), o->from,
+	       f->has_mac ? " mac " : "", f->has_mac ? strchr(o->from, ',') + 1 : "", o->to,
+	       o->proto ? o->proto : "tcp");
+	if (f->has_ports)
+		printf(" port %u", f->dport);
+	putchar('\n');
 }
 
-static void print_decision(const struct rules_policy *p, const struct rules_verdict *v)
+/* --running: the daemon answers with its policy and database in force. */
+static int explain_running(const struct explain_opts *o, const struct rules_flow *f)
 {
-	size_t len = 0;
-	const char *line = rules_source_line(p, v->line, &len);
+	char cmd[256], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], mac[18] = "-";
+	int fam = f->family == AF_INET6 ? AF_INET6 : AF_INET, rc;
 
-	printf("device:   %s\n", v->device ? v->device : "(in no devices set)");
-	if (v->is_default)
-		printf("rule:     no rule matched; line %d: %.*s\n", v->line, (int)len, line ? line : "");
-	else
-		printf("rule:     line %d: %.*s\n", v->line, (int)len, line ? line : "");
-	if (v->name)
-		printf("name:     %s\n", v->name);
-	printf("action:   %s\n", rules_action_name(v->action));
-	printf("log:      %s\n", v->log ? "yes" : "no");
-	if (v->audit)
-		printf("audit:    mode audit: this %s is NOT enforced; the flow passes and is logged\n",
-		       rules_action_name(v->action));
+	inet_ntop(fam, f->src.b, src, sizeof(src));
+	inet_ntop(fam, f->dst.b, dst, sizeof(dst));
+	if (f->has_mac)
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", f->src_mac[0], f->src_mac[1],
+			 f->src_mac[2], f->src_mac[3], f->src_mac[4], f->src_mac[5]);
+	snprintf(cmd, sizeof(cmd), "explain %s %s %s %u %d", src, mac, dst, f->proto,
+		 f->has_ports ? f->dport : -1);
+	print_flow(o, f);
+	fflush(stdout);
+	rc = nfq_ctl_request(o->ctl, cmd, stdout);
+	if (rc < 0) {
+		fprintf(stderr, "geoegress explain: cannot reach the daemon at %s: %s (is it running? "
+			"see --ctl)\n", o->ctl, strerror(errno));
+		return 1;
+	}
+	return rc == 0 ? 0 : 1;
 }
 
 static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
@@ -395,7 +386,6 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 	struct rules_policy *p = cli_load_policy(o->conf);
 	struct geo_db *db = NULL;
 	struct geo_answer a = { 0 };
-	struct rules_verdict v;
 	int rc = 1;
 
 	if (!p)
@@ -405,15 +395,8 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 		goto out;
 	if (geo_lookup_xlat(db, &rules_options(p)->nat64, f->family, f->dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
-	rules_eval(p, f, &a, &v);
-	printf("flow:     %.*s%s%s -> %s %s", (int)strcspn(o->from, ","), o->from,
-	       f->has_mac ? " mac " : "", f->has_mac ? strchr(o->from, ',') + 1 : "", o->to,
-	       o->proto ? o->proto : "tcp");
-	if (f->has_ports)
-		printf(" port %u", f->dport);
-	putchar('\n');
-	print_lookup(p, o, &a);
-	print_decision(p, &v);
+	print_flow(o, f);
+	rules_explain(p, f, &a, stdout);
 	rc = 0;
 out:
 	geo_close(db);
@@ -427,9 +410,10 @@ int cmd_explain(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
 		{ "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+		{ "running", no_argument, NULL, 'r' }, { "ctl", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
-	struct explain_opts o = { .conf = GEOEGRESS_DEFAULT_CONF };
+	struct explain_opts o = { .conf = GEOEGRESS_DEFAULT_CONF, .ctl = NFQ_DEFAULT_CTL };
 	struct rules_flow f;
 	int c, rc;
 
@@ -442,6 +426,8 @@ int cmd_explain(int argc, char **argv)
 		case 't': o.to = optarg; break;
 		case 'p': o.proto = optarg; break;
 		case 'P': o.port = optarg; break;
+		case 'r': o.running = 1; break;
+		case 'C': o.ctl = optarg; break;
 		case 'h': fputs(cmd_explain_usage, stdout); return 0;
 		default: return cli_usage_error("explain", "unknown option");
 		}
@@ -453,5 +439,5 @@ int cmd_explain(int argc, char **argv)
 	rc = build_flow(&o, &f);
 	if (rc)
 		return rc;
-	return explain_run(&o, &f);
+	return o.running ? explain_running(&o, &f) : explain_run(&o, &f);
 }

@@ -2,7 +2,7 @@
 /*
  * The control socket: a unix stream socket, mode 0600 in a 0700
  * directory.  Protocol: one command line in ("stats", "stats json",
- * "reload", "reopen"); the reply's first line is "ok" or "error", the rest
+ * "reload", "reopen", "explain SRC MAC|- DST PROTO PORT|-1"); the reply's first line is "ok" or "error", the rest
  * is the text; then the daemon closes.  Also sd_notify, which is the same
  * kind of plumbing.
  */

@@ -57,8 +57,43 @@ void nfq_config_free(struct nfq_config *c)
 
 /* ---- control socket and signals ---- */
 
+/* "explain SRC MAC|- DST PROTO PORT|-1": rules_explain() with the policy and
+ * database in force (the main thread swaps them: stable here). */
+static void ctl_explain(struct nfq_daemon *d, const char *args, FILE *out)
+{
+	char src[64], mac[32], dst[64];
+	unsigned proto;
+	int port;
+	struct rules_flow f;
+	struct geo_answer a;
+	const struct nfq_config *cfg = d->cfg;
+
+	memset(&f, 0, sizeof(f));
+	if (sscanf(args, "%63s %31s %63s %u %d", src, mac, dst, &proto, &port) != 5 || proto > 255 ||
+	    port > 65535 || rules_flow_set_addr(&f, 's', src) < 0 || rules_flow_set_addr(&f, 'd', dst) < 0 ||
+	    (strcmp(mac, "-") && rules_flow_set_mac(&f, mac) < 0)) {
+		fputs("error\nexplain: expected SRC MAC|- DST PROTO PORT|-1\n", out);
+		return;
+	}
+	f.proto = (uint8_t)proto;
+	if (port >= 0) {
+		f.has_ports = 1;
+		f.dport = (uint16_t)port;
+	}
+	if (geo_lookup_xlat(cfg->db, &rules_options(cfg->policy)->nat64, f.family, f.dst.b, &a) < 0)
+		memset(&a, 0, sizeof(a));
+	fputs("ok\n", out);
+	fprintf(out, "running:  the daemon's policy (generation %llu, %s) and database\n",
+		(unsigned long long)cfg->gen, d->opts->conf);
+	rules_explain(cfg->policy, &f, &a, out);
+}
+
 static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 {
+	if (!strncmp(cmd, "explain ", 8)) {
+		ctl_explain(d, cmd + 8, out);
+		return;
+	}
 	if (!strcmp(cmd, "stats") || !strcmp(cmd, "stats json")) {
 		fputs("ok\n", out);
 		nfq_stats_write(d, out, cmd[5] != '\0');
@@ -72,7 +107,7 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 		fprintf(out, rc == 0 ? "ok\nlog reopened\n" : "error\ncannot reopen the log: %s\n",
 			strerror(errno));
 	} else {
-		fprintf(out, "error\nunknown command '%s' (stats, stats json, reload, reopen)\n", cmd);
+		fprintf(out, "error\nunknown command '%s' (stats, stats json, reload, reopen, explain)\n", cmd);
 	}
 }
 

@@ -53,7 +53,8 @@ int nfq_run(const struct nfq_opts *opts);
 int nfq_parse_packet(const uint8_t *pkt, size_t len, struct rules_flow *flow);
 
 /* Client side of the control socket: sends cmd ("stats", "stats json",
- * "reload", "reopen") and copies the reply text to out.  Returns 0 when
+ * "reload", "reopen", "explain SRC MAC|- DST PROTO PORT|-1") and copies
+ * the reply text to out.  Returns 0 when
  * the daemon answered "ok", 1 when it answered "error" (the text says
  * why, e.g. the policy's file:line:col errors), or -1 with errno
  * (ECONNREFUSED/ENOENT when no daemon runs). */

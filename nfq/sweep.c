@@ -162,7 +162,7 @@ static int sweep_one(void *arg, const struct nfq_conn *c)
 		return 0;	/* counted by the ct layer */
 	x->changed++;
 	x->decided[now]++;
-	if (v.log || v.audit || mark != NFQ_MARK_ALLOW)
+	if (v.log)
 		log_existing(x, c, &v);
 	return 0;
 }

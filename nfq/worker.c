@@ -182,7 +182,7 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 {
 	struct nfq_logrec r;
 
-	if (!(v->log || v->audit || v->action != RULES_ALLOW))
+	if (!v->log)	/* rules_eval says what is recorded */
 		return;
 	nfq_logrec_fill(&r, &w->now_rt, f, v);
 	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;

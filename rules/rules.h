@@ -50,7 +50,8 @@ struct rules_flow {
 /* What evaluation decided.  Pointers point into the policy. */
 struct rules_verdict {
 	enum rules_action action;	/* the policy's action (also in audit mode) */
-	uint8_t log;		/* record it in the decision log */
+	uint8_t log;		/* record it in the decision log: the rule says log, the
+				 * action is log, block or reject (always recorded), or audit */
 	uint8_t audit;		/* audit mode and action is block/reject: NOT enforced, let it pass */
 	uint8_t is_default;	/* no rule matched: the default (or unknown-country default) */
 	int line;		/* policy line of the deciding rule or default statement */
@@ -173,6 +174,13 @@ int rules_equal(const struct rules_policy *a, const struct rules_policy *b);
 
 /* Number of rules, sets; for "policy OK: 12 rules, 4 sets, default allow". */
 void rules_summary(const struct rules_policy *p, char *buf, size_t len);
+
+/* Writes why flow gets its decision (`geoegress explain`): the country the
+ * policy uses and from which field, the device set, the deciding rule and
+ * its source line, the action, whether it is logged, audit.  The same
+ * rules_eval() the daemon runs decides; geo may be NULL (unknown). */
+void rules_explain(const struct rules_policy *p, const struct rules_flow *flow,
+		   const struct geo_answer *geo, FILE *out);
 
 /* The source text of line n (1-based) of the policy, or NULL. Belongs to p. */
 const char *rules_source_line(const struct rules_policy *p, int line, size_t *len);

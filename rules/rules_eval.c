@@ -276,10 +276,11 @@ void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		out->line = p->def_line;
 		out->is_default = 1;
 	}
-	if (p->opt.mode == RULES_MODE_AUDIT &&
-	    (out->action == RULES_BLOCK || out->action == RULES_REJECT)) {
-		out->audit = 1;
+	/* Every block and reject is recorded (doc/policy.md), enforced or
+	 * (audit) not: the daemon logs exactly the verdicts with log set. */
+	if (out->action == RULES_BLOCK || out->action == RULES_REJECT) {
 		out->log = 1;
+		out->audit = p->opt.mode == RULES_MODE_AUDIT;
 	}
 }
 

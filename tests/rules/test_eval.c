@@ -227,7 +227,7 @@ static void audit(void)
 	v = V(p, F("198.18.1.1", "198.51.100.1", TCP, 443), G("IN", NULL));
 	ok(v.action == RULES_ALLOW && !v.audit && !v.log, "audit: allow is just allow");
 	v = V(q, F("198.18.1.1", "198.51.100.1", TCP, 443), G("CN", NULL));
-	ok(v.action == RULES_BLOCK && !v.audit && !v.log, "enforce: block is enforced, not logged without log");
+	ok(v.action == RULES_BLOCK && !v.audit && v.log, "enforce: block is enforced and logged (every block is)");
 	is_int(rules_options(p)->mode, RULES_MODE_AUDIT, "options: mode audit");
 	rules_free(p);
 	rules_free(q);

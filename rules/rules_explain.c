@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* rules — why a flow gets its decision, in words: `geoegress explain`, and
+ * the running daemon's answer to `explain --running`, are this text. */
+#include <stdio.h>
+
+#include "rules/rules.h"
+
+static void explain_country(const struct rules_policy *p, const struct geo_answer *a, FILE *out)
+{
+	enum geo_field field = rules_options(p)->field;
+	enum geo_source src, csrc;
+	geo_cc cc = geo_pick(a, field, &src), code = geo_pick_code(a, field, &csrc);
+	char b[3], b2[3];
+	const char *name = geo_country_name(cc), *what = geo_code_name(code);
+
+	if (cc == GEO_CC_UNKNOWN && code != GEO_CC_UNKNOWN)
+		fprintf(out, "country:  unknown — its %s field says %s, not a country but %s; country "
+			"tests do not match it\n", geo_source_name(csrc), geo_cc_str(code, b),
+			what ? what : "a code of this database");
+	else if (cc == GEO_CC_UNKNOWN)
+		fprintf(out, "country:  unknown (%s) — country tests do not match it\n",
+			a->found ? "in the database without a country" : "not in the database");
+	else
+		fprintf(out, "country:  %s (%s), from %s (country-field %s)\n", geo_cc_str(cc, b),
+			name ? name : "?", geo_source_name(src), geo_field_name(field));
+	if (cc != GEO_CC_UNKNOWN && code != cc)
+		fprintf(out, "          its %s field says %s, not a country: the next field decided\n",
+			geo_source_name(csrc), geo_cc_str(code, b));
+	if (a->via != GEO_VIA_NONE)
+		fprintf(out, "          of %u.%u.%u.%u, the IPv4 address the destination embeds (%s)\n",
+			a->v4[0], a->v4[1], a->v4[2], a->v4[3], geo_via_name(a->via));
+	if (field == GEO_FIELD_EITHER && a->located && a->registered && a->located != a->registered)
+		fprintf(out, "          either: located %s, registered %s; a country list matches either\n",
+			geo_cc_str(a->located, b), geo_cc_str(a->registered, b2));
+}
+
+static void explain_decision(const struct rules_policy *p, const struct rules_verdict *v, FILE *out)
+{
+	size_t len = 0;
+	const char *line = rules_source_line(p, v->line, &len);
+
+	fprintf(out, "device:   %s\n", v->device ? v->device : "(in no devices set)");
+	if (v->is_default)
+		fprintf(out, "rule:     no rule matched; line %d: %.*s\n", v->line, (int)len, line ? line : "");
+	else
+		fprintf(out, "rule:     line %d: %.*s\n", v->line, (int)len, line ? line : "");
+	if (v->name)
+		fprintf(out, "name:     %s\n", v->name);
+	fprintf(out, "action:   %s\n", rules_action_name(v->action));
+	fprintf(out, "log:      %s\n", v->log ? "yes" : "no");
+	if (v->audit)
+		fprintf(out, "audit:    mode audit: this %s is NOT enforced; the flow passes and is logged\n",
+			rules_action_name(v->action));
+}
+
+void rules_explain(const struct rules_policy *p, const struct rules_flow *flow,
+		   const struct geo_answer *geo, FILE *out)
+{
+	static const struct geo_answer none;
+	struct rules_verdict v;
+
+	rules_eval(p, flow, geo ? geo : &none, &v);
+	explain_country(p, geo ? geo : &none, out);
+	explain_decision(p, &v, out);
+}
