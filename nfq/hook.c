@@ -119,7 +119,8 @@ struct nfq_hook {
 	struct nfq_hook_cfg cfg;
 	char *ref_table;		/* our table as listed right after install */
 	char *ref_first[2][2];		/* iptables: our rule as listed, per family and chain */
-	int made_table[2], made_chain[2][2];	/* mangle table/chains that we created */
+	int made_table[2], made_chain[2][2];	/* mangle table/chains that we created, */
+	uint64_t tab_handle[2], chain_handle[2][2];	/* ... as long as they have these handles */
 	int ipt_legacy;			/* iptables is iptables-legacy: not in nftables */
 	uint64_t undecided_base;	/* counts of tables we replaced */
 	char err[1024];
@@ -350,41 +351,83 @@ static void ipt_remove(struct nfq_hook *h)
 	}
 }
 
-/* Remembers which mangle tables/chains exist before we add to them, so
- * that removing leaves the ruleset as it was (iptables-nft creates them on
- * first use and leaves them behind, empty). */
-static void ipt_note_existing(struct nfq_hook *h)
+/* Handles of ip/ip6 mangle and of its FORWARD and OUTPUT chains; 0 when
+ * absent.  A handle is never reused: a table or chain that another tool
+ * deleted and made again (iptables-restore replaces the whole table) has
+ * a new one. */
+static void ipt_handles(struct nfq_hook *h, int f, uint64_t *tab, uint64_t chain[2])
 {
-	for (int f = 0; f < 2; f++) {
-		char what[64];
-		char *t;
+	char cmd[64], pat[64];
+	const char *out, *p;
 
-		snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
-		t = nft_list(h, what);
-		h->made_table[f] = h->made_table[f] || !t;
-		free(t);
+	*tab = chain[0] = chain[1] = 0;
+	snprintf(cmd, sizeof(cmd), "list table %s mangle\n", fam_name[f]);
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE);
+	if (nft_do(h, cmd, &out) == 0 && out) {
+		p = strstr(out, "# handle ");	/* the table's comes first */
+		if (p)
+			*tab = strtoull(p + 9, NULL, 10);
 		for (int c = 0; c < 2; c++) {
-			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
-			t = nft_list(h, what);
-			h->made_chain[f][c] = h->made_chain[f][c] || !t;
-			free(t);
+			snprintf(pat, sizeof(pat), "chain %s { # handle ", ipt_chain[c]);
+			p = strstr(out, pat);
+			if (p)
+				chain[c] = strtoull(p + strlen(pat), NULL, 10);
 		}
 	}
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS);
+	h->err[0] = '\0';
+}
+
+/* Before we add to mangle: which of its table and chains we are about to
+ * create, so that removing leaves the ruleset as it was (iptables-nft
+ * creates them on first use and leaves them behind, empty).  One we
+ * created stays ours only while it keeps its handle: the same chain made
+ * again by another tool (iptables-restore at boot, after our start) is
+ * theirs. */
+static void ipt_note_existing(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	for (int f = 0; f < 2; f++) {
+		uint64_t tab, chain[2];
+		int same;
+
+		ipt_handles(h, f, &tab, chain);
+		same = tab && tab == h->tab_handle[f];
+		h->made_table[f] = !tab || (same && h->made_table[f]);
+		for (int c = 0; c < 2; c++)
+			if (cfg->hooks & hook_bit[c])
+				h->made_chain[f][c] = !chain[c] || (same && chain[c] == h->chain_handle[f][c] &&
+								   h->made_chain[f][c]);
+	}
+}
+
+/* After we added to mangle: the handles that say "ours" from now on. */
+static void ipt_note_made(struct nfq_hook *h)
+{
+	for (int f = 0; f < 2; f++)
+		ipt_handles(h, f, &h->tab_handle[f], h->chain_handle[f]);
 }
 
 /* The first rule line of a listed chain (after the type line), or "". */
 static void first_rule(const char *listing, char *buf, size_t len);
 
-/* Deletes the mangle chains/tables we created, when empty and with an
- * accept policy (a drop policy was set by someone: theirs). */
+/* Deletes the mangle chains/tables we created, when they are still the
+ * ones we created (same handle), empty and with an accept policy (a drop
+ * policy was set by someone: theirs). */
 static void ipt_prune(struct nfq_hook *h)
 {
 	for (int f = 0; f < 2; f++) {
 		char what[64], cmd[96], line[512];
+		uint64_t tab, chain[2];
+		int same;
 		char *t;
 
+		ipt_handles(h, f, &tab, chain);
+		same = tab && tab == h->tab_handle[f];
 		for (int c = 0; c < 2; c++) {
 			if (!h->made_chain[f][c])
+				continue;
+			h->made_chain[f][c] = 0;
+			if (!same || !chain[c] || chain[c] != h->chain_handle[f][c])
 				continue;
 			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
 			t = nft_list(h, what);
@@ -394,18 +437,18 @@ static void ipt_prune(struct nfq_hook *h)
 				nft_do(h, cmd, NULL);
 			}
 			free(t);
-			h->made_chain[f][c] = 0;
 		}
-		if (!h->made_table[f])
-			continue;
-		snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
-		t = nft_list(h, what);
-		if (t && !strstr(t, "chain ") && !strstr(t, "set ") && !strstr(t, "map ")) {
-			snprintf(cmd, sizeof(cmd), "delete %s\n", what);
-			nft_do(h, cmd, NULL);
+		if (h->made_table[f] && same) {
+			snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
+			t = nft_list(h, what);
+			if (t && !strstr(t, "chain ") && !strstr(t, "set ") && !strstr(t, "map ")) {
+				snprintf(cmd, sizeof(cmd), "delete %s\n", what);
+				nft_do(h, cmd, NULL);
+			}
+			free(t);
 		}
-		free(t);
 		h->made_table[f] = 0;
+		h->tab_handle[f] = h->chain_handle[f][0] = h->chain_handle[f][1] = 0;
 	}
 }
 
@@ -432,7 +475,7 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 	char spec[256], text[1024], out[1024];
 
 	ipt_rule_spec(spec, sizeof(spec), cfg);
-	ipt_note_existing(h);
+	ipt_note_existing(h, cfg);
 	ipt_remove(h);
 	for (int f = 0; f < 2; f++) {
 		char *const argv[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
@@ -446,12 +489,14 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 		snprintf(text + used, sizeof(text) - used, "COMMIT\n");
 		rc = run_cmd(argv, text, out, sizeof(out));
 		if (rc != 0) {
+			ipt_note_made(h);	/* the other family's part is ours to remove */
 			out[strcspn(out, "\n")] = '\0';
 			snprintf(h->err, sizeof(h->err), "%s failed (exit %d) adding the queue rule to "
 				 "%s mangle: %.600s", argv[0], rc, fam_name[f], out[0] ? out : "no message");
 			return -1;
 		}
 	}
+	ipt_note_made(h);
 	/* What our rule looks like as nftables lists it, for the watch. */
 	for (int f = 0; f < 2; f++) {
 		for (int c = 0; c < 2; c++) {
