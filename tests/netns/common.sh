@@ -14,7 +14,7 @@
 #   for_backends FUNC    FUNC BACKEND for each hook backend the kernel allows
 #                        (LAB_GE_ARGS=--hook-backend BACKEND), or once as
 #                        $LAB_GE_ARGS says; a "# SKIP" line for one it cannot run
-#   probe NS URL...      curl -m 1 to each URL at once: prints the exit codes
+#   probe NS [-m S] URL...  curl -m 1 (or S) to each URL at once: prints the exit codes
 #   ms_now               monotonic-ish milliseconds (for measured waits)
 #   tcp_session_start NS ADDR / tcp_session_state / tcp_session_end
 #                        a TCP echo session (port 7) that keeps talking
@@ -104,7 +104,7 @@ curl_rc() {
 }
 
 udp_probe() {
-	lab_in "$1" python3 - "$2" "$3" <<'EOF'
+	lab_in "$1" "$LAB_PYTHON" - "$2" "$3" <<'EOF'
 import errno, socket, sys, time
 a, p = sys.argv[1], int(sys.argv[2])
 s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
@@ -250,18 +250,22 @@ for_backends() {
 
 # ---- probes ----
 
-# probe NS URL...: one `curl -m 1` per URL, all at once; prints their exit
-# codes in order (0 answered, 7 refused/reset, 28 timed out).
+# probe NS [-m S] URL... [-m S URL...]: one curl per URL, all at once;
+# prints their exit codes in order (0 answered, 7 refused/reset, 28 timed
+# out).  -m: the timeout for the URLs after it (default 1 s; give those
+# expected to answer more, for a slow VM: it costs nothing when they do).
 probe() {
-	local ns=$1 u i=0 pids=() out=()
+	local ns=$1 u m=1 n=0 i pids=() out=()
 	shift
 	for u in "$@"; do
-		{ lab_in "$ns" curl -s -o /dev/null -m 1 "$u" >/dev/null 2>&1; echo $? >"$T/probe.$i"; } &
+		if [ "$u" = -m ]; then m=next; continue; fi
+		if [ "$m" = next ]; then m=$u; continue; fi
+		{ lab_in "$ns" curl -s -o /dev/null -m "$m" "$u" >/dev/null 2>&1; echo $? >"$T/probe.$n"; } &
 		pids+=($!)
-		i=$((i + 1))
+		n=$((n + 1))
 	done
 	wait "${pids[@]}" 2>/dev/null
-	for i in $(seq 0 $(($# - 1))); do out+=("$(cat "$T/probe.$i" 2>/dev/null)"); rm -f "$T/probe.$i"; done
+	for i in $(seq 0 $((n - 1))); do out+=("$(cat "$T/probe.$i" 2>/dev/null)"); rm -f "$T/probe.$i"; done
 	echo "${out[*]}"
 }
 
@@ -283,7 +287,7 @@ in_gw_as() {
 # echoes, "fail N why" when one failed.  SESSION_PID.
 tcp_session_start() {
 	rm -f "$T/session.stop" "$T/session.state"
-	ip netns exec "$1" python3 - "$2" "$T/session.stop" "$T/session.state" <<'EOF' &
+	ip netns exec "$1" "$LAB_PYTHON" - "$2" "$T/session.stop" "$T/session.state" <<'EOF' &
 import os, socket, sys, time
 addr, stop, state = sys.argv[1], sys.argv[2], sys.argv[3]
 def put(s):

@@ -63,19 +63,19 @@ run_backend() {
 	: >"$LOG"
 	netns_start "$POL"
 	# shellcheck disable=SC2086
-	ip netns exec "$P-gw" python3 "$T/srv.py" 8080 $OWN >"$T/srv.out" 2>&1 &
+	ip netns exec "$P-gw" "$LAB_PYTHON" "$T/srv.py" 8080 $OWN >"$T/srv.out" 2>&1 &
 	SRV_PID=$!
 	for _ in $(seq 1 50); do grep -q ready "$T/srv.out" && break; sleep 0.1; done
 	grep -q ready "$T/srv.out" || not_ok "$tag the gateway's own web service starts" "$(cat "$T/srv.out")"
 	for a in $OWN; do urls+=("$(url "$a" 8080)"); done
-	got=$(probe "$P-gw" "${urls[@]}")
+	got=$(probe "$P-gw" -m 3 "${urls[@]}")
 	[ "$got" = "0 0 0 0" ] && ok "$tag unknown block: the gateway's own services on $OWN answer" ||
 		not_ok "$tag unknown block: the gateway's own services on $OWN answer" "curl exits $got"
 	for a in $OWN; do
 		no_log "$tag nothing logged about the gateway's own $a" ".dst==\"$a\""
 	done
-	got=$(probe "$P-gw" http://198.51.100.10/ "http://[2001:db8:86::10]/" http://203.0.113.10/ \
-		"http://[2001:db8:65::10]/" http://198.19.0.10/)
+	got=$(probe "$P-gw" http://198.51.100.10/ "http://[2001:db8:86::10]/" -m 3 http://203.0.113.10/ \
+		"http://[2001:db8:65::10]/" -m 1 http://198.19.0.10/)
 	[ "$got" = "28 28 0 0 28" ] && ok "$tag the gateway's own flows: CN blocked (v4, v6), SG allowed (v4, v6), unknown blocked" ||
 		not_ok "$tag the gateway's own flows: CN blocked, SG allowed, unknown blocked" \
 			"curl exits CN4 CN6 SG4 SG6 unknown: $got, want 28 28 0 0 28"
@@ -85,7 +85,7 @@ run_backend() {
 	got=$(gw dig +time=1 +tries=1 +short @203.0.113.10 sg.example.test 2>&1)
 	[ "$got" = 203.0.113.10 ] && ok "$tag the gateway's own DNS query to SG is answered" ||
 		not_ok "$tag the gateway's own DNS query to SG is answered" "$got"
-	got=$(probe "$P-phone" http://198.51.100.10/ http://203.0.113.10/)
+	got=$(probe "$P-phone" http://198.51.100.10/ -m 3 http://203.0.113.10/)
 	[ "$got" = "28 0" ] && ok "$tag forwarded: the phone's CN flow blocked, SG allowed" ||
 		not_ok "$tag forwarded: the phone's CN flow blocked, SG allowed" "curl exits $got"
 	stop_srv
