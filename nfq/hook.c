@@ -324,31 +324,41 @@ static void ipt_rule_spec(char *buf, size_t len, const struct nfq_hook_cfg *cfg)
 			 cfg->fail_open ? " --queue-bypass" : "");
 }
 
-/* Deletes every rule of ours in mangle (any queue number or bypass flag:
- * a crashed run may have left other options behind). */
+/* Appends to cmds (iptables-restore input, used bytes of len) a "-D" line
+ * for every rule of ours in family f's mangle (any queue number or bypass
+ * flag: a crashed run may have left other options behind).  Returns the
+ * new length. */
+static size_t ipt_del_lines(int f, char *cmds, size_t len, size_t used)
+{
+	char *const list[] = { f ? "ip6tables" : "iptables", "-w", "-t", "mangle", "-S", NULL };
+	char out[8192];
+
+	if (run_cmd(list, NULL, out, sizeof(out)) != 0)
+		return used;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "-A ", 3) || !strstr(line, "--comment " IPT_COMMENT " "))
+			continue;
+		if (used + strlen(line) + 8 < len)
+			used += (size_t)snprintf(cmds + used, len - used, "-D %s\n", line + 3);
+	}
+	return used;
+}
+
+/* Deletes every rule of ours in mangle. */
 static void ipt_remove(struct nfq_hook *h)
 {
 	for (int f = 0; f < 2; f++) {
-		char *const list[] = { f ? "ip6tables" : "iptables", "-w", "-t", "mangle", "-S", NULL };
 		char *const restore[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
-		char out[8192], cmds[8192];
-		size_t used;
+		char cmds[8192];
+		size_t head = (size_t)snprintf(cmds, sizeof(cmds), "*mangle\n");
+		size_t used = ipt_del_lines(f, cmds, sizeof(cmds), head);
 
-		if (run_cmd(list, NULL, out, sizeof(out)) != 0)
-			continue;
-		used = (size_t)snprintf(cmds, sizeof(cmds), "*mangle\n");
-		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-			if (strncmp(line, "-A ", 3) || !strstr(line, "--comment " IPT_COMMENT " "))
-				continue;
-			if (used + strlen(line) + 8 < sizeof(cmds))
-				used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "-D %s\n", line + 3);
-		}
-		if (used > 8) {
+		if (used > head) {
 			snprintf(cmds + used, sizeof(cmds) - used, "COMMIT\n");
 			run_cmd(restore, cmds, NULL, 0);
 		}
-		(void)h;
 	}
+	(void)h;
 }
 
 /* Handles of ip/ip6 mangle and of its FORWARD and OUTPUT chains; 0 when
@@ -472,15 +482,19 @@ static void first_rule(const char *listing, char *buf, size_t len)
 
 static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 {
-	char spec[256], text[1024], out[1024];
+	char spec[256], text[8192], out[1024];
 
 	ipt_rule_spec(spec, sizeof(spec), cfg);
 	ipt_note_existing(h, cfg);
-	ipt_remove(h);
 	for (int f = 0; f < 2; f++) {
 		char *const argv[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
 		size_t used = (size_t)snprintf(text, sizeof(text), "*mangle\n");
 		int rc;
+
+		/* Our old rules go in the same transaction as the new ones: a
+		 * repair never leaves a moment without a queue rule, when
+		 * pending packets would pass undecided (open) or be dropped. */
+		used = ipt_del_lines(f, text, sizeof(text), used);
 
 		for (int c = 0; c < 2; c++)
 			if (cfg->hooks & hook_bit[c])
