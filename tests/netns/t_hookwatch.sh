@@ -16,7 +16,9 @@
 # and after SIGTERM the ruleset is exactly what the other tool leaves (its
 # action applied to the same ruleset without geoegress).  An accept-all
 # chain of another table at a lower priority lets nothing through and needs
-# no repair.  Fail-mode open (the hook gone means traffic passes) for all;
+# no repair; a harmless rule added to our table is repaired without letting
+# a fresh CN connection through meanwhile.  Fail-mode open (the hook gone
+# means traffic passes) for all;
 # closed once: the same, and after SIGTERM + unlock what the tool left.
 # Every backend the kernel allows, or the one $LAB_GE_ARGS names.
 . "$(dirname "$0")/common.sh"
@@ -111,6 +113,9 @@ act_insert_before() {
 	fi
 }
 act_other_table() { in_gw_as "$TOOL_PID" nft -f "$T/other.nft"; }
+# A change to our table that breaks nothing: its repair must not open a
+# gap of its own.
+act_harmless() { in_gw_as "$TOOL_PID" nft add rule inet geoegress refuse counter; }
 
 repairs() { ge_json | jq -r '.hook_state.repairs // -1'; }
 
@@ -215,6 +220,7 @@ scenario() {
 		not_ok "$tag: the other tool's action" "$(cat "$T/act.out")"
 	fi
 	t1=$(ms_now)
+	SC_T0=$t0
 	pid=$(cat "$TOOL_PID" 2>/dev/null)
 	if [ -n "$what" ]; then
 		wait_repairs "$n0" || not_ok "$tag: stats counts a repair" "repairs $(repairs), was $n0; $(tail -3 "$GELOG")"
@@ -311,6 +317,14 @@ run_backend() {
 			"table inet geoegress was changed"
 	fi
 	scenario $m "accept-all table of another tool at priority -300" base_admin act_other_table "" ""
+	scenario $m "a counter rule added to our table" base_admin act_harmless nft "table inet geoegress was changed"
+	# Nothing was open before the repair, so nothing may pass while it
+	# runs (a dropped SYN, a timeout, is allowed: packets queued by a chain
+	# being replaced are dropped by the kernel).
+	got=$(awk -v t0="$SC_T0" '$1 >= t0 && $3 == "cn" && $4 == "pass"' "$T/prober.out" | wc -l)
+	[ "$got" = 0 ] && ok "[$BACKEND] $m, a counter rule added to our table: no fresh CN connection passes during the repair" ||
+		not_ok "[$BACKEND] $m, a counter rule added to our table: no fresh CN connection passes during the repair" \
+			"$got passed; seen: $(prober_seen "$SC_T0")"
 	scenario closed "nft flush ruleset" base_admin act_flush nft "table inet geoegress was deleted"
 }
 
