@@ -480,22 +480,63 @@ static void first_rule(const char *listing, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(e - p), p);
 }
 
+/* In a repair: the "-D" lines for our rules in family f's mangle, found in
+ * our own listing of its chains as they looked after our install
+ * (ref_first), one per copy (a restored iptables-save may hold several):
+ * no iptables process, whose every run reads the whole ruleset.  Returns
+ * the new length, or 0 when a chain holds a queue rule for our mark in
+ * another form (ipt_del_lines must look). */
+static size_t ipt_del_listed(struct nfq_hook *h, int f, const char *spec, char *cmds, size_t len,
+			     size_t used)
+{
+	char what[64], mark[64];
+
+	snprintf(mark, sizeof(mark), "meta mark & 0x%08x == 0x%08x ", NFQ_MARK_PENDING, NFQ_MARK_PENDING);
+	for (int c = 0; c < 2; c++) {
+		const char *ref = h->ref_first[f][c];
+		char *t, *line, *save = NULL;
+
+		if (!ref || !ref[0])
+			continue;
+		snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+		t = nft_list(h, what);
+		for (line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			line += strspn(line, "\t ");
+			if (!strcmp(line, ref)) {
+				if (used + strlen(spec) + 32 < len)
+					used += (size_t)snprintf(cmds + used, len - used, "-D %s %s\n",
+								 ipt_chain[c], spec);
+			} else if (!strncmp(line, mark, strlen(mark)) && strstr(line, "queue")) {
+				free(t);
+				return 0;
+			}
+		}
+		free(t);
+	}
+	return used;
+}
+
 static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 {
 	char spec[256], text[8192], out[1024];
+	/* our rules again (nfq_hook_reinstall): we know how our listing shows them */
+	int repair = h->installed && h->kind == NFQ_HOOK_IPTABLES && h->form == NFQ_HOOK_ENFORCE &&
+		     !h->ipt_legacy && cfg == &h->cfg;
 
 	ipt_rule_spec(spec, sizeof(spec), cfg);
 	ipt_note_existing(h, cfg);
 	for (int f = 0; f < 2; f++) {
 		char *const argv[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
-		size_t used = (size_t)snprintf(text, sizeof(text), "*mangle\n");
+		size_t head = (size_t)snprintf(text, sizeof(text), "*mangle\n"), used = 0;
 		int rc;
 
 		/* Our old rules go in the same transaction as the new ones: a
 		 * repair never leaves a moment without a queue rule, when
 		 * pending packets would pass undecided (open) or be dropped. */
-		used = ipt_del_lines(f, text, sizeof(text), used);
-
+		if (repair)
+			used = ipt_del_listed(h, f, spec, text, sizeof(text), head);
+		if (!used)
+			used = ipt_del_lines(f, text, sizeof(text), head);
 		for (int c = 0; c < 2; c++)
 			if (cfg->hooks & hook_bit[c])
 				used += (size_t)snprintf(text + used, sizeof(text) - used, "-I %s 1 %s\n",
