@@ -572,6 +572,62 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 	return 0;
 }
 
+/* 1 when our queue rule is no longer the first rule of a chain we hook
+ * (what, len bytes, says how), else 0. */
+static int ipt_changed(struct nfq_hook *h, char *what, size_t len)
+{
+	for (int f = 0; f < 2; f++) {
+		for (int c = 0; c < 2; c++) {
+			char chain[64], line[512];
+			char *t;
+
+			if (!(h->cfg.hooks & hook_bit[c]) || !h->ref_first[f][c])
+				continue;
+			snprintf(chain, sizeof(chain), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+			t = nft_list(h, chain);
+			first_rule(t, line, sizeof(line));
+			if (!t || !strstr(t, h->ref_first[f][c]))
+				snprintf(what, len, "the queue rule in %s mangle %s was deleted",
+					 fam_name[f], ipt_chain[c]);
+			else if (strcmp(line, h->ref_first[f][c]))
+				snprintf(what, len, "a rule was put before the queue rule in %s mangle %s",
+					 fam_name[f], ipt_chain[c]);
+			free(t);
+			if (what[0])
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* In a repair (nfq_hook_reinstall: cfg is h's own), whether our queue
+ * rules are still first where we put them, so that only the table needs
+ * restoring. */
+static int ipt_intact(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	char what[256] = "";
+
+	return h->installed && !h->ipt_legacy && h->kind == NFQ_HOOK_IPTABLES &&
+	       h->form == NFQ_HOOK_ENFORCE && cfg == &h->cfg && !ipt_changed(h, what, sizeof(what));
+}
+
+/* In a repair, whether our table is still as we installed it (a change
+ * of the iptables rule alone): replacing it would drop every packet in
+ * the queue (the kernel flushes the queues when a hook goes away). */
+static int table_intact(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	char *t;
+	int same;
+
+	if (!h->installed || cfg != &h->cfg || !h->ref_table)
+		return 0;
+	t = nft_list(h, "table " TABLE);
+	same = t && !strcmp(t, h->ref_table);
+	free(t);
+	h->err[0] = '\0';
+	return same;
+}
+
 /* ---- public ---- */
 
 struct nfq_hook *nfq_hook_new(char *err, size_t errlen)
@@ -651,6 +707,7 @@ int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count)
 int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_form form,
 		     const struct nfq_hook_cfg *cfg)
 {
+	int ipt = kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE, keep_table;
 	char *text, *cmds;
 	uint64_t before;
 	int rc = -1;
@@ -664,23 +721,27 @@ int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_
 		snprintf(h->err, sizeof(h->err), "out of memory");
 		return -1;
 	}
+	keep_table = table_intact(h, cfg);
 	/* Counts of the table we replace (ours, or a crashed run's) carry on. */
-	if (nfq_hook_undecided(h, &before) == 0)
+	if (!keep_table && nfq_hook_undecided(h, &before) == 0)
 		h->undecided_base = before;
 	/* The iptables queue rule only matches pending packets, which only our
-	 * table makes: add it first, remove it last. */
-	if (kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE && ipt_install(h, cfg) < 0)
+	 * table makes: add it first, remove it last.  A repair of the table
+	 * alone (nfq_hook_reinstall) leaves intact queue rules be. */
+	if (ipt && !ipt_intact(h, cfg) && ipt_install(h, cfg) < 0)
 		goto out;
-	if (nft_do(h, cmds, NULL) < 0) {
+	if (!keep_table && nft_do(h, cmds, NULL) < 0) {
 		char msg[sizeof(h->err)];
 
 		snprintf(msg, sizeof(msg), "nft failed installing table " TABLE ": %.900s", h->err);
 		snprintf(h->err, sizeof(h->err), "%s", msg);
 		goto out;
 	}
-	if (!(kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE))
+	/* iptables rules of ours (a crashed run's, or the form we leave):
+	 * none to look for when we restore the form we installed. */
+	if (!ipt && cfg != &h->cfg)
 		ipt_remove(h);
-	if (h->installed && !(kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE))
+	if (h->installed && !ipt && cfg != &h->cfg)
 		ipt_prune(h);
 	free(h->ref_table);
 	h->ref_table = nft_list(h, "table " TABLE);
@@ -765,26 +826,8 @@ int nfq_hook_verify(struct nfq_hook *h, char *what, size_t len)
 	free(t);
 	if (h->kind != NFQ_HOOK_IPTABLES || h->form != NFQ_HOOK_ENFORCE || h->ipt_legacy)
 		return 0;
-	for (int f = 0; f < 2; f++) {
-		for (int c = 0; c < 2; c++) {
-			char chain[64], line[512];
-
-			if (!(h->cfg.hooks & hook_bit[c]) || !h->ref_first[f][c])
-				continue;
-			snprintf(chain, sizeof(chain), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
-			t = nft_list(h, chain);
-			first_rule(t, line, sizeof(line));
-			if (!t || !strstr(t, h->ref_first[f][c]))
-				snprintf(what, len, "the queue rule in %s mangle %s was deleted",
-					 fam_name[f], ipt_chain[c]);
-			else if (strcmp(line, h->ref_first[f][c]))
-				snprintf(what, len, "a rule was put before the queue rule in %s mangle %s",
-					 fam_name[f], ipt_chain[c]);
-			free(t);
-			if (what[0])
-				return 1;
-		}
-	}
+	if (ipt_changed(h, what, len))
+		return 1;
 	h->err[0] = '\0';
 	return 0;
 }
