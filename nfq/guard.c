@@ -4,8 +4,10 @@
  * state, the ruleset watch and hook repairs, the count of packets that
  * passed undecided.  Main thread only.
  *
- * Fail mode when the policy cannot be read: the state file's (the last
- * policy that loaded), else `run --fail-mode`, else open.  With fail-mode
+ * Fail mode when the policy cannot be read: closed while the state file
+ * says the gateway is held (only a good start or `unlock` opens it), else
+ * the state file's (the last policy that loaded), else `run --fail-mode`,
+ * else open.  With fail-mode
  * closed the hook is held (hook.c: no queue; undecided packets dropped)
  * from the first thing the daemon does until it decides, when it cannot
  * start, and after it stops; `geoegress unlock` lifts it.
@@ -92,6 +94,8 @@ int nfq_guard_init(struct nfq_daemon *d, const struct rules_policy *p)
 	nfq_state_read(d->opts->state_dir, &d->state);
 	if (p)
 		d->fail_open = rules_options(p)->fail_mode == RULES_FAIL_OPEN;
+	else if (d->state.held && !d->state.lifted)
+		d->fail_open = 0;	/* e.g. held since a start whose database failed */
 	else if (d->state.valid && d->state.good_at)
 		d->fail_open = !d->state.fail_closed;
 	else
@@ -158,6 +162,7 @@ int nfq_guard_failed(struct nfq_daemon *d, const char *reason)
 		if (!d->state.held)
 			d->state.held_since = now;
 		d->state.held = 1;
+		d->state.fail_closed = 1;	/* the fail mode in force, even before a good start */
 		log_warnx("fail-mode closed: the gateway is HELD CLOSED: new connections are dropped "
 			  "until geoegress starts with a good policy and database (%s); "
 			  "`geoegress unlock` lifts it", reason);

@@ -119,7 +119,8 @@ struct nfq_hook {
 	struct nfq_hook_cfg cfg;
 	char *ref_table;		/* our table as listed right after install */
 	char *ref_first[2][2];		/* iptables: our rule as listed, per family and chain */
-	int made_table[2], made_chain[2][2];	/* mangle table/chains that we created */
+	int made_table[2], made_chain[2][2];	/* mangle table/chains that we created, */
+	uint64_t tab_handle[2], chain_handle[2][2];	/* ... as long as they have these handles */
 	int ipt_legacy;			/* iptables is iptables-legacy: not in nftables */
 	uint64_t undecided_base;	/* counts of tables we replaced */
 	char err[1024];
@@ -323,68 +324,120 @@ static void ipt_rule_spec(char *buf, size_t len, const struct nfq_hook_cfg *cfg)
 			 cfg->fail_open ? " --queue-bypass" : "");
 }
 
-/* Deletes every rule of ours in mangle (any queue number or bypass flag:
- * a crashed run may have left other options behind). */
+/* Appends to cmds (iptables-restore input, used bytes of len) a "-D" line
+ * for every rule of ours in family f's mangle (any queue number or bypass
+ * flag: a crashed run may have left other options behind).  Returns the
+ * new length. */
+static size_t ipt_del_lines(int f, char *cmds, size_t len, size_t used)
+{
+	char *const list[] = { f ? "ip6tables" : "iptables", "-w", "-t", "mangle", "-S", NULL };
+	char out[8192];
+
+	if (run_cmd(list, NULL, out, sizeof(out)) != 0)
+		return used;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "-A ", 3) || !strstr(line, "--comment " IPT_COMMENT " "))
+			continue;
+		if (used + strlen(line) + 8 < len)
+			used += (size_t)snprintf(cmds + used, len - used, "-D %s\n", line + 3);
+	}
+	return used;
+}
+
+/* Deletes every rule of ours in mangle. */
 static void ipt_remove(struct nfq_hook *h)
 {
 	for (int f = 0; f < 2; f++) {
-		char *const list[] = { f ? "ip6tables" : "iptables", "-w", "-t", "mangle", "-S", NULL };
 		char *const restore[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
-		char out[8192], cmds[8192];
-		size_t used;
+		char cmds[8192];
+		size_t head = (size_t)snprintf(cmds, sizeof(cmds), "*mangle\n");
+		size_t used = ipt_del_lines(f, cmds, sizeof(cmds), head);
 
-		if (run_cmd(list, NULL, out, sizeof(out)) != 0)
-			continue;
-		used = (size_t)snprintf(cmds, sizeof(cmds), "*mangle\n");
-		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-			if (strncmp(line, "-A ", 3) || !strstr(line, "--comment " IPT_COMMENT " "))
-				continue;
-			if (used + strlen(line) + 8 < sizeof(cmds))
-				used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "-D %s\n", line + 3);
-		}
-		if (used > 8) {
+		if (used > head) {
 			snprintf(cmds + used, sizeof(cmds) - used, "COMMIT\n");
 			run_cmd(restore, cmds, NULL, 0);
 		}
-		(void)h;
+	}
+	(void)h;
+}
+
+/* Handles of ip/ip6 mangle and of its FORWARD and OUTPUT chains; 0 when
+ * absent.  A handle is never reused: a table or chain that another tool
+ * deleted and made again (iptables-restore replaces the whole table) has
+ * a new one. */
+static void ipt_handles(struct nfq_hook *h, int f, uint64_t *tab, uint64_t chain[2])
+{
+	char cmd[64], pat[64];
+	const char *out, *p;
+
+	*tab = chain[0] = chain[1] = 0;
+	snprintf(cmd, sizeof(cmd), "list table %s mangle\n", fam_name[f]);
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE);
+	if (nft_do(h, cmd, &out) == 0 && out) {
+		p = strstr(out, "# handle ");	/* the table's comes first */
+		if (p)
+			*tab = strtoull(p + 9, NULL, 10);
+		for (int c = 0; c < 2; c++) {
+			snprintf(pat, sizeof(pat), "chain %s { # handle ", ipt_chain[c]);
+			p = strstr(out, pat);
+			if (p)
+				chain[c] = strtoull(p + strlen(pat), NULL, 10);
+		}
+	}
+	nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS);
+	h->err[0] = '\0';
+}
+
+/* Before we add to mangle: which of its table and chains we are about to
+ * create, so that removing leaves the ruleset as it was (iptables-nft
+ * creates them on first use and leaves them behind, empty).  One we
+ * created stays ours only while it keeps its handle: the same chain made
+ * again by another tool (iptables-restore at boot, after our start) is
+ * theirs. */
+static void ipt_note_existing(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	for (int f = 0; f < 2; f++) {
+		uint64_t tab, chain[2];
+		int same;
+
+		ipt_handles(h, f, &tab, chain);
+		same = tab && tab == h->tab_handle[f];
+		h->made_table[f] = !tab || (same && h->made_table[f]);
+		for (int c = 0; c < 2; c++)
+			if (cfg->hooks & hook_bit[c])
+				h->made_chain[f][c] = !chain[c] || (same && chain[c] == h->chain_handle[f][c] &&
+								   h->made_chain[f][c]);
 	}
 }
 
-/* Remembers which mangle tables/chains exist before we add to them, so
- * that removing leaves the ruleset as it was (iptables-nft creates them on
- * first use and leaves them behind, empty). */
-static void ipt_note_existing(struct nfq_hook *h)
+/* After we added to mangle: the handles that say "ours" from now on. */
+static void ipt_note_made(struct nfq_hook *h)
 {
-	for (int f = 0; f < 2; f++) {
-		char what[64];
-		char *t;
-
-		snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
-		t = nft_list(h, what);
-		h->made_table[f] = h->made_table[f] || !t;
-		free(t);
-		for (int c = 0; c < 2; c++) {
-			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
-			t = nft_list(h, what);
-			h->made_chain[f][c] = h->made_chain[f][c] || !t;
-			free(t);
-		}
-	}
+	for (int f = 0; f < 2; f++)
+		ipt_handles(h, f, &h->tab_handle[f], h->chain_handle[f]);
 }
 
 /* The first rule line of a listed chain (after the type line), or "". */
 static void first_rule(const char *listing, char *buf, size_t len);
 
-/* Deletes the mangle chains/tables we created, when empty and with an
- * accept policy (a drop policy was set by someone: theirs). */
+/* Deletes the mangle chains/tables we created, when they are still the
+ * ones we created (same handle), empty and with an accept policy (a drop
+ * policy was set by someone: theirs). */
 static void ipt_prune(struct nfq_hook *h)
 {
 	for (int f = 0; f < 2; f++) {
 		char what[64], cmd[96], line[512];
+		uint64_t tab, chain[2];
+		int same;
 		char *t;
 
+		ipt_handles(h, f, &tab, chain);
+		same = tab && tab == h->tab_handle[f];
 		for (int c = 0; c < 2; c++) {
 			if (!h->made_chain[f][c])
+				continue;
+			h->made_chain[f][c] = 0;
+			if (!same || !chain[c] || chain[c] != h->chain_handle[f][c])
 				continue;
 			snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
 			t = nft_list(h, what);
@@ -394,18 +447,18 @@ static void ipt_prune(struct nfq_hook *h)
 				nft_do(h, cmd, NULL);
 			}
 			free(t);
-			h->made_chain[f][c] = 0;
 		}
-		if (!h->made_table[f])
-			continue;
-		snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
-		t = nft_list(h, what);
-		if (t && !strstr(t, "chain ") && !strstr(t, "set ") && !strstr(t, "map ")) {
-			snprintf(cmd, sizeof(cmd), "delete %s\n", what);
-			nft_do(h, cmd, NULL);
+		if (h->made_table[f] && same) {
+			snprintf(what, sizeof(what), "table %s mangle", fam_name[f]);
+			t = nft_list(h, what);
+			if (t && !strstr(t, "chain ") && !strstr(t, "set ") && !strstr(t, "map ")) {
+				snprintf(cmd, sizeof(cmd), "delete %s\n", what);
+				nft_do(h, cmd, NULL);
+			}
+			free(t);
 		}
-		free(t);
 		h->made_table[f] = 0;
+		h->tab_handle[f] = h->chain_handle[f][0] = h->chain_handle[f][1] = 0;
 	}
 }
 
@@ -427,18 +480,63 @@ static void first_rule(const char *listing, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(e - p), p);
 }
 
+/* In a repair: the "-D" lines for our rules in family f's mangle, found in
+ * our own listing of its chains as they looked after our install
+ * (ref_first), one per copy (a restored iptables-save may hold several):
+ * no iptables process, whose every run reads the whole ruleset.  Returns
+ * the new length, or 0 when a chain holds a queue rule for our mark in
+ * another form (ipt_del_lines must look). */
+static size_t ipt_del_listed(struct nfq_hook *h, int f, const char *spec, char *cmds, size_t len,
+			     size_t used)
+{
+	char what[64], mark[64];
+
+	snprintf(mark, sizeof(mark), "meta mark & 0x%08x == 0x%08x ", NFQ_MARK_PENDING, NFQ_MARK_PENDING);
+	for (int c = 0; c < 2; c++) {
+		const char *ref = h->ref_first[f][c];
+		char *t, *line, *save = NULL;
+
+		if (!ref || !ref[0])
+			continue;
+		snprintf(what, sizeof(what), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+		t = nft_list(h, what);
+		for (line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			line += strspn(line, "\t ");
+			if (!strcmp(line, ref)) {
+				if (used + strlen(spec) + 32 < len)
+					used += (size_t)snprintf(cmds + used, len - used, "-D %s %s\n",
+								 ipt_chain[c], spec);
+			} else if (!strncmp(line, mark, strlen(mark)) && strstr(line, "queue")) {
+				free(t);
+				return 0;
+			}
+		}
+		free(t);
+	}
+	return used;
+}
+
 static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 {
-	char spec[256], text[1024], out[1024];
+	char spec[256], text[8192], out[1024];
+	/* our rules again (nfq_hook_reinstall): we know how our listing shows them */
+	int repair = h->installed && h->kind == NFQ_HOOK_IPTABLES && h->form == NFQ_HOOK_ENFORCE &&
+		     !h->ipt_legacy && cfg == &h->cfg;
 
 	ipt_rule_spec(spec, sizeof(spec), cfg);
-	ipt_note_existing(h);
-	ipt_remove(h);
+	ipt_note_existing(h, cfg);
 	for (int f = 0; f < 2; f++) {
 		char *const argv[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
-		size_t used = (size_t)snprintf(text, sizeof(text), "*mangle\n");
+		size_t head = (size_t)snprintf(text, sizeof(text), "*mangle\n"), used = 0;
 		int rc;
 
+		/* Our old rules go in the same transaction as the new ones: a
+		 * repair never leaves a moment without a queue rule, when
+		 * pending packets would pass undecided (open) or be dropped. */
+		if (repair)
+			used = ipt_del_listed(h, f, spec, text, sizeof(text), head);
+		if (!used)
+			used = ipt_del_lines(f, text, sizeof(text), head);
 		for (int c = 0; c < 2; c++)
 			if (cfg->hooks & hook_bit[c])
 				used += (size_t)snprintf(text + used, sizeof(text) - used, "-I %s 1 %s\n",
@@ -446,12 +544,14 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 		snprintf(text + used, sizeof(text) - used, "COMMIT\n");
 		rc = run_cmd(argv, text, out, sizeof(out));
 		if (rc != 0) {
+			ipt_note_made(h);	/* the other family's part is ours to remove */
 			out[strcspn(out, "\n")] = '\0';
 			snprintf(h->err, sizeof(h->err), "%s failed (exit %d) adding the queue rule to "
 				 "%s mangle: %.600s", argv[0], rc, fam_name[f], out[0] ? out : "no message");
 			return -1;
 		}
 	}
+	ipt_note_made(h);
 	/* What our rule looks like as nftables lists it, for the watch. */
 	for (int f = 0; f < 2; f++) {
 		for (int c = 0; c < 2; c++) {
@@ -470,6 +570,62 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 		}
 	}
 	return 0;
+}
+
+/* 1 when our queue rule is no longer the first rule of a chain we hook
+ * (what, len bytes, says how), else 0. */
+static int ipt_changed(struct nfq_hook *h, char *what, size_t len)
+{
+	for (int f = 0; f < 2; f++) {
+		for (int c = 0; c < 2; c++) {
+			char chain[64], line[512];
+			char *t;
+
+			if (!(h->cfg.hooks & hook_bit[c]) || !h->ref_first[f][c])
+				continue;
+			snprintf(chain, sizeof(chain), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
+			t = nft_list(h, chain);
+			first_rule(t, line, sizeof(line));
+			if (!t || !strstr(t, h->ref_first[f][c]))
+				snprintf(what, len, "the queue rule in %s mangle %s was deleted",
+					 fam_name[f], ipt_chain[c]);
+			else if (strcmp(line, h->ref_first[f][c]))
+				snprintf(what, len, "a rule was put before the queue rule in %s mangle %s",
+					 fam_name[f], ipt_chain[c]);
+			free(t);
+			if (what[0])
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* In a repair (nfq_hook_reinstall: cfg is h's own), whether our queue
+ * rules are still first where we put them, so that only the table needs
+ * restoring. */
+static int ipt_intact(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	char what[256] = "";
+
+	return h->installed && !h->ipt_legacy && h->kind == NFQ_HOOK_IPTABLES &&
+	       h->form == NFQ_HOOK_ENFORCE && cfg == &h->cfg && !ipt_changed(h, what, sizeof(what));
+}
+
+/* In a repair, whether our table is still as we installed it (a change
+ * of the iptables rule alone): replacing it would drop every packet in
+ * the queue (the kernel flushes the queues when a hook goes away). */
+static int table_intact(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
+{
+	char *t;
+	int same;
+
+	if (!h->installed || cfg != &h->cfg || !h->ref_table)
+		return 0;
+	t = nft_list(h, "table " TABLE);
+	same = t && !strcmp(t, h->ref_table);
+	free(t);
+	h->err[0] = '\0';
+	return same;
 }
 
 /* ---- public ---- */
@@ -551,6 +707,7 @@ int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count)
 int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_form form,
 		     const struct nfq_hook_cfg *cfg)
 {
+	int ipt = kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE, keep_table;
 	char *text, *cmds;
 	uint64_t before;
 	int rc = -1;
@@ -564,23 +721,27 @@ int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_
 		snprintf(h->err, sizeof(h->err), "out of memory");
 		return -1;
 	}
+	keep_table = table_intact(h, cfg);
 	/* Counts of the table we replace (ours, or a crashed run's) carry on. */
-	if (nfq_hook_undecided(h, &before) == 0)
+	if (!keep_table && nfq_hook_undecided(h, &before) == 0)
 		h->undecided_base = before;
 	/* The iptables queue rule only matches pending packets, which only our
-	 * table makes: add it first, remove it last. */
-	if (kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE && ipt_install(h, cfg) < 0)
+	 * table makes: add it first, remove it last.  A repair of the table
+	 * alone (nfq_hook_reinstall) leaves intact queue rules be. */
+	if (ipt && !ipt_intact(h, cfg) && ipt_install(h, cfg) < 0)
 		goto out;
-	if (nft_do(h, cmds, NULL) < 0) {
+	if (!keep_table && nft_do(h, cmds, NULL) < 0) {
 		char msg[sizeof(h->err)];
 
 		snprintf(msg, sizeof(msg), "nft failed installing table " TABLE ": %.900s", h->err);
 		snprintf(h->err, sizeof(h->err), "%s", msg);
 		goto out;
 	}
-	if (!(kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE))
+	/* iptables rules of ours (a crashed run's, or the form we leave):
+	 * none to look for when we restore the form we installed. */
+	if (!ipt && cfg != &h->cfg)
 		ipt_remove(h);
-	if (h->installed && !(kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE))
+	if (h->installed && !ipt && cfg != &h->cfg)
 		ipt_prune(h);
 	free(h->ref_table);
 	h->ref_table = nft_list(h, "table " TABLE);
@@ -665,26 +826,8 @@ int nfq_hook_verify(struct nfq_hook *h, char *what, size_t len)
 	free(t);
 	if (h->kind != NFQ_HOOK_IPTABLES || h->form != NFQ_HOOK_ENFORCE || h->ipt_legacy)
 		return 0;
-	for (int f = 0; f < 2; f++) {
-		for (int c = 0; c < 2; c++) {
-			char chain[64], line[512];
-
-			if (!(h->cfg.hooks & hook_bit[c]) || !h->ref_first[f][c])
-				continue;
-			snprintf(chain, sizeof(chain), "chain %s mangle %s", fam_name[f], ipt_chain[c]);
-			t = nft_list(h, chain);
-			first_rule(t, line, sizeof(line));
-			if (!t || !strstr(t, h->ref_first[f][c]))
-				snprintf(what, len, "the queue rule in %s mangle %s was deleted",
-					 fam_name[f], ipt_chain[c]);
-			else if (strcmp(line, h->ref_first[f][c]))
-				snprintf(what, len, "a rule was put before the queue rule in %s mangle %s",
-					 fam_name[f], ipt_chain[c]);
-			free(t);
-			if (what[0])
-				return 1;
-		}
-	}
+	if (ipt_changed(h, what, len))
+		return 1;
 	h->err[0] = '\0';
 	return 0;
 }

@@ -68,7 +68,9 @@ int nfq_hook_probe_nft(struct nfq_hook *h);
  * nfq_hook_verify().  Returns 0, or -1 (nfq_hook_error() says why). */
 int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_form form,
 		     const struct nfq_hook_cfg *cfg);
-/* The last install again (a repair).  Returns 0 or -1. */
+/* The last install again (a repair): the table and the queue rules, each
+ * only when it is not as installed (a replaced table drops what is in the
+ * queue).  Returns 0 or -1. */
 int nfq_hook_reinstall(struct nfq_hook *h);
 /* Compares the ruleset with what the last install made.  Returns 0 when
  * intact, 1 when not (what: which part changed), -1 on error. */

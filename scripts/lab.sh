@@ -43,11 +43,14 @@
 #        sg.example.test, example.test -> 203.0.113.10 / 2001:db8:65::10,
 #        in.example.test -> 192.0.2.10 / 2001:db8:91::10; queries logged to $(lab_dir)/dnsmasq.log
 #
-# Every wait is bounded.  Needs root, iproute2, python3, dnsmasq.
+# Every wait is bounded.  Needs root, iproute2, python3 ($LAB_PYTHON), dnsmasq.
 
 LAB_TOP=${LAB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 LAB_STATE=${LAB_STATE:-/tmp}
 LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-10}
+# The interpreter itself, not a version manager's shim (pyenv's costs 4 s
+# a start in the stock-kernel VM): resolved once.
+LAB_PYTHON=${LAB_PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)}
 LAB_DEVICES="phone laptop guest"
 LAB_SERVERS4="198.51.100.10 203.0.113.10 203.0.113.200 192.0.2.10 198.19.0.10"
 LAB_SERVERS6="2001:db8:86::10 2001:db8:65::10 2001:db8:91::10 2001:db8:ff::10"
@@ -249,7 +252,7 @@ lab_servers() {
 	echo "geoegress lab $p" >"$d/www/index.html"
 	_lab_srv_py >"$d/srv.py"
 	# ip netns exec directly (not lab_in): $! must be the server's own pid
-	ip netns exec "$wan" python3 "$d/srv.py" "$LAB_SERVERS4 $LAB_SERVERS6" "$d/www" >"$d/srv.log" 2>&1 &
+	ip netns exec "$wan" "$LAB_PYTHON" "$d/srv.py" "$LAB_SERVERS4 $LAB_SERVERS6" "$d/www" >"$d/srv.log" 2>&1 &
 	echo $! >"$d/srv.pid"
 	for a in $LAB_SERVERS4 $LAB_SERVERS6; do la="$la --listen-address=$a"; done
 	# shellcheck disable=SC2086

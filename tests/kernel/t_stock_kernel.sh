@@ -22,8 +22,9 @@ set -u
 
 # The netns tests make check runs in the VM: every one but t_bench_smoke (a
 # benchmark smoke: 4 min in the VM; make check-kernel runs it), about 8 min
-# on 2 cores.  Add a new netns test here by its name.
-KERNEL_VM_TESTS=${KERNEL_VM_TESTS:-"t_decide t_udpstream t_reload t_failmode t_exit t_flood t_badpkt t_audit t_logfail"}
+# on 2 cores, and issue 9's hook tests, about 7 min more (t_hookwatch 4,
+# t_failclosed 2, t_owntraffic 1).  Add a new netns test here by its name.
+KERNEL_VM_TESTS=${KERNEL_VM_TESTS:-"t_decide t_udpstream t_reload t_failmode t_exit t_flood t_badpkt t_audit t_logfail t_hookwatch t_failclosed t_owntraffic"}
 BACKEND=${KERNEL_VM_BACKEND:-nft}
 
 skip() { echo "1..0 # SKIP $*"; exit 0; }

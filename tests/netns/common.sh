@@ -11,6 +11,14 @@
 #                        (MS: send to answer/error, measured inside the client)
 #   curl_t NS URL        curl -m 3: prints "EXIT SECONDS" (curl's own time_total)
 #   ge_json              `geoegress stats --json` of the lab daemon
+#   for_backends FUNC    FUNC BACKEND for each hook backend the kernel allows
+#                        (LAB_GE_ARGS=--hook-backend BACKEND), or once as
+#                        $LAB_GE_ARGS says; a "# SKIP" line for one it cannot run
+#   probe NS [-m S] URL...  curl -m 1 (or S) to each URL at once: prints the exit codes
+#   ms_now               monotonic-ish milliseconds (for measured waits)
+#   tcp_session_start NS ADDR / tcp_session_state / tcp_session_end
+#                        a TCP echo session (port 7) that keeps talking
+#   in_gw_as FILE CMD... run CMD in gw as a process whose pid goes to FILE
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$TOP/scripts/lab.sh"
@@ -96,7 +104,7 @@ curl_rc() {
 }
 
 udp_probe() {
-	lab_in "$1" python3 - "$2" "$3" <<'EOF'
+	lab_in "$1" "$LAB_PYTHON" - "$2" "$3" <<'EOF'
 import errno, socket, sys, time
 a, p = sys.argv[1], int(sys.argv[2])
 s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
@@ -184,4 +192,159 @@ wan_udp_count() {
 flowgen() {	# flowgen NS ARGS... (prints flowgen's line)
 	local ns=$1; shift
 	lab_in "$ns" "$BUILD/tests/bench/flowgen" "$@"
+}
+
+# ---- hook backends ----
+
+# nft_queue_ok: gw's kernel has nft's `queue` expression (tried in a scratch
+# table of our own, deleted again).
+nft_queue_ok() {
+	local t=geprobe$$ rc
+	lab_in "$P-gw" nft -f - >/dev/null 2>&1 <<EOF
+table inet $t {
+	chain c {
+		meta l4proto 253 queue num 65535 bypass
+	}
+}
+EOF
+	rc=$?
+	lab_in "$P-gw" nft "add table inet $t; delete table inet $t" >/dev/null 2>&1
+	return $rc
+}
+
+# backend_of_args ARGS: the backend `run ARGS` uses (auto: nft when the
+# kernel has its queue expression).
+backend_of_args() {
+	local b=auto
+	case " $* " in
+	*" --hook-backend nft "* | *" --hook-backend=nft "*) b=nft ;;
+	*" --hook-backend iptables "* | *" --hook-backend=iptables "*) b=iptables ;;
+	esac
+	if [ $b = auto ]; then
+		if nft_queue_ok; then b=nft; else b=iptables; fi
+	fi
+	echo "$b"
+}
+
+# for_backends FUNC: FUNC BACKEND with every daemon on that backend.  With
+# $LAB_GE_ARGS set (a harness chose), once with it as given; otherwise once
+# per backend the kernel can run, and a "# SKIP" note (not a pass) for the
+# other.
+for_backends() {
+	local fn=$1 b saved
+	if [ -n "${LAB_GE_ARGS:-}" ]; then
+		"$fn" "$(backend_of_args "$LAB_GE_ARGS")"
+		return
+	fi
+	saved=${LAB_GE_ARGS-}
+	for b in nft iptables; do
+		if [ $b = nft ] && ! nft_queue_ok; then
+			echo "# SKIP nft backend: this kernel has no nft queue expression (CONFIG_NFT_QUEUE); its scenarios run under a stock kernel (tests/kernel)"
+			continue
+		fi
+		LAB_GE_ARGS="--hook-backend $b"
+		"$fn" "$b"
+	done
+	LAB_GE_ARGS=$saved
+}
+
+# ---- probes ----
+
+# probe NS [-m S] URL... [-m S URL...]: one curl per URL, all at once;
+# prints their exit codes in order (0 answered, 7 refused/reset, 28 timed
+# out).  -m: the timeout for the URLs after it (default 1 s; give those
+# expected to answer more, for a slow VM: it costs nothing when they do).
+probe() {
+	local ns=$1 u m=1 n=0 i pids=() out=()
+	shift
+	for u in "$@"; do
+		if [ "$u" = -m ]; then m=next; continue; fi
+		if [ "$m" = next ]; then m=$u; continue; fi
+		{ lab_in "$ns" curl -s -o /dev/null -m "$m" "$u" >/dev/null 2>&1; echo $? >"$T/probe.$n"; } &
+		pids+=($!)
+		n=$((n + 1))
+	done
+	wait "${pids[@]}" 2>/dev/null
+	for i in $(seq 0 $((n - 1))); do out+=("$(cat "$T/probe.$i" 2>/dev/null)"); rm -f "$T/probe.$i"; done
+	echo "${out[*]}"
+}
+
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+
+# in_gw_as PIDFILE CMD...: runs CMD in gw as the process whose pid is
+# written to PIDFILE first (sh execs it), so a log line naming "cmd[pid]"
+# can be checked.  stdin is passed on.
+in_gw_as() {
+	local f=$1; shift
+	lab_in "$P-gw" sh -c 'echo $$ >"$0"; exec "$@"' "$f" "$@"
+}
+
+# ---- a long-lived TCP session ----
+
+# tcp_session_start NS ADDR: connects to ADDR port 7 (the lab's echo) from
+# NS and sends a numbered line every 0.1 s, each echo awaited <= 2 s, until
+# $T/session.stop exists (<= 120 s).  $T/session.state: "ok N" after N
+# echoes, "fail N why" when one failed.  SESSION_PID.
+tcp_session_start() {
+	rm -f "$T/session.stop" "$T/session.state"
+	ip netns exec "$1" "$LAB_PYTHON" - "$2" "$T/session.stop" "$T/session.state" <<'EOF' &
+import os, socket, sys, time
+addr, stop, state = sys.argv[1], sys.argv[2], sys.argv[3]
+def put(s):
+    with open(state + ".tmp", "w") as f:
+        f.write(s + "\n")
+    os.replace(state + ".tmp", state)
+n = 0
+try:
+    s = socket.create_connection((addr, 7), timeout=2)
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        msg = b"%d\n" % n
+        s.sendall(msg)
+        got = b""
+        while len(got) < len(msg):
+            d = s.recv(100)
+            if not d:
+                raise OSError("closed by the peer")
+            got += d
+        if got != msg:
+            raise OSError("garbled echo")
+        n += 1
+        put("ok %d" % n)
+        if os.path.exists(stop):
+            break
+        time.sleep(0.1)
+except OSError as e:
+    put("fail %d %s" % (n, e))
+    sys.exit(1)
+EOF
+	SESSION_PID=$!
+	local i
+	for i in $(seq 1 30); do
+		[ -f "$T/session.state" ] && break
+		sleep 0.1
+	done
+}
+tcp_session_state() { cat "$T/session.state" 2>/dev/null || echo "none 0"; }
+# tcp_session_count: echoes so far (0 on failure)
+tcp_session_count() { local s n; read -r s n _ <<<"$(tcp_session_state)"; [ "$s" = ok ] && echo "$n" || echo 0; }
+# tcp_session_wait_more N: waits (<= 3 s) until more than N echoes came back
+tcp_session_wait_more() {
+	local i
+	for i in $(seq 1 30); do
+		[ "$(tcp_session_count)" -gt "$1" ] && return 0
+		case $(tcp_session_state) in fail*) return 1 ;; esac
+		sleep 0.1
+	done
+	return 1
+}
+# tcp_session_end: stops it (<= 3 s), prints its last state
+tcp_session_end() {
+	local i
+	touch "$T/session.stop"
+	for i in $(seq 1 30); do kill -0 "$SESSION_PID" 2>/dev/null || break; sleep 0.1; done
+	kill "$SESSION_PID" 2>/dev/null
+	wait "$SESSION_PID" 2>/dev/null
+	SESSION_PID=
+	tcp_session_state
 }
