@@ -5,6 +5,8 @@
  * geoegress explain: what the policy decides for one flow, and why.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +51,18 @@ const char cmd_check_usage[] =
 
 const char cmd_explain_usage[] =
 	"Usage: geoegress explain [-c FILE] [--db FILE] --from ADDR[,MAC] --to ADDR\n"
-	"                         [--proto P] [--port N]\n"
+	"                         [--proto P] [--port N] [--host NAME...] [--asn N]\n"
 	"\n"
 	"Shows what the policy decides for one flow and why: the country of the\n"
-	"destination (and which database field gave it), the device set of the\n"
-	"source, the deciding rule (line and text) or the default, the action and\n"
-	"whether it is logged.  Nothing is sent anywhere.\n"
+	"destination (and which database field gave it), its AS (with option\n"
+	"asn-database), the names and hosts sets, the device set of the source, the\n"
+	"deciding rule (line and text) or the default, the action and whether it is\n"
+	"logged.  Nothing is sent anywhere.\n"
+	"\n"
+	"Names: the daemon knows a destination's names from the DNS answers the\n"
+	"device received; --host gives them here, as if the device had resolved\n"
+	"NAME to ADDR (repeat it for several names).  Without --host no name is\n"
+	"known: `to host` tests do not match, `to host unknown` does.\n"
 	"\n"
 	"  -c, --config FILE  policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
 	"  -d, --db FILE      database (default: the policy's option database)\n"
@@ -62,9 +70,25 @@ const char cmd_explain_usage[] =
 	"  -t, --to ADDR      destination address\n"
 	"  -p, --proto P      tcp (default), udp, icmp, icmpv6, sctp or a number\n"
 	"  -P, --port N       destination port (tcp/udp/sctp)\n"
+	"  -H, --host NAME    a name the device's DNS answers gave ADDR (up to 8)\n"
+	"  -A, --asn N        the destination's AS (default: from option asn-database)\n"
 	"  -h, --help         this help\n"
 	"\n"
 	"Exit status: 0 explained, 1 policy or database errors, 2 usage.\n";
+
+/* Whether names are learned from DNS answers, and what tests them. */
+static void names_report(const struct rules_policy *p, FILE *out)
+{
+	const struct rules_options *o = rules_options(p);
+	unsigned host_rules, asn_rules;
+
+	rules_dest_tests(p, &host_rules, &asn_rules);
+	if (!o->learn_names)
+		return;
+	fprintf(out, "names: learned from DNS answers (NFLOG group %u; TTL %u-%u s; %u entries); %u rule%s "
+		"test%s them\n", o->names_group, o->names_ttl_min, o->names_ttl_max, o->names_max, host_rules,
+		host_rules == 1 ? "" : "s", host_rules == 1 ? "s" : "");
+}
 
 static void db_report(const struct geo_db *db, FILE *out)
 {
@@ -218,7 +242,7 @@ int cmd_check(int argc, char **argv)
 	const char *file = GEOEGRESS_DEFAULT_CONF, *resolv = "/etc/resolv.conf", *state_dir = NULL;
 	int verbose = 0, no_db = 0, c, rc = 1, print_hook = 0;
 	struct rules_policy *p = NULL;
-	struct geo_db *db = NULL;
+	struct geo_db *db = NULL, *asn = NULL;
 	char sum[160];
 	FILE *info;
 
@@ -264,13 +288,19 @@ int cmd_check(int argc, char **argv)
 		noncountry_report(p, db, info);
 		if (rules_options(p)->hooks & RULES_HOOK_OUTPUT)
 			check_own_traffic(p, db, resolv);
+		if (cli_open_asn_db("check", p, &asn) < 0)
+			goto out;
+		if (asn)
+			db_report(asn, info);
 	}
+	names_report(p, info);
 	rc = 0;
 out:
 	/* Reading the ruleset needs CAP_NET_ADMIN: as root, say when the
 	 * gateway is held closed (the reason is often this very file). */
 	if (geteuid() == 0 && !print_hook)
 		nfq_held_status(state_dir, 1, stderr);
+	geo_close(asn);
 	geo_close(db);
 	rules_free(p);
 	return rc;
@@ -278,8 +308,12 @@ out:
 
 /* ---- explain ---- */
 
+#define EXPLAIN_HOSTS 8
+
 struct explain_opts {
-	const char *conf, *db, *from, *to, *proto, *port;
+	const char *conf, *db, *from, *to, *proto, *port, *asn;
+	char *host[EXPLAIN_HOSTS];	/* lower case, without a final dot */
+	unsigned nhost;
 };
 
 static int parse_proto(const char *s, uint8_t *out)
@@ -301,6 +335,41 @@ static int parse_proto(const char *s, uint8_t *out)
 		return -1;
 	*out = (uint8_t)v;
 	return 0;
+}
+
+/* --host NAME: lower case, without a final dot, [a-z0-9._-].  0 or a
+ * usage error code. */
+static int add_host(struct explain_opts *o, const char *name)
+{
+	size_t len = strlen(name);
+	char *h;
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (o->nhost == EXPLAIN_HOSTS)
+		return cli_usage_error("explain", "--host: at most %d names", EXPLAIN_HOSTS);
+	if (!len || len > 253 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") < len)
+		return cli_usage_error("explain", "--host: '%s' is not a host name", name);
+	h = strndup(name, len);
+	if (!h)
+		return 1;
+	for (char *c = h; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	o->host[o->nhost++] = h;
+	return 0;
+}
+
+/* 64500 or AS64500.  0 or -1. */
+static int parse_asn(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] == 'A' || s[0] == 'a')
+		s += s[1] == 'S' || s[1] == 's' ? 2 : 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	return !*s || *end || errno || v == 0 || v > 4294967295ul || *s == '-' ? -1 : 0;
 }
 
 /* Fills the flow from the options; returns 0 or a usage error code. */
@@ -371,6 +440,31 @@ static void print_lookup(const struct rules_policy *p, const struct explain_opts
 	(void)o;
 }
 
+/* The names given (--host) and the hosts sets each is in; the AS. */
+static void print_names(const struct rules_policy *p, const struct explain_opts *o, const struct geo_asn *as,
+			int asn_db)
+{
+	if (!o->nhost)
+		printf("names:    none given (--host): `to host` tests do not match, `to host unknown` does\n");
+	for (unsigned i = 0; i < o->nhost; i++) {
+		int n = 0;
+
+		printf("%s%s: ", i ? "          " : "names:    ", o->host[i]);
+		for (size_t k = 0; k < rules_host_sets(p); k++)
+			if (rules_host_set_match(p, k, o->host[i]))
+				printf("%s@%s", n++ ? ", " : "in ", rules_host_set_name(p, k));
+		printf("%s\n", n ? "" : "in no hosts set");
+	}
+	if (!rules_options(p)->learn_names)
+		printf("          (this policy does not learn names: option names %s)\n",
+		       rules_options(p)->names == RULES_NAMES_NO ? "no" : "auto, and no rule tests `to host`");
+	if (as->asn)
+		printf("as:       AS%u%s%s%s\n", as->asn, as->org ? " (" : "", as->org ? as->org : "",
+		       as->org ? ")" : "");
+	else if (asn_db || o->asn)
+		printf("as:       unknown: `to asn` tests do not match\n");
+}
+
 static void print_decision(const struct rules_policy *p, const struct rules_verdict *v)
 {
 	size_t len = 0;
@@ -393,19 +487,26 @@ static void print_decision(const struct rules_policy *p, const struct rules_verd
 static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 {
 	struct rules_policy *p = cli_load_policy(o->conf);
-	struct geo_db *db = NULL;
+	struct geo_db *db = NULL, *asn_db = NULL;
 	struct geo_answer a = { 0 };
+	struct geo_asn as = { 0 };
+	struct rules_dest d = { (const char *const *)o->host, o->nhost, 0 };
 	struct rules_verdict v;
 	int rc = 1;
 
 	if (!p)
 		goto out;
 	db = cli_open_db("explain", o->db ? o->db : rules_options(p)->database);
-	if (!db)
+	if (!db || (!o->asn && cli_open_asn_db("explain", p, &asn_db) < 0))
 		goto out;
 	if (geo_lookup_xlat(db, &rules_options(p)->nat64, f->family, f->dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
-	rules_eval(p, f, &a, &v);
+	if (o->asn)
+		as.asn = (uint32_t)strtoul(o->asn, NULL, 10);
+	else if (asn_db)
+		geo_lookup_asn(asn_db, &rules_options(p)->nat64, f->family, f->dst.b, &as);
+	d.asn = as.asn;
+	rules_eval_dest(p, f, &a, &d, &v);
 	printf("flow:     %.*s%s%s -> %s %s", (int)strcspn(o->from, ","), o->from,
 	       f->has_mac ? " mac " : "", f->has_mac ? strchr(o->from, ',') + 1 : "", o->to,
 	       o->proto ? o->proto : "tcp");
@@ -413,9 +514,11 @@ static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 		printf(" port %u", f->dport);
 	putchar('\n');
 	print_lookup(p, o, &a);
+	print_names(p, o, &as, asn_db != NULL);
 	print_decision(p, &v);
 	rc = 0;
 out:
+	geo_close(asn_db);
 	geo_close(db);
 	rules_free(p);
 	return rc;
@@ -427,6 +530,7 @@ int cmd_explain(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
 		{ "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+		{ "host", required_argument, NULL, 'H' }, { "asn", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	struct explain_opts o = { .conf = GEOEGRESS_DEFAULT_CONF };
@@ -434,8 +538,19 @@ int cmd_explain(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:f:t:p:P:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:f:t:p:P:H:A:h", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'H':
+			rc = add_host(&o, optarg);
+			if (rc)
+				return rc;
+			break;
+		case 'A':
+			if (parse_asn(optarg) < 0)
+				return cli_usage_error("explain", "--asn: '%s' is not an AS number (1-4294967295)",
+						       optarg);
+			o.asn = optarg + (optarg[0] == 'A' || optarg[0] == 'a' ? 2 : 0);
+			break;
 		case 'c': o.conf = optarg; break;
 		case 'd': o.db = optarg; break;
 		case 'f': o.from = optarg; break;
@@ -451,7 +566,9 @@ int cmd_explain(int argc, char **argv)
 	if (!o.from || !o.to)
 		return cli_usage_error("explain", "--from and --to are required");
 	rc = build_flow(&o, &f);
-	if (rc)
-		return rc;
-	return explain_run(&o, &f);
+	if (!rc)
+		rc = explain_run(&o, &f);
+	for (unsigned i = 0; i < o.nhost; i++)
+		free(o.host[i]);
+	return rc;
 }
