@@ -50,7 +50,7 @@
 #        in.example.test -> 192.0.2.10 / 2001:db8:91::10; queries logged to $(lab_dir)/dnsmasq.log.
 #        A vendor hosted in SG, with CNAMEs and short TTLs: sg1.vendorcdn.test A 203.0.113.10,
 #        AAAA 2001:db8:65::10 (TTL 30); app.vendor.test CNAME sg1.vendorcdn.test (30);
-#        short.vendor.test A/AAAA the same, TTL 2; cn1.vendorcdn.test 198.51.100.10 /
+#        short.vendor.test A 203.0.113.200, TTL 2; cn1.vendorcdn.test 198.51.100.10 /
 #        2001:db8:86::10 (30), api.vendor.test CNAME cn1.vendorcdn.test (30)
 #
 # Every wait is bounded.  Needs root, iproute2, python3, dnsmasq.
@@ -275,7 +275,7 @@ lab_servers() {
 		--address=/in.example.test/192.0.2.10 --address=/in.example.test/2001:db8:91::10 \
 		--host-record=sg1.vendorcdn.test,203.0.113.10,2001:db8:65::10,30 \
 		--cname=app.vendor.test,sg1.vendorcdn.test,30 \
-		--host-record=short.vendor.test,203.0.113.10,2001:db8:65::10,2 \
+		--host-record=short.vendor.test,203.0.113.200,2 \
 		--host-record=cn1.vendorcdn.test,198.51.100.10,2001:db8:86::10,30 \
 		--cname=api.vendor.test,cn1.vendorcdn.test,30 \
 		>"$d/dnsmasq.out" 2>&1 &
