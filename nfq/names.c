@@ -25,8 +25,9 @@
  * (nfq_names_catch_up: one MSG_PEEK on such a miss, nothing on a hit), it
  * learns them itself, holding the writer's lock this thread holds while it
  * learns one read's worth, and asks the cache again.  Not under a flood of
- * answers (a backlog of FLOOD_BACKLOG reads in a row): then a flow that
- * races its answer is decided without the name, and nobody waits.
+ * answers (more than FLOOD_PER_TICK in a FLOOD_TICK_MS, or a backlog of
+ * FLOOD_BACKLOG reads in a row): then a flow that races its answer is
+ * decided without the name, and nobody waits or makes a system call.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -34,8 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -50,7 +54,11 @@
 #define NEIGH_RETRY_MS 1000		/* a neighbour table re-read on a miss, at most this often */
 #define NEIGH_PERIOD_MS 30000		/* ... and anyway this often */
 #define FLOOD_BACKLOG 64		/* reads without waiting in a row: a flood */
+#define FLOOD_TICK_MS 100		/* ... or more than FLOOD_PER_TICK copies in one tick */
+#define FLOOD_PER_TICK 200
 #define CATCH_UP_MAX 64			/* copies a worker learns for the reader, at most */
+#define READER_NICE 10			/* below the queue workers: a flood of answers does not
+					 * slow their verdicts; catch-up covers the order */
 
 struct nfq_names {
 	struct mnl_socket *nl;
@@ -66,7 +74,9 @@ struct nfq_names {
 	uint32_t ttl_applied[2];
 	pthread_mutex_t wlock;		/* the writer's: reading copies, learning, the neighbours */
 	uint32_t busy;			/* atomic: odd while a copy is read and learned */
-	int flooded;			/* atomic: a backlog of FLOOD_BACKLOG reads */
+	int flooded;			/* atomic: a flood of answers is on */
+	int64_t tick_ms;		/* the current flood tick, and its copies */
+	unsigned tick_n;
 	int64_t neigh_want;		/* a device's MAC was not known: re-read the table */
 	char *buf;
 	struct dns_answer ans;
@@ -309,6 +319,21 @@ static ssize_t read_one(struct nfq_names *n)
 	return errno == EAGAIN || errno == EINTR ? 0 : -1;
 }
 
+/* A flood: FLOOD_BACKLOG reads in a row without waiting, or more than
+ * FLOOD_PER_TICK copies in a tick (until a tick with fewer). */
+static void flood_watch(struct nfq_names *n, unsigned backlog)
+{
+	int64_t now = mono_ms();
+
+	if (now - n->tick_ms >= FLOOD_TICK_MS) {
+		__atomic_store_n(&n->flooded, n->tick_n > FLOOD_PER_TICK, __ATOMIC_RELAXED);
+		n->tick_ms = now;
+		n->tick_n = 0;
+	}
+	if (++n->tick_n > FLOOD_PER_TICK || backlog >= FLOOD_BACKLOG)
+		__atomic_store_n(&n->flooded, 1, __ATOMIC_RELAXED);
+}
+
 static void *reader(void *arg)
 {
 	struct nfq_names *n = arg;
@@ -316,6 +341,7 @@ static void *reader(void *arg)
 	ssize_t r;
 	int rc;
 
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), READER_NICE);
 	pthread_mutex_lock(&n->wlock);
 	neigh_refresh(n);
 	pthread_mutex_unlock(&n->wlock);
@@ -323,20 +349,20 @@ static void *reader(void *arg)
 		if (!backlog && (rc = wait_readable(n)) <= 0) {
 			if (rc < 0)
 				break;
+			__atomic_store_n(&n->flooded, 0, __ATOMIC_RELAXED);	/* idle a while */
 			continue;
 		}
 		pthread_mutex_lock(&n->wlock);
 		r = read_one(n);
 		if (r == 0) {	/* nothing more waiting (a worker may have read it): idle */
 			backlog = 0;
-			__atomic_store_n(&n->flooded, 0, __ATOMIC_RELAXED);
 			neigh_refresh(n);
 		}
 		pthread_mutex_unlock(&n->wlock);
 		if (r < 0)
 			break;
-		if (r > 0 && ++backlog == FLOOD_BACKLOG)
-			__atomic_store_n(&n->flooded, 1, __ATOMIC_RELAXED);
+		if (r > 0)
+			flood_watch(n, ++backlog);
 	}
 	return NULL;
 }
