@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libFuzzer harness for the DNS message parser (dns_parse, dns_read_name)
- * and the name cache fed with what it parsed.  Invariants: never reads
+/* libFuzzer harness for the DNS message parser (dns_parse, dns_read_name),
+ * the copied packets around DNS messages (nfq_names_packet) and the name
+ * cache fed with what it parsed.  Invariants: never reads
  * past the input (ASan) nor loops (every name read ends: -timeout), names
  * come out lower case from [a-z0-9._-], addresses at most DNS_ADDRS_MAX,
  * and the cache gives back, for each address learned, only the names of
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "nfq/nfq_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_name(a.qname);
 		check_name(a.final);
 		cache_round(&a);
+	}
+	/* the input as a copied packet (names_pkt.c), its messages parsed */
+	{
+		struct nfq_dns_pkt pk;
+
+		if (nfq_names_packet(data, size, &pk) == 0)
+			for (unsigned i = 0; i < pk.nmsg; i++) {
+				if (pk.msg[i].p < data || pk.msg[i].p + pk.msg[i].len > data + size)
+					abort();
+				dns_parse(pk.msg[i].p, pk.msg[i].len, &a);
+			}
 	}
 	/* every offset as the start of a name */
 	for (size_t off = 0; off < size && off < 512; off++) {
