@@ -100,18 +100,11 @@ uint32_t nfq_names_now(void)
 static int config(struct mnl_socket *nl, uint16_t group, uint16_t type, const void *data, size_t len)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
 	uint32_t seq = (uint32_t)time(NULL) + type;
+	struct nlmsghdr *nlh = nfq_nfnl_header(buf, (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, NLM_F_ACK,
+					       AF_UNSPEC, group, seq);
 	ssize_t n;
 
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(group);
 	mnl_attr_put(nlh, type, len, data);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;

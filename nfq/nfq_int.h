@@ -425,6 +425,11 @@ int nfq_ct_parse(struct nfq_ct_scratch *s, const struct nlmsghdr *nlh,
  * message, or NULL with EAFNOSUPPORT. */
 struct nlmsghdr *nfq_ct_put_set_mark(void *buf, struct nfq_ct_scratch *s, const struct nfq_conn *c,
 				     uint32_t mark, uint32_t mask, uint32_t seq);
+/* Starts an nfnetlink request in buf: type (subsystem << 8 | message),
+ * NLM_F_REQUEST | flags, the nfgenmsg (family, version 0, res_id).
+ * Returns the header; add attributes with mnl_attr_put. */
+struct nlmsghdr *nfq_nfnl_header(void *buf, uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id,
+				 uint32_t seq);
 /* Writes into buf (NFQ_CT_MSG_MAX bytes) a dump request for IPv4 and
  * IPv6, filtered by the kernel to (ct mark & mask) == (mark & mask) when
  * mask != 0.  Returns the message, or NULL with ENOMEM. */

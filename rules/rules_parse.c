@@ -278,6 +278,23 @@ static int plain_word(const struct tok *t)
 	return 1;
 }
 
+/* [!=] LIST at t, the destination of kind (the list's context ctx);
+ * missing: what to say is missing. */
+static int parse_dst_list(struct parser *ps, struct rrule *r, struct tok *t, enum dst_kind kind, enum ctx ctx,
+			  const char *missing)
+{
+	r->dkind = kind;
+	if (t->kind == T_NE) {
+		r->dneg = 1;
+		t = next(ps);
+	}
+	if (at_end(t)) {
+		perr(ps, t, "%s", missing);
+		return -1;
+	}
+	return parse_list(ps, ctx, &r->dst, 0);
+}
+
 /* to host [!=] LIST | to host unknown */
 static int parse_to_host(struct parser *ps, struct rrule *r)
 {
@@ -288,33 +305,8 @@ static int parse_to_host(struct parser *ps, struct rrule *r)
 		next(ps);
 		return 0;
 	}
-	r->dkind = DST_HOST;
-	if (t->kind == T_NE) {
-		r->dneg = 1;
-		t = next(ps);
-	}
-	if (at_end(t)) {
-		perr(ps, t, "expected a host name, *.domain, @hosts set or 'unknown' after 'host'");
-		return -1;
-	}
-	return parse_list(ps, CTX_HOST, &r->dst, 0);
-}
-
-/* to asn [!=] LIST */
-static int parse_to_asn(struct parser *ps, struct rrule *r)
-{
-	struct tok *t = next(ps);
-
-	r->dkind = DST_ASN;
-	if (t->kind == T_NE) {
-		r->dneg = 1;
-		t = next(ps);
-	}
-	if (at_end(t)) {
-		perr(ps, t, "expected an AS number after 'asn', as in 'to asn 64500' or 'to asn { 64500, 64501 }'");
-		return -1;
-	}
-	return parse_list(ps, CTX_ASN, &r->dst, 0);
+	return parse_dst_list(ps, r, t, DST_HOST, CTX_HOST,
+			      "expected a host name, *.domain, @hosts set or 'unknown' after 'host'");
 }
 
 static int parse_to(struct parser *ps, struct rrule *r)
@@ -339,7 +331,8 @@ static int parse_to(struct parser *ps, struct rrule *r)
 		return parse_to_host(ps, r);
 	}
 	if (tok_is(t, "asn"))
-		return parse_to_asn(ps, r);
+		return parse_dst_list(ps, r, next(ps), DST_ASN, CTX_ASN, "expected an AS number after 'asn', as "
+				      "in 'to asn 64500' or 'to asn { 64500, 64501 }'");
 	if (plain_word(t)) {
 		static const char *const words[] = { "any", "unknown", "country", "host", "asn" };
 		const char *s = sugg_pick(t->p, t->len, words, 5);
@@ -349,20 +342,9 @@ static int parse_to(struct parser *ps, struct rrule *r)
 			return -1;
 		}
 	}
-	r->dkind = DST_ADDR;
-	if (tok_is(t, "country")) {
-		r->dkind = DST_COUNTRY;
-		t = next(ps);
-	}
-	if (t->kind == T_NE) {
-		r->dneg = 1;
-		t = next(ps);
-	}
-	if (at_end(t)) {
-		perr(ps, t, "expected a destination after '%s'", r->dkind == DST_COUNTRY ? "country" : "to");
-		return -1;
-	}
-	return parse_list(ps, r->dkind == DST_COUNTRY ? CTX_CC : CTX_DST, &r->dst, 0);
+	if (tok_is(t, "country"))
+		return parse_dst_list(ps, r, next(ps), DST_COUNTRY, CTX_CC, "expected a destination after 'country'");
+	return parse_dst_list(ps, r, t, DST_ADDR, CTX_DST, "expected a destination after 'to'");
 }
 
 static int parse_from(struct parser *ps, struct rrule *r)
