@@ -485,9 +485,9 @@ static void put_head(FILE *out, const struct report_view *v)
 		fprintf(out, ", audit %llu (would block; passed)", (unsigned long long)t->by_cat[REPORT_AUDIT]);
 	fputc('\n', out);
 	if (t->hosts)
-		fprintf(out, "Hosts:   %llu of %llu flows to a name the device's DNS answers gave (%zu names, "
-			"%zu domains)\n", (unsigned long long)t->named, (unsigned long long)t->flows, t->hosts,
-			t->domains);
+		fprintf(out, "Hosts:   %llu of %llu flows went to resolved names (%zu host%s in %zu domain%s)\n",
+			(unsigned long long)t->named, (unsigned long long)t->flows, t->hosts, t->hosts == 1 ? "" : "s",
+			t->domains, t->domains == 1 ? "" : "s");
 }
 
 static void put_skipped(FILE *out, const struct report_view *v)

@@ -23,7 +23,8 @@ struct nfq_counters {
 	uint64_t malformed;		/* not even an IP header */
 	uint64_t cache_hits;		/* retries answered from the verdict cache */
 	uint64_t named, unnamed;	/* new flows whose destination a DNS answer of the
-					 * device explained, or not (names learned only) */
+					 * device explained, or not (names learned only;
+					 * flows to port 53 are not counted) */
 	uint64_t names_busy;		/* name lookups that gave up (the cache kept changing) */
 	uint64_t names_waited;		/* misses that waited for answers being learned */
 };

@@ -296,7 +296,8 @@ struct nfq_names_stats {
 	uint64_t answers;		/* DNS answers learned */
 	uint64_t not_answers;		/* messages with nothing to learn (errors, queries, other types) */
 	uint64_t malformed;		/* packets or messages that could not be read */
-	uint64_t lost;			/* copies the kernel dropped (our socket's buffer was full) */
+	uint64_t lost;			/* overruns: the kernel dropped copies (our socket's
+					 * buffer was full; one count, maybe many copies) */
 	uint64_t by_mac, by_addr;	/* answers kept under the device's MAC, its address */
 };
 

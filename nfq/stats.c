@@ -265,13 +265,13 @@ static void names_text(FILE *out, const struct snap *s)
 		return;
 	}
 	fprintf(out, "names           from DNS answers (NFLOG group %u): %llu answers learned, %llu with "
-		"nothing to learn, %llu unreadable, %llu copies lost\n"
+		"nothing to learn, %llu unreadable, %llu overruns (copies lost)\n"
 		"                cache %u of %u entries, %u of %u names (%zu KiB); evicted %llu entries, "
 		"%llu names\n", n->group, u(n->answers), u(n->not_answers), u(n->malformed), u(n->lost),
 		s->cs.entries, s->cs.entries_max, s->cs.names, s->cs.names_max, s->cs.bytes / 1024,
 		u(s->cs.evicted), u(s->cs.names_evicted));
-	fprintf(out, "                new flows: %llu explained by a DNS answer, %llu not", u(s->c.named),
-		u(s->c.unnamed));
+	fprintf(out, "                new flows (not to port 53): %llu explained by a DNS answer, %llu not",
+		u(s->c.named), u(s->c.unnamed));
 	if (pct >= 0)
 		fprintf(out, " (%.1f%% unexplained: connections by address, encrypted DNS, ...)", pct);
 	fputc('\n', out);

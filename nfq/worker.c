@@ -182,13 +182,13 @@ static void count(struct nfq_worker *w, const struct rules_verdict *v)
 		CNT_INC(w->c.cc_unknown);
 }
 
-void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
-		     uint32_t now_s, struct nfq_dest *x)
+/* The destination's names and AS (what a log record carries beyond the
+ * verdict). */
+static void dest_names(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		       uint32_t now_s, struct nfq_dest *x)
 {
 	const struct geo_xlat *xl = &rules_options(cfg->policy)->nat64;
 
-	if (geo_lookup_xlat(cfg->db, xl, f->family, f->dst.b, &x->geo) < 0)
-		memset(&x->geo, 0, sizeof(x->geo));
 	x->asn.asn = 0;
 	x->asn.org = NULL;
 	if (cfg->asn_db)
@@ -198,6 +198,21 @@ void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, c
 	x->rd.names = x->names.name;
 	x->rd.nnames = x->names.n;
 	x->rd.asn = x->asn.asn;
+}
+
+void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		     uint32_t now_s, struct nfq_dest *x)
+{
+	if (geo_lookup_xlat(cfg->db, &rules_options(cfg->policy)->nat64, f->family, f->dst.b, &x->geo) < 0)
+		memset(&x->geo, 0, sizeof(x->geo));
+	dest_names(d, cfg, f, now_s, x);
+}
+
+/* A flow to a resolver (port 53) is not one a DNS answer could explain:
+ * it stays out of the explained/unexplained counts. */
+static int to_resolver(const struct rules_flow *f)
+{
+	return f->has_ports && f->dport == 53 && (f->proto == IPPROTO_UDP || f->proto == IPPROTO_TCP);
 }
 
 void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
@@ -276,21 +291,22 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 	}
 	slot = &w->vc[vc_hash(&flow) % NFQ_VC_SLOTS];
 	hit = vc_valid(w, slot, &flow);
-	/* the names too for a retry: its log record carries the host */
-	nfq_dest_lookup(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
-	if (!hit && w->d->names && !w->dest.names.n && nfq_names_catch_up(w->d->names)) {
-		/* the answer that names it may have been on its way (names.c) */
-		CNT_INC(w->c.names_waited);
-		nfq_dest_lookup(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
-	}
 	if (hit) {
+		/* the names, not the country, for a retry: its log record carries the host */
+		dest_names(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
 		CNT_INC(w->c.cache_hits);
 		v = slot->v;
 	} else {
+		nfq_dest_lookup(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
+		if (w->d->names && !w->dest.names.n && nfq_names_catch_up(w->d->names)) {
+			/* the answer that names it may have been on its way (names.c) */
+			CNT_INC(w->c.names_waited);
+			dest_names(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
+		}
 		rules_eval_dest(w->cfg->policy, &flow, &w->dest.geo, &w->dest.rd, &v);
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
 			vc_store(w, slot, &flow, &v);
-		if (w->d->names)
+		if (w->d->names && !to_resolver(&flow))
 			CNT_INC(*(w->dest.names.n ? &w->c.named : &w->c.unnamed));
 	}
 	if (w->dest.busy)

@@ -127,7 +127,7 @@ else
 	not_ok "stats --json names" "$(jq -c '.names, .asn_database' <<<"$s")"
 fi
 lab_ge "$P" stats >"$T/stats.txt" 2>&1
-check_grep "stats: the share of new flows no answer explained" '^ +new flows: [0-9]+ explained by a DNS answer, [0-9]+ not \([0-9.]+% unexplained' "$T/stats.txt"
+check_grep "stats: the share of new flows no answer explained" '^ +new flows \(not to port 53\): [0-9]+ explained by a DNS answer, [0-9]+ not \([0-9.]+% unexplained' "$T/stats.txt"
 
 # report: hosts, registered domains, ASes
 "$GEOEGRESS" report "$LOG" >"$T/report.txt" 2>&1
