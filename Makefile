@@ -50,7 +50,7 @@ Q := @
 endif
 
 # Library modules (one folder, one header each); the CLI links them.
-MODULES  := util geo rules nfq log
+MODULES  := util geo rules dns nfq log
 LIB_SRC  := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cli/*.c)

@@ -39,6 +39,10 @@ struct rules_policy *cli_load_policy(const char *file);
 /* Opens a database; on failure prints "geoegress SUB: database: MSG" and
  * returns NULL. */
 struct geo_db *cli_open_db(const char *sub, const char *path);
+/* Opens the policy's AS database (option asn-database) into *out, NULL
+ * when it names none.  Returns 0, or -1 after printing
+ * "geoegress SUB: AS database: MSG". */
+int cli_open_asn_db(const char *sub, const struct rules_policy *p, struct geo_db **out);
 /* Writes s as a JSON string, or null for NULL. */
 void cli_json_str(FILE *out, const char *s);
 /* Fits s (ASCII) into width columns: a longer s is cut and its last

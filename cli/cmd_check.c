@@ -5,6 +5,7 @@
  * geoegress explain: what the policy decides for one flow, and why.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -50,13 +51,20 @@ const char cmd_check_usage[] =
 
 const char cmd_explain_usage[] =
 	"Usage: geoegress explain [-c FILE] [--db FILE] --from ADDR[,MAC] --to ADDR\n"
-	"                         [--proto P] [--port N] [--running [--ctl PATH]]\n"
+	"                         [--proto P] [--port N] [--host NAME...] [--asn N]\n"
+	"                         [--running [--ctl PATH]]\n"
 	"\n"
 	"Shows what the policy decides for one flow and why: the country of the\n"
-	"destination (and which database field gave it), the device set of the\n"
-	"source, the deciding rule (line and text) or the default, the action and\n"
-	"whether it is logged.  The daemon decides with the same function.  Nothing\n"
-	"is sent anywhere.\n"
+	"destination (and which database field gave it), its names and AS, the\n"
+	"device set of the source, the deciding rule (line and text) or the\n"
+	"default, the action and whether it is logged.  The daemon decides with\n"
+	"the same function.  Nothing is sent anywhere.\n"
+	"\n"
+	"Names: the daemon knows a destination's names from the DNS answers the\n"
+	"device received; --host gives them here, as if the device had resolved\n"
+	"NAME to ADDR (repeat it for several names).  Without --host no name is\n"
+	"known: `to host` tests do not match, `to host unknown` does.  With\n"
+	"--running the daemon uses the names it learned and its AS database.\n"
 	"\n"
 	"  -c, --config FILE  policy file (default " GEOEGRESS_DEFAULT_CONF ")\n"
 	"  -d, --db FILE      database (default: the policy's option database)\n"
@@ -64,12 +72,28 @@ const char cmd_explain_usage[] =
 	"  -t, --to ADDR      destination address\n"
 	"  -p, --proto P      tcp (default), udp, icmp, icmpv6, sctp or a number\n"
 	"  -P, --port N       destination port (tcp/udp/sctp)\n"
-	"  -r, --running      ask the running daemon: its policy and database in force\n"
-	"                     (after a refused reload they differ from the files on disk)\n"
+	"  -H, --host NAME    a name the device's DNS answers gave ADDR (up to 8)\n"
+	"  -A, --asn N        the destination's AS (default: from option asn-database)\n"
+	"  -r, --running      ask the running daemon: its policy, database and names in\n"
+	"                     force (after a refused reload they differ from the files)\n"
 	"      --ctl PATH     its control socket (default " NFQ_DEFAULT_CTL ")\n"
 	"  -h, --help         this help\n"
 	"\n"
 	"Exit status: 0 explained, 1 policy or database errors (or no daemon), 2 usage.\n";
+
+/* Whether names are learned from DNS answers, and what tests them. */
+static void names_report(const struct rules_policy *p, FILE *out)
+{
+	const struct rules_options *o = rules_options(p);
+	unsigned host_rules, asn_rules;
+
+	rules_dest_tests(p, &host_rules, &asn_rules);
+	if (!o->learn_names)
+		return;
+	fprintf(out, "names: learned from DNS answers (NFLOG group %u; TTL %u-%u s; %u entries); %u rule%s "
+		"test%s them\n", o->names_group, o->names_ttl_min, o->names_ttl_max, o->names_max, host_rules,
+		host_rules == 1 ? "" : "s", host_rules == 1 ? "s" : "");
+}
 
 static void db_report(const struct geo_db *db, FILE *out)
 {
@@ -223,7 +247,7 @@ int cmd_check(int argc, char **argv)
 	const char *file = GEOEGRESS_DEFAULT_CONF, *resolv = "/etc/resolv.conf", *state_dir = NULL;
 	int verbose = 0, no_db = 0, c, rc = 1, print_hook = 0;
 	struct rules_policy *p = NULL;
-	struct geo_db *db = NULL;
+	struct geo_db *db = NULL, *asn = NULL;
 	char sum[160];
 	FILE *info;
 
@@ -269,13 +293,19 @@ int cmd_check(int argc, char **argv)
 		noncountry_report(p, db, info);
 		if (rules_options(p)->hooks & RULES_HOOK_OUTPUT)
 			check_own_traffic(p, db, resolv);
+		if (cli_open_asn_db("check", p, &asn) < 0)
+			goto out;
+		if (asn)
+			db_report(asn, info);
 	}
+	names_report(p, info);
 	rc = 0;
 out:
 	/* Reading the ruleset needs CAP_NET_ADMIN: as root, say when the
 	 * gateway is held closed (the reason is often this very file). */
 	if (geteuid() == 0 && !print_hook)
 		nfq_held_status(state_dir, 1, stderr);
+	geo_close(asn);
 	geo_close(db);
 	rules_free(p);
 	return rc;
@@ -283,8 +313,12 @@ out:
 
 /* ---- explain ---- */
 
+#define EXPLAIN_HOSTS 8
+
 struct explain_opts {
-	const char *conf, *db, *from, *to, *proto, *port, *ctl;
+	const char *conf, *db, *from, *to, *proto, *port, *asn, *ctl;
+	char *host[EXPLAIN_HOSTS];	/* lower case, without a final dot */
+	unsigned nhost;
 	int running;
 };
 
@@ -307,6 +341,41 @@ static int parse_proto(const char *s, uint8_t *out)
 		return -1;
 	*out = (uint8_t)v;
 	return 0;
+}
+
+/* --host NAME: lower case, without a final dot, [a-z0-9._-].  0 or a
+ * usage error code. */
+static int add_host(struct explain_opts *o, const char *name)
+{
+	size_t len = strlen(name);
+	char *h;
+
+	if (len && name[len - 1] == '.')
+		len--;
+	if (o->nhost == EXPLAIN_HOSTS)
+		return cli_usage_error("explain", "--host: at most %d names", EXPLAIN_HOSTS);
+	if (!len || len > 253 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") < len)
+		return cli_usage_error("explain", "--host: '%s' is not a host name", name);
+	h = strndup(name, len);
+	if (!h)
+		return 1;
+	for (char *c = h; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	o->host[o->nhost++] = h;
+	return 0;
+}
+
+/* 64500 or AS64500.  0 or -1. */
+static int parse_asn(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] == 'A' || s[0] == 'a')
+		s += s[1] == 'S' || s[1] == 's' ? 2 : 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	return !*s || *end || errno || v == 0 || v > 4294967295ul || *s == '-' ? -1 : 0;
 }
 
 /* Fills the flow from the options; returns 0 or a usage error code. */
@@ -384,21 +453,29 @@ static int explain_running(const struct explain_opts *o, const struct rules_flow
 static int explain_run(const struct explain_opts *o, const struct rules_flow *f)
 {
 	struct rules_policy *p = cli_load_policy(o->conf);
-	struct geo_db *db = NULL;
+	struct geo_db *db = NULL, *asn_db = NULL;
 	struct geo_answer a = { 0 };
+	struct geo_asn as = { 0 };
+	struct rules_dest d = { (const char *const *)o->host, o->nhost, 0 };
 	int rc = 1;
 
 	if (!p)
 		goto out;
 	db = cli_open_db("explain", o->db ? o->db : rules_options(p)->database);
-	if (!db)
+	if (!db || (!o->asn && cli_open_asn_db("explain", p, &asn_db) < 0))
 		goto out;
 	if (geo_lookup_xlat(db, &rules_options(p)->nat64, f->family, f->dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* e.g. IPv6 in an IPv4-only database: unknown */
+	if (o->asn)
+		as.asn = (uint32_t)strtoul(o->asn, NULL, 10);
+	else if (asn_db)
+		geo_lookup_asn(asn_db, &rules_options(p)->nat64, f->family, f->dst.b, &as);
+	d.asn = as.asn;
 	print_flow(o, f);
-	rules_explain(p, f, &a, stdout);
+	rules_explain(p, f, &a, &d, as.org, stdout);
 	rc = 0;
 out:
+	geo_close(asn_db);
 	geo_close(db);
 	rules_free(p);
 	return rc;
@@ -410,6 +487,7 @@ int cmd_explain(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
 		{ "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+		{ "host", required_argument, NULL, 'H' }, { "asn", required_argument, NULL, 'A' },
 		{ "running", no_argument, NULL, 'r' }, { "ctl", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
@@ -418,8 +496,19 @@ int cmd_explain(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:f:t:p:P:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:f:t:p:P:H:A:rC:h", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'H':
+			rc = add_host(&o, optarg);
+			if (rc)
+				return rc;
+			break;
+		case 'A':
+			if (parse_asn(optarg) < 0)
+				return cli_usage_error("explain", "--asn: '%s' is not an AS number (1-4294967295)",
+						       optarg);
+			o.asn = optarg + (optarg[0] == 'A' || optarg[0] == 'a' ? 2 : 0);
+			break;
 		case 'c': o.conf = optarg; break;
 		case 'd': o.db = optarg; break;
 		case 'f': o.from = optarg; break;
@@ -437,7 +526,12 @@ int cmd_explain(int argc, char **argv)
 	if (!o.from || !o.to)
 		return cli_usage_error("explain", "--from and --to are required");
 	rc = build_flow(&o, &f);
-	if (rc)
-		return rc;
-	return o.running ? explain_running(&o, &f) : explain_run(&o, &f);
+	if (!rc && o.running && (o.nhost || o.asn || o.db))
+		rc = cli_usage_error("explain", "--running uses the daemon's names, AS and databases: "
+				     "--host, --asn and --db do not go with it");
+	if (!rc)
+		rc = o.running ? explain_running(&o, &f) : explain_run(&o, &f);
+	for (unsigned i = 0; i < o.nhost; i++)
+		free(o.host[i]);
+	return rc;
 }

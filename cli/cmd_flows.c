@@ -30,8 +30,10 @@ const char cmd_flows_usage[] =
 	"the destination after DNAT, protocol and port, the destination's country as\n"
 	"the policy sees it, the decision the connection's conntrack mark carries,\n"
 	"and its age and bytes where conntrack keeps them (sysctls\n"
-	"net.netfilter.nf_conntrack_timestamp and nf_conntrack_acct).  Works without\n"
-	"the daemon: it reads conntrack and the policy and changes nothing.\n"
+	"net.netfilter.nf_conntrack_timestamp and nf_conntrack_acct); when the daemon\n"
+	"learns names (option names), the host the device's DNS answers gave the\n"
+	"destination, under it.  Works without the daemon: it reads conntrack and the\n"
+	"policy and changes nothing (names then are not known).\n"
 	"\n"
 	"Grouped by device; what needs a look comes first: connections passing that\n"
 	"the policy forbids (undecided, or marked allow before the policy changed),\n"
@@ -72,17 +74,33 @@ struct dev_filter {
 	const char *name;
 };
 
+/* What the daemon's name cache says about one device and address
+ * (ctl "names": "DEVICE ADDRESS HOST [NAME ...]"). */
+#define NAMES_PER 8
+struct names {
+	char key[100];		/* "mac:02:00:5e:00:53:01 203.0.113.10", "ip:SRC DST" */
+	const char *host;	/* the name asked for, or NULL */
+	const char *name[NAMES_PER];
+	unsigned n;
+	char *line;		/* owns the strings */
+};
+
 struct row {
 	struct nfq_conn c;
 	const char *device;	/* devices set (in the policy), or NULL */
 	geo_cc cc;
 	uint8_t policy;		/* enum nfq_ct_decision the policy gives now */
+	const struct names *names;	/* the device's names for the destination, or NULL */
+	uint32_t asn;
 };
 
 struct flows {
 	const struct flows_opts *o;
 	const struct rules_policy *p;
 	const struct geo_db *db;
+	const struct geo_db *asn_db;	/* option asn-database, or NULL */
+	struct names *names;		/* sorted by key */
+	size_t nnames;
 	struct dev_filter dev;
 	int cc_filter;		/* a --country was given */
 	geo_cc cc;
@@ -139,11 +157,98 @@ static int add_row(struct flows *fl, const struct row *r)
 	return 0;
 }
 
+/* ---- the daemon's names (ctl "names") ---- */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(((const struct names *)a)->key, ((const struct names *)b)->key);
+}
+
+/* One line "DEVICE ADDRESS HOST [NAME ...]" into e (which takes line). */
+static int names_line(char *line, struct names *e)
+{
+	char *save = NULL, *dev = strtok_r(line, " \n", &save), *addr = strtok_r(NULL, " \n", &save);
+	char *t;
+
+	memset(e, 0, sizeof(*e));
+	if (!dev || !addr || (size_t)snprintf(e->key, sizeof(e->key), "%s %s", dev, addr) >= sizeof(e->key))
+		return -1;
+	while ((t = strtok_r(NULL, " \n", &save)) && e->n < NAMES_PER) {
+		if (!e->host && !e->n && strcmp(t, "-"))
+			e->host = t;
+		if (strcmp(t, "-"))
+			e->name[e->n++] = t;
+	}
+	e->line = line;
+	return 0;
+}
+
+/* Asks the daemon for its name cache.  Quietly nothing when it does not
+ * answer or does not learn names. */
+static void load_names(struct flows *fl)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, cap = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (!m)
+		return;
+	if (nfq_ctl_request(fl->o->ctl, "names", m) != 0) {
+		fclose(m);
+		free(text);
+		return;
+	}
+	fclose(m);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *copy;
+
+		if (fl->nnames == cap) {
+			struct names *v = reallocarray(fl->names, cap = cap ? cap * 2 : 256, sizeof(*v));
+
+			if (!v)
+				break;
+			fl->names = v;
+		}
+		copy = strdup(line);
+		if (!copy || names_line(copy, &fl->names[fl->nnames]) < 0)
+			free(copy);
+		else
+			fl->nnames++;
+	}
+	free(text);
+	qsort(fl->names, fl->nnames, sizeof(*fl->names), cmp_names);
+}
+
+/* The names c's device has for its destination: by MAC, then by address
+ * (as the daemon looks them up). */
+static const struct names *names_of(const struct flows *fl, const struct rules_flow *f)
+{
+	struct names key;
+	char a[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
+	const struct names *e = NULL;
+
+	if (!fl->nnames || !inet_ntop(f->family, f->dst.b, a, sizeof(a)) ||
+	    !inet_ntop(f->family, f->src.b, src, sizeof(src)))
+		return NULL;
+	if (f->has_mac) {
+		snprintf(key.key, sizeof(key.key), "mac:%02x:%02x:%02x:%02x:%02x:%02x %s", f->src_mac[0],
+			 f->src_mac[1], f->src_mac[2], f->src_mac[3], f->src_mac[4], f->src_mac[5], a);
+		e = bsearch(&key, fl->names, fl->nnames, sizeof(key), cmp_names);
+	}
+	if (!e) {
+		snprintf(key.key, sizeof(key.key), "ip:%s %s", src, a);
+		e = bsearch(&key, fl->names, fl->nnames, sizeof(key), cmp_names);
+	}
+	return e;
+}
+
 static int on_conn(void *arg, const struct nfq_conn *c)
 {
 	struct flows *fl = arg;
 	struct geo_answer a;
+	struct geo_asn as = { 0 };
 	struct rules_verdict v;
+	struct rules_dest d = { 0 };
 	struct row r;
 
 	if (fl->o->action >= 0 && c->decision != fl->o->action)
@@ -152,8 +257,17 @@ static int on_conn(void *arg, const struct nfq_conn *c)
 		return 0;
 	if (geo_lookup(fl->db, c->flow.family, c->flow.dst.b, &a) < 0)
 		memset(&a, 0, sizeof(a));	/* IPv6 in an IPv4-only database: unknown */
-	rules_eval(fl->p, &c->flow, &a, &v);
+	if (fl->asn_db)
+		geo_lookup_asn(fl->asn_db, &rules_options(fl->p)->nat64, c->flow.family, c->flow.dst.b, &as);
+	r.names = names_of(fl, &c->flow);
+	if (r.names) {
+		d.names = r.names->name;
+		d.nnames = r.names->n;
+	}
+	d.asn = as.asn;
+	rules_eval_dest(fl->p, &c->flow, &a, &d, &v);
 	r.c = *c;
+	r.asn = as.asn;
 	r.device = v.device;
 	r.cc = v.country;
 	r.policy = (uint8_t)nfq_ct_decision_for(&v);
@@ -322,12 +436,14 @@ static void text_device(const struct row *r)
 static void text_row(const struct row *r, uint64_t now_ns)
 {
 	const struct rules_flow *f = &r->c.flow;
-	char dec[16], pp[24], ppf[11], cc[3], age[8], by[8], a[INET6_ADDRSTRLEN];
+	char dec[16], pp[24], ppf[11], cc[3], age[8], by[8], a[INET6_ADDRSTRLEN], h[67];
 
 	snprintf(dec, sizeof(dec), "%s%s", nfq_ct_decision_name(r->c.decision), stale(r) ? "!" : "");
 	printf(TEXT_FMT, dec, addr_str(f, f->dst.b, a), cli_fit(ppf, 10, proto_port(f, pp)),
 	       geo_cc_str(r->cc, cc), r->c.start_ns ? cli_human_age(age, age_s(r, now_ns)) : "-",
 	       r->c.has_counters ? cli_human_bytes(by, total_bytes(r)) : "-");
+	if (r->names && r->names->host)	/* the name the device asked for, under the address */
+		printf("             %s\n", cli_fit(h, 66, r->names->host));
 }
 
 struct counts {
@@ -422,7 +538,15 @@ static void json_row(const struct row *r, uint64_t now_ns)
 	json_key_str("proto", cli_proto_name(f->proto, num));
 	json_num_or_null("icmp_type", icmp, f->icmp_type);
 	json_num_or_null("icmp_code", icmp, f->icmp_code);
+	json_key_str("host", r->names ? r->names->host : NULL);
+	fputs(",\"names\":[", stdout);
+	for (unsigned i = 0; r->names && i < r->names->n; i++) {
+		fputs(i ? "," : "", stdout);
+		cli_json_str(stdout, r->names->name[i]);
+	}
+	putchar(']');
 	json_key_str("country", r->cc == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->cc, cc));
+	json_num_or_null("asn", r->asn != 0, r->asn);
 	json_key_str("tcp_state", r->c.has_tcp_state ? nfq_ct_tcp_state_name(r->c.tcp_state) : NULL);
 	json_num_or_null("age_s", r->c.start_ns != 0, age_s(r, now_ns));
 	printf(",\"timeout_s\":%" PRIu32 ",\"zone\":%u", r->c.timeout, r->c.zone);
@@ -602,7 +726,7 @@ static int flows_run(const struct flows_opts *o)
 {
 	struct rules_policy *p = NULL;
 	struct flows fl = { .o = o };
-	struct geo_db *db = NULL;
+	struct geo_db *db = NULL, *asn = NULL;
 	struct group *g = NULL;
 	const char *dbpath;
 	size_t ng = 0;
@@ -619,8 +743,12 @@ static int flows_run(const struct flows_opts *o)
 	db = cli_open_db("flows", dbpath);
 	if (!db)
 		goto out;
+	if (cli_open_asn_db("flows", p, &asn) < 0)
+		goto out;
 	fl.p = p;
 	fl.db = db;
+	fl.asn_db = asn;
+	load_names(&fl);
 	parse_device(o->device, &fl.dev);
 	fl.cc_filter = o->country != NULL;
 	if (o->country)
@@ -645,6 +773,10 @@ static int flows_run(const struct flows_opts *o)
 out:
 	free(g);
 	free(fl.rows);
+	for (size_t i = 0; i < fl.nnames; i++)
+		free(fl.names[i].line);
+	free(fl.names);
+	geo_close(asn);
 	geo_close(db);
 	rules_free(p);
 	return rc;

@@ -18,8 +18,10 @@ const char cmd_report_usage[] =
 	"\n"
 	"Summarises decision logs (JSON Lines, doc/log-format.md): time span, totals\n"
 	"by action, and the top devices, countries and destinations with flows,\n"
-	"blocked, allowed, first and last seen.  Folded records count as `count`\n"
-	"flows; unknown fields are ignored; bad lines are counted and listed.\n"
+	"blocked, allowed, first and last seen; when the log has them, the hosts\n"
+	"(names the devices' DNS answers gave), their registered domains and the\n"
+	"autonomous systems.  Folded records count as `count` flows; unknown fields\n"
+	"are ignored; bad lines are counted and listed.\n"
 	"\n"
 	"Input:\n"
 	"  FILE...            logs to read, plain or gzip (detected); - is stdin.\n"
@@ -44,10 +46,15 @@ const char cmd_report_usage[] =
 	"  --format F         text (default), json, csv or html\n"
 	"  --top N            rows per table (default 10 for text/html, all for\n"
 	"                     json/csv; 0 = all)\n"
-	"  --table T          csv only: devices, countries, destinations or timeline\n"
-	"                     alone; without it every table is printed, separated by\n"
-	"                     an empty line, each row led by a `table` column (devices,\n"
-	"                     countries, destinations, timeline-hour or timeline-day)\n"
+	"  --table T          csv only: devices, countries, destinations, timeline,\n"
+	"                     hosts, domains or asns alone; without it every table is\n"
+	"                     printed, separated by an empty line, each row led by a\n"
+	"                     `table` column (devices, countries, destinations,\n"
+	"                     timeline-hour or timeline-day; hosts, domains, asns when\n"
+	"                     the log has them)\n"
+	"  --psl FILE         the Public Suffix List, for registered domains (default\n"
+	"                     " REPORT_PSL_DEFAULT ", Debian's\n"
+	"                     publicsuffix; none or missing: the last two labels)\n"
 	"  --width N          text width in columns (default 80)\n"
 	"  -o, --output OUT   write to OUT instead of stdout (html: one\n"
 	"                     self-contained file, no scripts, no external fetches)\n"
@@ -60,7 +67,7 @@ const char cmd_report_usage[] =
 	"reported), 2 for a usage error.\n";
 
 struct args {
-	const char *policy, *out, *now;
+	const char *policy, *out, *now, *psl;
 	int rotated;
 	struct report_filter f;
 	struct report_output o;
@@ -103,9 +110,10 @@ static int parse_format(const char *s, struct report_output *o)
 
 static int parse_table(const char *s, struct report_output *o)
 {
-	static const char *const names[] = { "all", "devices", "countries", "destinations", "timeline" };
+	static const char *const names[] = { "all", "devices", "countries", "destinations", "timeline",
+					     "hosts", "domains", "asns" };
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 8; i++)
 		if (!strcmp(s, names[i]))
 			return o->table = (enum report_table)i, 0;
 	return -1;
@@ -151,7 +159,8 @@ static int parse_window(struct args *a)
 	return 0;
 }
 
-enum { O_SINCE = 256, O_UNTIL, O_NOW, O_DEVICE, O_COUNTRY, O_ACTION, O_FORMAT, O_TOP, O_TABLE, O_WIDTH };
+enum { O_SINCE = 256, O_UNTIL, O_NOW, O_DEVICE, O_COUNTRY, O_ACTION, O_FORMAT, O_TOP, O_TABLE, O_WIDTH,
+       O_PSL };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -167,6 +176,7 @@ static const struct option longopts[] = {
 	{ "top", required_argument, NULL, O_TOP },
 	{ "table", required_argument, NULL, O_TABLE },
 	{ "width", required_argument, NULL, O_WIDTH },
+	{ "psl", required_argument, NULL, O_PSL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -181,6 +191,7 @@ static int one_option(struct args *a, int opt)
 	case O_SINCE: a->since = optarg; return 0;
 	case O_UNTIL: a->until = optarg; return 0;
 	case O_NOW: a->now = optarg; return 0;
+	case O_PSL: a->psl = optarg; return 0;
 	case O_DEVICE: a->f.device = optarg; return 0;
 	case O_COUNTRY: a->f.country = optarg; return 0;
 	case O_ACTION:
@@ -193,7 +204,8 @@ static int one_option(struct args *a, int opt)
 		return 0;
 	case O_TABLE:
 		if (parse_table(optarg, &a->o) < 0)
-			return cli_usage_error("report", "--table: '%s': use devices, countries, destinations or timeline", optarg);
+			return cli_usage_error("report", "--table: '%s': use devices, countries, destinations, "
+					       "timeline, hosts, domains or asns", optarg);
 		return 0;
 	case O_TOP:
 		if (parse_uint(optarg, 1000000, &n) < 0)
@@ -351,22 +363,47 @@ static int write_out(struct report *rep, const struct args *a)
 	return rc < 0;
 }
 
+/* The Public Suffix List: --psl FILE (an error when it cannot be read),
+ * else the default when it is there, else none. */
+static int open_psl(const struct args *a, struct report_psl **psl)
+{
+	const char *path = a->psl ? a->psl : REPORT_PSL_DEFAULT;
+
+	*psl = NULL;
+	if (a->psl && !strcmp(a->psl, "none"))
+		return 0;
+	if (!a->psl && !exists(path))
+		return 0;
+	*psl = report_psl_open(path);
+	if (!*psl && a->psl) {
+		fprintf(stderr, "geoegress report: --psl %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
+	struct report_psl *psl;
 	struct report *rep;
 	struct args a;
 	int rc;
 
 	if ((rc = parse_args(argc, argv, &a)) != 0)
 		return rc;
+	if (open_psl(&a, &psl))
+		return 1;
 	rep = report_new(&a.f);
 	if (!rep) {
 		fprintf(stderr, "geoegress report: out of memory\n");
+		report_psl_free(psl);
 		return 1;
 	}
+	report_set_psl(rep, psl);
 	rc = read_inputs(rep, &a, argc - optind, argv + optind);
 	if (rc == 0 || (argc - optind) > 0)
 		rc |= write_out(rep, &a);
 	report_free(rep);
+	report_psl_free(psl);
 	return rc ? 1 : 0;
 }

@@ -46,6 +46,21 @@ struct geo_db *cli_open_db(const char *sub, const char *path)
 	return db;
 }
 
+int cli_open_asn_db(const char *sub, const struct rules_policy *p, struct geo_db **out)
+{
+	const char *path = rules_options(p)->asn_database;
+	struct geo_err err;
+
+	*out = NULL;
+	if (!path)
+		return 0;
+	*out = geo_open_asn(path, &err);
+	if (*out)
+		return 0;
+	fprintf(stderr, "geoegress %s: AS database: %s\n", sub, err.msg);
+	return -1;
+}
+
 void cli_json_str(FILE *out, const char *s)
 {
 	if (!s) {

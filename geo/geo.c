@@ -113,7 +113,7 @@ static int check_metadata(struct geo_build *b)
 	return 0;
 }
 
-struct geo_db *geo_open(const char *path, struct geo_err *err)
+static struct geo_db *open_db(const char *path, struct geo_err *err, int asn)
 {
 	struct geo_err scratch;
 	struct geo_build b = { .err = err ? err : &scratch };
@@ -126,6 +126,7 @@ struct geo_db *geo_open(const char *path, struct geo_err *err)
 		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", path);
 		goto out;
 	}
+	b.db->is_asn = asn;
 	if (check_file(&b) < 0)
 		goto out;
 	errno = 0;
@@ -150,10 +151,22 @@ out:
 	return b.db;
 }
 
+struct geo_db *geo_open(const char *path, struct geo_err *err)
+{
+	return open_db(path, err, 0);
+}
+
+struct geo_db *geo_open_asn(const char *path, struct geo_err *err)
+{
+	return open_db(path, err, 1);
+}
+
 void geo_close(struct geo_db *db)
 {
 	if (!db)
 		return;
+	free(db->asv);
+	free(db->orgs);
 	free(db->t4.r);
 	free(db->t4.idx);
 	free(db->t6.idx);
@@ -258,24 +271,22 @@ int geo_embedded_v4(const struct geo_xlat *xl, const uint8_t *a, uint8_t *v4)
 	return via;
 }
 
-static int lookup6(const struct geo_db *db, const struct geo_xlat *xl, const uint8_t *p,
-		   struct geo_answer *out)
+/* The value index of an IPv6 address, or of the IPv4 address it embeds
+ * (*via, v4).  -1 (EAFNOSUPPORT) for other IPv6 addresses in an IPv4-only
+ * database. */
+static inline int64_t val6(const struct geo_db *db, const struct geo_xlat *xl, const uint8_t *p, int *via,
+			   uint8_t v4[4])
 {
-	uint8_t v4[4];
 	uint64_t hi, lo;
 	uint32_t v;
 	geo_u128 a;
-	int via = geo_embedded_v4(xl, p, v4);
 
-	if (via != GEO_VIA_NONE) {
+	*via = geo_embedded_v4(xl, p, v4);
+	if (*via != GEO_VIA_NONE) {
 		memcpy(&v, v4, 4);
-		*out = db->vals[find4(&db->t4, be32toh(v))];
-		out->via = (uint8_t)via;
-		memcpy(out->v4, v4, 4);
-		return 0;
+		return find4(&db->t4, be32toh(v));
 	}
 	if (db->ip_version != 6) {
-		*out = db->vals[0];
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
@@ -285,7 +296,25 @@ static int lookup6(const struct geo_db *db, const struct geo_xlat *xl, const uin
 	v = find6(&db->t6, a);
 	if (v & GEO_ALIAS)
 		v = find4(&db->t4, (uint32_t)(a >> (96 - (v & 0xff))));
+	return v;
+}
+
+static int lookup6(const struct geo_db *db, const struct geo_xlat *xl, const uint8_t *p,
+		   struct geo_answer *out)
+{
+	uint8_t v4[4];
+	int via;
+	int64_t v = val6(db, xl, p, &via, v4);
+
+	if (v < 0) {
+		*out = db->vals[0];
+		return -1;
+	}
 	*out = db->vals[v];
+	if (via != GEO_VIA_NONE) {
+		out->via = (uint8_t)via;
+		memcpy(out->v4, v4, 4);
+	}
 	return 0;
 }
 
@@ -309,6 +338,36 @@ int geo_lookup_xlat(const struct geo_db *db, const struct geo_xlat *xl, int fami
 int geo_lookup(const struct geo_db *db, int family, const void *addr, struct geo_answer *out)
 {
 	return geo_lookup_xlat(db, NULL, family, addr, out);
+}
+
+int geo_lookup_asn(const struct geo_db *db, const struct geo_xlat *xl, int family, const void *addr,
+		   struct geo_asn *out)
+{
+	const struct geo_asv *v;
+	uint8_t v4[4];
+	uint32_t a;
+	int via;
+	int64_t i;
+
+	out->asn = 0;
+	out->org = NULL;
+	if (!db->is_asn)
+		return 0;
+	if (family == AF_INET) {
+		memcpy(&a, addr, 4);
+		i = find4(&db->t4, be32toh(a));
+	} else if (family == AF_INET6) {
+		i = val6(db, xl, addr, &via, v4);
+	} else {
+		errno = EAFNOSUPPORT;
+		i = -1;
+	}
+	if (i < 0 || (uint64_t)i >= db->nasv)
+		return i < 0 ? -1 : 0;
+	v = &db->asv[i];
+	out->asn = v->asn;
+	out->org = v->org ? db->orgs + v->org - 1 : NULL;
+	return 0;
 }
 
 const char *geo_via_name(enum geo_via via)
@@ -337,6 +396,8 @@ uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uin
 {
 	uint64_t n = 0;
 
+	if (db->is_asn)
+		return 0;
 	for (size_t i = 0; i < db->t4.n; i++)
 		count_one(&db->vals[db->t4.r[i].val], field, counts, &n);
 	for (size_t i = 0; i < db->t6.n; i++)
@@ -378,6 +439,7 @@ const char *geo_schema_name(enum geo_schema s)
 	switch (s) {
 	case GEO_SCHEMA_GEOIP2: return "GeoIP2 (country/registered_country)";
 	case GEO_SCHEMA_FLAT: return "flat (country_code)";
+	case GEO_SCHEMA_ASN: return "ASN (autonomous_system_number)";
 	}
 	return "unknown";
 }

@@ -56,6 +56,7 @@ enum geo_source {
 enum geo_schema {
 	GEO_SCHEMA_GEOIP2 = 1,	/* country / registered_country / represented_country */
 	GEO_SCHEMA_FLAT,	/* country_code */
+	GEO_SCHEMA_ASN,		/* autonomous_system_number / _organization (geo_open_asn) */
 };
 
 /* Translated destinations.  Some IPv6 destinations carry the IPv4 address
@@ -200,7 +201,8 @@ void geo_close(struct geo_db *db);
  * with concurrent readers swap the pointer themselves from geo_open(). */
 int geo_reload(struct geo_db **dbp, const char *path, struct geo_err *err);
 
-/* Looks up one address.  family is AF_INET (addr points at 4 bytes,
+/* Looks up one address in a country database (not one from
+ * geo_open_asn()).  family is AF_INET (addr points at 4 bytes,
  * network order) or AF_INET6 (16 bytes).  An IPv6 address that embeds an
  * IPv4 address (see enum geo_via; xl: the operator's NAT64 prefixes, may
  * be NULL) answers as the IPv4 address would, with out->via and out->v4
@@ -239,7 +241,31 @@ struct geo_info {
 /* Fills *info; the strings belong to db. */
 void geo_info(const struct geo_db *db, struct geo_info *info);
 
-/* "GeoIP2 (country/registered_country)" or "flat (country_code)". */
+/* ---- autonomous systems: a second, optional database ----
+ * The GeoLite2-ASN schema (autonomous_system_number, a uint32, and
+ * autonomous_system_organization, a string), which ip-location-db's ASN
+ * files use too.  Compiled like a country database; lookups translate
+ * NAT64/6to4/Teredo destinations the same way. */
+
+/* What an AS lookup found. */
+struct geo_asn {
+	uint32_t asn;		/* 0: not in the database */
+	const char *org;	/* the organisation, or NULL; belongs to the db */
+};
+
+/* Opens, validates and compiles an AS database.  Returns NULL and fills
+ * err as geo_open() does (a database with no autonomous_system_number in
+ * any record is "not an AS database"). */
+struct geo_db *geo_open_asn(const char *path, struct geo_err *err);
+
+/* Looks up one address in an AS database (from geo_open_asn; another
+ * handle answers nothing).  Returns 0 (out->asn 0 when not found), or -1
+ * with EAFNOSUPPORT as geo_lookup_xlat() does.  No allocation. */
+int geo_lookup_asn(const struct geo_db *db, const struct geo_xlat *xl, int family, const void *addr,
+		   struct geo_asn *out);
+
+/* "GeoIP2 (country/registered_country)", "flat (country_code)" or
+ * "ASN (autonomous_system_number)". */
 const char *geo_schema_name(enum geo_schema s);
 const char *geo_source_name(enum geo_source s);	/* "country", "registered_country", … , "none" */
 const char *geo_field_name(enum geo_field f);	/* "located", "registered", "either" */

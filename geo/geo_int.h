@@ -55,6 +55,15 @@ struct geo_db {
 	enum geo_schema schema;
 	struct geo_answer *vals;
 	uint32_t nvals, capvals;
+	/* an AS database (geo_open_asn): the values are asv[], not vals[] */
+	int is_asn;
+	struct geo_asv {
+		uint32_t asn;
+		uint32_t org;		/* offset in orgs + 1; 0 = none */
+	} *asv;
+	uint32_t nasv, capasv;
+	char *orgs;
+	size_t orgslen, orgscap;
 	struct geo_table4 t4;
 	struct geo_table6 t6;
 };
@@ -75,6 +84,7 @@ struct geo_build {
 	struct geo_map by_answer;	/* packed answer → value index */
 	uint64_t visits;		/* search nodes read, bounded by node_count */
 	int has_geoip2, has_flat;
+	int has_asn;
 	int64_t v4_root;		/* IPv4 subtree node, or -1 */
 	uint32_t v4_leaf;		/* IPv4 value when there is no subtree */
 };

@@ -115,12 +115,52 @@ static int add_value(struct geo_build *b, const struct geo_answer *a, uint32_t *
 	return 0;
 }
 
+/* An AS database's value: the number and the organisation (kept once per
+ * record; control characters become '?'). */
+static int add_asn_value(struct geo_build *b, uint32_t asn, const char *org, size_t orglen, uint32_t *val)
+{
+	struct geo_db *db = b->db;
+	uint32_t off = 0;
+
+	if (db->nasv == db->capasv) {
+		uint32_t cap = db->capasv ? db->capasv * 2 : 64;
+		struct geo_asv *v = reallocarray(db->asv, cap, sizeof(*v));
+
+		if (!v || cap >= GEO_ALIAS)
+			return geo_fail(b, "too many distinct answers or out of memory");
+		db->asv = v;
+		db->capasv = cap;
+	}
+	if (org && orglen) {
+		if (db->orgslen + orglen + 1 > db->orgscap) {
+			size_t cap = (db->orgslen + orglen + 1) * 2;
+			char *o = realloc(db->orgs, cap);
+
+			if (!o)
+				return geo_fail(b, "out of memory");
+			db->orgs = o;
+			db->orgscap = cap;
+		}
+		for (size_t i = 0; i < orglen; i++)
+			db->orgs[db->orgslen + i] = (unsigned char)org[i] < 0x20 || org[i] == 0x7f ? '?' : org[i];
+		db->orgs[db->orgslen + orglen] = '\0';
+		off = (uint32_t)db->orgslen + 1;
+		db->orgslen += orglen + 1;
+	}
+	db->asv[db->nasv] = (struct geo_asv){ asn, off };
+	*val = db->nasv++;
+	return 0;
+}
+
 int geo_values_init(struct geo_build *b)
 {
 	struct geo_answer none = { 0 };
 	uint32_t v;
 
-	return add_value(b, &none, &v);
+	/* vals[0] in both kinds: a country lookup in an AS database finds nothing */
+	if (add_value(b, &none, &v) < 0)
+		return -1;
+	return b->db->is_asn ? add_asn_value(b, 0, NULL, 0, &v) : 0;
 }
 
 static int is_path_miss(int st)
@@ -190,6 +230,45 @@ static int decode(struct geo_build *b, MMDB_entry_s *e, struct geo_answer *a)
 	return 0;
 }
 
+#define ORG_MAX 200	/* bytes of an organisation's name kept */
+
+/* autonomous_system_number and autonomous_system_organization. */
+static int decode_asn(struct geo_build *b, MMDB_entry_s *e, uint32_t *val)
+{
+	static const char *const p_num[] = { "autonomous_system_number", NULL };
+	static const char *const p_org[] = { "autonomous_system_organization", NULL };
+	MMDB_entry_data_s d;
+	uint32_t asn = 0;
+	const char *org = NULL;
+	size_t orglen = 0;
+	int st;
+
+	if (validate_record(b, e) < 0)
+		return -1;
+	st = MMDB_aget_value(e, &d, p_num);
+	if (st != MMDB_SUCCESS && !is_path_miss(st))
+		return geo_fail(b, "corrupted data section at offset %u (%s)", e->offset, MMDB_strerror(st));
+	if (st == MMDB_SUCCESS && d.has_data) {
+		if (d.type == MMDB_DATA_TYPE_UINT32)
+			asn = d.uint32;
+		else if (d.type == MMDB_DATA_TYPE_UINT16)
+			asn = d.uint16;
+		else if (d.type == MMDB_DATA_TYPE_UINT64 && d.uint64 <= UINT32_MAX)
+			asn = (uint32_t)d.uint64;
+		else if (d.type == MMDB_DATA_TYPE_INT32 && d.int32 > 0)
+			asn = (uint32_t)d.int32;
+		b->has_asn |= asn != 0;
+	}
+	st = MMDB_aget_value(e, &d, p_org);
+	if (st != MMDB_SUCCESS && !is_path_miss(st))
+		return geo_fail(b, "corrupted data section at offset %u (%s)", e->offset, MMDB_strerror(st));
+	if (st == MMDB_SUCCESS && d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING) {
+		org = d.utf8_string;
+		orglen = d.data_size < ORG_MAX ? d.data_size : ORG_MAX;
+	}
+	return add_asn_value(b, asn, org, asn ? orglen : 0, val);
+}
+
 int geo_value_for(struct geo_build *b, MMDB_entry_s *entry, uint32_t *val)
 {
 	struct geo_answer a;
@@ -198,7 +277,7 @@ int geo_value_for(struct geo_build *b, MMDB_entry_s *entry, uint32_t *val)
 		return geo_fail(b, "corrupted search tree: record points outside the data section");
 	if (geo_map_get(&b->by_offset, entry->offset, val))
 		return 0;
-	if (decode(b, entry, &a) < 0 || add_value(b, &a, val) < 0)
+	if (b->db->is_asn ? decode_asn(b, entry, val) < 0 : (decode(b, entry, &a) < 0 || add_value(b, &a, val) < 0))
 		return -1;
 	if (geo_map_put(&b->by_offset, entry->offset, *val) < 0)
 		return geo_fail(b, "out of memory");

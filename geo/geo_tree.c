@@ -226,12 +226,16 @@ int geo_compile(struct geo_build *b)
 		return -1;
 	if (db->ip_version == 6 && walk(b, 0, 128) < 0)
 		return -1;
-	if (!b->has_geoip2 && !b->has_flat)
+	if (db->is_asn && !b->has_asn)
+		return geo_fail(b, "no record has an autonomous_system_number: not an AS database "
+			       "(GeoLite2-ASN schema)");
+	if (!db->is_asn && !b->has_geoip2 && !b->has_flat)
 		return geo_fail(b, "no record has a country field (country, registered_country, "
 			       "represented_country or country_code): not a country database");
-	db->schema = b->has_geoip2 ? GEO_SCHEMA_GEOIP2 : GEO_SCHEMA_FLAT;
+	db->schema = db->is_asn ? GEO_SCHEMA_ASN : b->has_geoip2 ? GEO_SCHEMA_GEOIP2 : GEO_SCHEMA_FLAT;
 	if (build_idx4(&db->t4) < 0 || (db->ip_version == 6 && build_idx6(&db->t6) < 0))
 		return geo_fail(b, "out of memory building the lookup index");
-	count_countries(db);
+	if (!db->is_asn)
+		count_countries(db);
 	return 0;
 }

@@ -41,8 +41,10 @@ struct report {
 	struct report_tab addrs;	/* (MAC, set, address) of MAC-identified devices */
 	struct report_tab minutes;	/* blocked per minute, for short spans */
 	int minutes_full;		/* too many minutes: the timeline uses hours */
+	struct report_tab hosts, domains, asns;	/* by host name, registered domain, AS */
+	const struct report_psl *psl;
 	struct arena_chunk *arena;
-	struct keybuf kb[6];		/* keys being built, one per table */
+	struct keybuf kb[9];		/* keys being built, one per table */
 	struct report_totals t;
 	struct report_bad bad[REPORT_BAD_KEEP];
 	size_t nbad;
@@ -227,7 +229,8 @@ struct report *report_new(const struct report_filter *f)
 	if ((f && f->device && !r->f_device) || (f && f->country && !r->f_country) ||
 	    tab_init(&r->dev, 3, 256) || tab_init(&r->cty, 1, 64) ||
 	    tab_init(&r->dst, 7, 1024) || tab_init(&r->hours, 1, 64) ||
-	    tab_init(&r->addrs, 3, 256) || tab_init(&r->minutes, 1, 64)) {
+	    tab_init(&r->addrs, 3, 256) || tab_init(&r->minutes, 1, 64) || tab_init(&r->hosts, 2, 256) ||
+	    tab_init(&r->domains, 1, 64) || tab_init(&r->asns, 2, 64)) {
 		report_free(r);
 		errno = ENOMEM;
 		return NULL;
@@ -257,7 +260,10 @@ void report_free(struct report *r)
 	free(r->hours.rows);
 	free(r->addrs.rows);
 	free(r->minutes.rows);
-	for (int i = 0; i < 6; i++)
+	free(r->hosts.rows);
+	free(r->domains.rows);
+	free(r->asns.rows);
+	for (int i = 0; i < 9; i++)
 		free(r->kb[i].p);
 	free(r->f_device);
 	free(r->f_country);
@@ -349,6 +355,38 @@ static int device_add(struct report *r, const struct report_record *rec, uint64_
 	return build_key(&r->kb[4], &r->addrs, addr, 3) || bump(r, &r->addrs, &r->kb[4], rec, n) ? -1 : 0;
 }
 
+void report_set_psl(struct report *r, const struct report_psl *p)
+{
+	r->psl = p;
+}
+
+/* The host, its registered domain, and the AS (when the record has them). */
+static int names_add(struct report *r, const struct report_record *rec, uint64_t n)
+{
+	char num[24];
+	struct report_str dom = { NULL, 0 }, as[2] = { { num, 0 }, rec->as_org };
+	size_t dl = 0;
+
+	if (rec->host.p && rec->host.len) {
+		dom.p = report_psl_domain(r->psl, rec->host.p, rec->host.len, &dl);
+		dom.len = (uint32_t)dl;
+		if (!dom.p)	/* a public suffix itself: its own domain */
+			dom = rec->host;
+		{
+			struct report_str h[2] = { rec->host, dom };
+
+			if (build_key(&r->kb[6], &r->hosts, h, 2) || bump(r, &r->hosts, &r->kb[6], rec, n) ||
+			    build_key(&r->kb[7], &r->domains, &dom, 1) || bump(r, &r->domains, &r->kb[7], rec, n))
+				return -1;
+		}
+		r->t.named += n;
+	}
+	if (rec->asn < 0)
+		return 0;
+	as[0].len = utoa(num, (uint64_t)rec->asn);
+	return build_key(&r->kb[8], &r->asns, as, 2) || bump(r, &r->asns, &r->kb[8], rec, n) ? -1 : 0;
+}
+
 int report_add(struct report *r, const struct report_record *rec)
 {
 	char port[8];
@@ -377,7 +415,7 @@ int report_add(struct report *r, const struct report_record *rec)
 	    timeline_add(r, rec, n) < 0)
 		return -1;
 	if (device_add(r, rec, n) < 0 || bump(r, &r->cty, &r->kb[1], rec, n) ||
-	    bump(r, &r->dst, &r->kb[2], rec, n))
+	    bump(r, &r->dst, &r->kb[2], rec, n) || names_add(r, rec, n) < 0)
 		return -1;
 	return 1;
 }
@@ -408,6 +446,10 @@ void report_totals(const struct report *r, struct report_totals *t)
 	t->devices = r->dev.count;
 	t->countries = r->cty.count;
 	t->destinations = r->dst.count;
+	t->hosts = r->hosts.count;
+	t->domains = r->domains.count;
+	t->asns = r->asns.count;
+	t->psl = r->psl != NULL;
 }
 
 const char *report_country_name(const char *cc)
@@ -646,7 +688,10 @@ int report_write(struct report *r, FILE *out, const struct report_output *o)
 	v.dev = sorted(&r->dev, cmp_blocked_first, o->top, &v.ndev);
 	v.cty = sorted(&r->cty, cmp_flows, o->top, &v.ncty);
 	v.dst = sorted(&r->dst, cmp_blocked_first, o->top, &v.ndst);
-	if (!v.dev || !v.cty || !v.dst || build_timeline(r, &v.tl) < 0 ||
+	v.host = sorted(&r->hosts, cmp_blocked_first, o->top, &v.nhost);
+	v.dom = sorted(&r->domains, cmp_blocked_first, o->top, &v.ndom);
+	v.asn = sorted(&r->asns, cmp_blocked_first, o->top, &v.nasn);
+	if (!v.dev || !v.cty || !v.dst || !v.host || !v.dom || !v.asn || build_timeline(r, &v.tl) < 0 ||
 	    device_addresses(r, v.dev, v.ndev, &addr_keys) < 0) {
 		errno = ENOMEM;
 		goto out;
@@ -664,6 +709,9 @@ out:
 	free(v.dev);
 	free(v.cty);
 	free(v.dst);
+	free(v.host);
+	free(v.dom);
+	free(v.asn);
 	free(v.tl.blocked);
 	free(v.tl.audit);
 	return rc;

@@ -303,7 +303,7 @@ static int skip_value(struct scan *s, int depth)
 enum field {
 	F_UNKNOWN = 0, F_TS, F_ACTION, F_AUDIT, F_RULE, F_RULE_NAME, F_DEFAULT, F_SRC, F_DST,
 	F_SRC_MAC, F_DEVICE, F_COUNTRY, F_PROTO, F_SPORT, F_DPORT, F_COUNT, F_FOLDED, F_HOST,
-	F_VIA, F_GEO_ADDR, F_RETRIES, F_OVER_CAP,
+	F_VIA, F_GEO_ADDR, F_RETRIES, F_OVER_CAP, F_ASN, F_AS_ORG,
 };
 
 #define KEY(s) (sizeof(s) - 1), s
@@ -320,6 +320,7 @@ static const struct {
 	{ KEY("sport"), F_SPORT }, { KEY("dport"), F_DPORT }, { KEY("count"), F_COUNT },
 	{ KEY("folded"), F_FOLDED }, { KEY("host"), F_HOST }, { KEY("via"), F_VIA },
 	{ KEY("geo_addr"), F_GEO_ADDR }, { KEY("retries"), F_RETRIES }, { KEY("over_cap"), F_OVER_CAP },
+	{ KEY("asn"), F_ASN }, { KEY("as_org"), F_AS_ORG },
 };
 
 /* Called for every key of every line: dispatch on length and first byte,
@@ -330,7 +331,7 @@ static enum field field_of(const struct report_str *k)
 
 	switch (k->len) {
 	case 2: f = F_TS; break;
-	case 3: f = k->p[0] == 's' ? F_SRC : k->p[0] == 'd' ? F_DST : F_VIA; break;
+	case 3: f = k->p[0] == 's' ? F_SRC : k->p[0] == 'd' ? F_DST : k->p[0] == 'a' ? F_ASN : F_VIA; break;
 	case 4: f = k->p[0] == 'r' ? F_RULE : F_HOST; break;
 	case 5:
 		switch (k->p[0]) {
@@ -341,7 +342,9 @@ static enum field field_of(const struct report_str *k)
 		default: f = F_COUNT; break;
 		}
 		break;
-	case 6: f = k->p[0] == 'a' ? F_ACTION : k->p[0] == 'd' ? F_DEVICE : F_FOLDED; break;
+	case 6:
+		f = k->p[0] == 'a' ? (k->p[1] == 's' ? F_AS_ORG : F_ACTION) : k->p[0] == 'd' ? F_DEVICE : F_FOLDED;
+		break;
 	case 7:
 		switch (k->p[0]) {
 		case 'd': f = F_DEFAULT; break;
@@ -500,6 +503,11 @@ static int get_field(struct scan *s, enum field f, struct report_record *rec, un
 	case F_HOST: return get_str(s, f, &rec->host, 0);
 	case F_VIA: return get_str(s, f, &rec->via, 0);
 	case F_GEO_ADDR: return get_str(s, f, &rec->geo_addr, 0);
+	case F_AS_ORG: return get_str(s, f, &rec->as_org, 0);
+	case F_ASN:
+		if (get_int(s, f, 0, UINT32_MAX, &v) < 0)
+			return -1;
+		return rec->asn = v, 0;
 	default: return skip_value(s, 1);
 	}
 }
@@ -508,6 +516,7 @@ static void record_init(struct report_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->rule = rec->sport = rec->dport = -1;
+	rec->asn = -1;
 	rec->count = 1;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * --format csv (RFC 4180).  `--table NAME` prints one plain table
- * (devices, countries, destinations or timeline).  Without it every table
+ * (devices, countries, destinations, timeline, hosts, domains or asns).  Without it every table
  * is printed, separated by an empty line, each row starting with a
  * `table` column naming its table.  Text cells that a spreadsheet would
  * take for a formula (=, +, -, @) get a leading apostrophe; control
@@ -135,6 +135,19 @@ int report_write_csv(const struct report_view *v, FILE *out)
 
 		snprintf(tag, sizeof(tag), "timeline-%s", report_bucket_name(v->tl.bucket_ms, 1));
 		ctimeline(out, v, all ? tag : NULL);
+	}
+	/* the names tables only when the log has names (or when asked for) */
+	if ((all && v->t->hosts) || t == REPORT_TABLE_HOSTS) {
+		fputs(all ? "\r\n" : "", out);
+		ctable(out, all ? "hosts" : NULL, "host,domain", v->host, v->nhost, 2, 0);
+	}
+	if ((all && v->t->hosts) || t == REPORT_TABLE_DOMAINS) {
+		fputs(all ? "\r\n" : "", out);
+		ctable(out, all ? "domains" : NULL, "domain", v->dom, v->ndom, 1, 0);
+	}
+	if ((all && v->t->asns) || t == REPORT_TABLE_ASNS) {
+		fputs(all ? "\r\n" : "", out);
+		ctable(out, all ? "asns" : NULL, "asn,as_org", v->asn, v->nasn, 2, 0);
 	}
 	return ferror(out) ? -1 : 0;
 }

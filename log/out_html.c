@@ -324,6 +324,42 @@ static void tables(FILE *out, const struct report_view *v)
 	fputs("</tbody>\n</table>\n</section>\n", out);
 }
 
+/* Hosts, registered domains and ASes: only when the log has them. */
+static void names_tables(FILE *out, const struct report_view *v)
+{
+	if (v->t->hosts) {
+		thead(out, "hosts", "Hosts (names the devices asked for), blocked first", v->nhost,
+		      v->t->hosts, "<th>host</th><th>registered domain</th>");
+		for (size_t i = 0; i < v->nhost; i++) {
+			fputs("<tr>", out);
+			td_str(out, v->host[i]->f[HOST_NAME], 1);
+			td_str(out, v->host[i]->f[HOST_DOMAIN], 1);
+			td_stats(out, &v->host[i]->st);
+		}
+		fputs("</tbody>\n</table>\n</section>\n", out);
+		thead(out, "domains", v->t->psl ? "Registered domains, blocked first" :
+		      "Registered domains (the last two labels: no Public Suffix List), blocked first",
+		      v->ndom, v->t->domains, "<th>registered domain</th>");
+		for (size_t i = 0; i < v->ndom; i++) {
+			fputs("<tr>", out);
+			td_str(out, v->dom[i]->f[DOM_NAME], 1);
+			td_stats(out, &v->dom[i]->st);
+		}
+		fputs("</tbody>\n</table>\n</section>\n", out);
+	}
+	if (!v->t->asns)
+		return;
+	thead(out, "asns", "Autonomous systems, blocked first", v->nasn, v->t->asns,
+	      "<th>AS</th><th>organisation</th>");
+	for (size_t i = 0; i < v->nasn; i++) {
+		fputs("<tr>", out);
+		td_str(out, v->asn[i]->f[ASN_NUM], 0);
+		td_str(out, v->asn[i]->f[ASN_ORG], 1);
+		td_stats(out, &v->asn[i]->st);
+	}
+	fputs("</tbody>\n</table>\n</section>\n", out);
+}
+
 static void skipped(FILE *out, const struct report_view *v)
 {
 	if (!v->t->skipped)
@@ -350,6 +386,7 @@ int report_write_html(const struct report_view *v, FILE *out)
 		country_chart(out, v);
 		timeline_chart(out, v);
 		tables(out, v);
+		names_tables(out, v);
 	}
 	skipped(out, v);
 	fputs("<footer><p class=\"muted\">geoegress " GEOEGRESS_VERSION

@@ -89,8 +89,10 @@ static void jtotals(FILE *out, const struct report_view *v)
 		(unsigned long long)t->filtered, (unsigned long long)t->skipped);
 	for (int c = 0; c < REPORT_NCAT; c++)
 		fprintf(out, ",\"%s\":%llu", report_cat_name(c), (unsigned long long)t->by_cat[c]);
-	fprintf(out, ",\"devices\":%zu,\"countries\":%zu,\"destinations\":%zu},\n",
-		t->devices, t->countries, t->destinations);
+	fprintf(out, ",\"devices\":%zu,\"countries\":%zu,\"destinations\":%zu,\"hosts\":%zu,"
+		"\"domains\":%zu,\"asns\":%zu,\"named_flows\":%llu,\"public_suffix_list\":%s},\n",
+		t->devices, t->countries, t->destinations, t->hosts, t->domains, t->asns,
+		(unsigned long long)t->named, t->psl ? "true" : "false");
 }
 
 static void jrows(FILE *out, const char *name, struct report_vrow **rows, size_t n,
@@ -101,7 +103,7 @@ static void jrows(FILE *out, const char *name, struct report_vrow **rows, size_t
 		fputs(r ? ",\n {" : "\n {", out);
 		for (int k = 0; k < nkeys; k++) {
 			fprintf(out, "%s\"%s\":", k ? "," : "", keys[k]);
-			if (!strcmp(keys[k], "dport") && rows[r]->f[k])
+			if ((!strcmp(keys[k], "dport") || !strcmp(keys[k], "asn")) && rows[r]->f[k])
 				fputs(rows[r]->f[k], out);	/* digits we wrote */
 			else
 				jstr(out, rows[r]->f[k]);
@@ -143,11 +145,16 @@ int report_write_json(const struct report_view *v, FILE *out)
 {
 	static const char *const cty[] = { "country" };
 	static const char *const dst[] = { "dst", "dport", "proto", "country", "host", "via", "geo_addr" };
+	static const char *const hostk[] = { "host", "domain" }, *const domk[] = { "domain" };
+	static const char *const asnk[] = { "asn", "as_org" };
 
 	jtotals(out, v);
 	jdevices(out, v);
 	jrows(out, "countries", v->cty, v->ncty, cty, 1);
 	jrows(out, "destinations", v->dst, v->ndst, dst, 7);
+	jrows(out, "hosts", v->host, v->nhost, hostk, 2);
+	jrows(out, "domains", v->dom, v->ndom, domk, 1);
+	jrows(out, "asns", v->asn, v->nasn, asnk, 2);
 	fprintf(out, "\"timeline\":{\"bucket\":\"%s\",\"bucket_seconds\":%lld,\"points\":[",
 		report_bucket_name(v->tl.bucket_ms, 1), (long long)(v->tl.bucket_ms / 1000));
 	for (size_t i = 0; i < v->tl.n; i++) {

@@ -372,6 +372,52 @@ static int destinations(FILE *out, const struct report_view *v, int width, int s
 	return 0;
 }
 
+/* Hosts (the names devices asked for, with their registered domain),
+ * domains, and autonomous systems: only when the log has them. */
+static int names_tables(FILE *out, const struct report_view *v, int width, int sy)
+{
+	struct table t = { .width = width }, d = { .width = width }, a = { .width = width };
+
+	if (v->t->hosts) {
+		t.c[0] = (struct col){ .head = "HOST", .flex = 1, .minw = 16 };
+		t.c[1] = (struct col){ .head = "DOMAIN", .flex = 1, .minw = 12 };
+		stat_cols(&t, 2);
+		if (table_alloc(&t, v->nhost) < 0)
+			return table_free(&t), -1;
+		for (size_t r = 0; r < v->nhost; r++) {
+			t.cell[r * (size_t)t.ncol] = or_dash(v->host[r]->f[HOST_NAME]);
+			t.cell[r * (size_t)t.ncol + 1] = or_dash(v->host[r]->f[HOST_DOMAIN]);
+			stat_cells(&t, r, 2, &v->host[r]->st, sy);
+		}
+		put_section(out, &t, "Hosts (names the devices asked for)", v->t->hosts, ", blocked first");
+		d.c[0] = (struct col){ .head = "DOMAIN", .flex = 1, .minw = 16 };
+		stat_cols(&d, 1);
+		if (table_alloc(&d, v->ndom) < 0)
+			return table_free(&d), -1;
+		for (size_t r = 0; r < v->ndom; r++) {
+			d.cell[r * (size_t)d.ncol] = or_dash(v->dom[r]->f[DOM_NAME]);
+			stat_cells(&d, r, 1, &v->dom[r]->st, sy);
+		}
+		put_section(out, &d, v->t->psl ? "Registered domains" :
+			    "Registered domains (no Public Suffix List: the last two labels)", v->t->domains,
+			    ", blocked first");
+	}
+	if (!v->t->asns)
+		return 0;
+	a.c[0] = (struct col){ .head = "AS", .right = 1 };
+	a.c[1] = (struct col){ .head = "ORGANISATION", .flex = 1, .minw = 12 };
+	stat_cols(&a, 2);
+	if (table_alloc(&a, v->nasn) < 0)
+		return table_free(&a), -1;
+	for (size_t r = 0; r < v->nasn; r++) {
+		a.cell[r * (size_t)a.ncol] = or_dash(v->asn[r]->f[ASN_NUM]);
+		a.cell[r * (size_t)a.ncol + 1] = or_dash(v->asn[r]->f[ASN_ORG]);
+		stat_cells(&a, r, 2, &v->asn[r]->st, sy);
+	}
+	put_section(out, &a, "Autonomous systems", v->t->asns, ", blocked first");
+	return 0;
+}
+
 static void put_duration(FILE *out, int64_t ms)
 {
 	int64_t s = ms / 1000, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
@@ -438,6 +484,10 @@ static void put_head(FILE *out, const struct report_view *v)
 	if (t->by_cat[REPORT_AUDIT])
 		fprintf(out, ", audit %llu (would block; passed)", (unsigned long long)t->by_cat[REPORT_AUDIT]);
 	fputc('\n', out);
+	if (t->hosts)
+		fprintf(out, "Hosts:   %llu of %llu flows went to resolved names (%zu host%s in %zu domain%s)\n",
+			(unsigned long long)t->named, (unsigned long long)t->flows, t->hosts, t->hosts == 1 ? "" : "s",
+			t->domains, t->domains == 1 ? "" : "s");
 }
 
 static void put_skipped(FILE *out, const struct report_view *v)
@@ -471,7 +521,7 @@ int report_write_text(const struct report_view *v, FILE *out)
 			fprintf(out, " on %.10s", report_format_time(v->t->first_ms, (char[32]){ 0 }));
 		fputc('\n', out);
 		if (devices(out, v, width, sy) < 0 || countries(out, v, width, sy) < 0 ||
-		    destinations(out, v, width, sy) < 0)
+		    destinations(out, v, width, sy) < 0 || names_tables(out, v, width, sy) < 0)
 			return errno = ENOMEM, -1;
 	}
 	put_skipped(out, v);

@@ -57,6 +57,8 @@ struct report_record {
 	struct report_str src, dst, src_mac, device, country, proto, host, rule_name;
 	struct report_str via, geo_addr;	/* a translated destination: how, and the
 						 * IPv4 address whose country decided */
+	int64_t asn;			/* autonomous system, -1 when absent */
+	struct report_str as_org;	/* its organisation */
 };
 
 /* Parses one line (without its newline).  The line is modified: string
@@ -142,6 +144,9 @@ enum report_table {
 	REPORT_TABLE_COUNTRIES,
 	REPORT_TABLE_DESTINATIONS,
 	REPORT_TABLE_TIMELINE,
+	REPORT_TABLE_HOSTS,
+	REPORT_TABLE_DOMAINS,
+	REPORT_TABLE_ASNS,
 };
 
 struct report_output {
@@ -167,7 +172,28 @@ struct report_totals {
 	uint64_t by_cat[REPORT_NCAT];	/* flows per category */
 	int64_t first_ms, last_ms;	/* time span; first > last when empty */
 	size_t devices, countries, destinations;	/* distinct keys */
+	size_t hosts, domains, asns;	/* distinct names, registered domains, ASes */
+	uint64_t named;			/* flows whose record carries a host */
+	int psl;			/* registered domains came from the Public Suffix List
+					 * (else: the last two labels) */
 };
 void report_totals(const struct report *r, struct report_totals *t);
+
+/* ---- registered domains: the Public Suffix List (log/psl.c) ---- */
+struct report_psl;
+
+#define REPORT_PSL_DEFAULT "/usr/share/publicsuffix/public_suffix_list.dat"
+
+/* Reads the list (Debian's publicsuffix package).  NULL with errno. */
+struct report_psl *report_psl_open(const char *path);
+void report_psl_free(struct report_psl *p);	/* NULL ok */
+/* The registered domain of name (lower case, len bytes): its public
+ * suffix and one label more, as a pointer into name (*outlen bytes); NULL
+ * when name is a public suffix itself.  p NULL: the rule "*" only (the
+ * last two labels). */
+const char *report_psl_domain(const struct report_psl *p, const char *name, size_t len, size_t *outlen);
+/* Groups hosts by registered domain with p (the caller's, kept until
+ * report_free; NULL: the last two labels).  Call before report_add. */
+void report_set_psl(struct report *r, const struct report_psl *p);
 
 #endif

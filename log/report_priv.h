@@ -68,6 +68,9 @@ struct report_bad {
 enum { DEV_MAC, DEV_SET, DEV_SRC };
 enum { CTY_CC };
 enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST, DST_VIA, DST_GEO };
+enum { HOST_NAME, HOST_DOMAIN };	/* hosts: the name and its registered domain */
+enum { DOM_NAME };
+enum { ASN_NUM, ASN_ORG };
 
 struct report_timeline {
 	int64_t bucket_ms;		/* 1, 5, 15 min, 1, 6 h, 1 d: chosen from the span */
@@ -81,8 +84,8 @@ struct report_view {
 	const struct report_totals *t;
 	const struct report_filter *f;
 	const struct report_output *o;
-	struct report_vrow **dev, **cty, **dst;
-	size_t ndev, ncty, ndst;		/* shown */
+	struct report_vrow **dev, **cty, **dst, **host, **dom, **asn;
+	size_t ndev, ncty, ndst, nhost, ndom, nasn;	/* shown */
 	struct report_timeline tl;
 	const struct report_bad *bad;
 	size_t nbad;

@@ -253,6 +253,11 @@ static int hosts_snapshot(struct nfq_ct *ct)
 	return 0;
 }
 
+const struct nfq_ct_hosts *nfq_ct_hosts_refresh(struct nfq_ct *ct)
+{
+	return hosts_snapshot(ct) < 0 ? NULL : &ct->hosts;
+}
+
 struct walk {
 	struct nfq_ct *ct;
 	uint32_t mark, mask;

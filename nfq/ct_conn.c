@@ -465,19 +465,25 @@ int nfq_ct_parse(struct nfq_ct_scratch *s, const struct nlmsghdr *nlh,
 
 /* ---- building requests ---- */
 
-static struct nlmsghdr *put_hdr(void *buf, uint8_t type, uint16_t flags, uint8_t family, uint32_t seq)
+struct nlmsghdr *nfq_nfnl_header(void *buf, uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id,
+				 uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
 
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = family;
 	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	nfg->res_id = htons(res_id);
 	return nlh;
+}
+
+static struct nlmsghdr *put_hdr(void *buf, uint8_t type, uint16_t flags, uint8_t family, uint32_t seq)
+{
+	return nfq_nfnl_header(buf, (NFNL_SUBSYS_CTNETLINK << 8) | type, flags, family, 0, seq);
 }
 
 /* Protocols libnetfilter_conntrack writes tuples for (build_mnl.c). */

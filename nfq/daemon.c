@@ -52,6 +52,7 @@ void nfq_config_free(struct nfq_config *c)
 		return;
 	rules_free(c->policy);
 	geo_close(c->db);
+	geo_close(c->asn_db);
 	free(c);
 }
 
@@ -65,7 +66,7 @@ static void ctl_explain(struct nfq_daemon *d, const char *args, FILE *out)
 	unsigned proto;
 	int port;
 	struct rules_flow f;
-	struct geo_answer a;
+	struct nfq_dest x;
 	const struct nfq_config *cfg = d->cfg;
 
 	memset(&f, 0, sizeof(f));
@@ -80,12 +81,11 @@ static void ctl_explain(struct nfq_daemon *d, const char *args, FILE *out)
 		f.has_ports = 1;
 		f.dport = (uint16_t)port;
 	}
-	if (geo_lookup_xlat(cfg->db, &rules_options(cfg->policy)->nat64, f.family, f.dst.b, &a) < 0)
-		memset(&a, 0, sizeof(a));
+	nfq_dest_lookup(d, cfg, &f, nfq_names_now(), &x);
 	fputs("ok\n", out);
 	fprintf(out, "running:  the daemon's policy (generation %llu, %s) and database\n",
 		(unsigned long long)cfg->gen, d->opts->conf);
-	rules_explain(cfg->policy, &f, &a, out);
+	rules_explain(cfg->policy, &f, &x.geo, &x.rd, x.asn.org, out);
 }
 
 static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
@@ -97,6 +97,10 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 	if (!strcmp(cmd, "stats") || !strcmp(cmd, "stats json")) {
 		fputs("ok\n", out);
 		nfq_stats_write(d, out, cmd[5] != '\0');
+	} else if (!strcmp(cmd, "names")) {	/* for `geoegress flows` (names.c) */
+		fputs("ok\n", out);
+		if (d->names)
+			nfq_names_dump(d->names, out);
 	} else if (!strcmp(cmd, "reopen")) {
 		int rc;
 
@@ -107,7 +111,7 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 		fprintf(out, rc == 0 ? "ok\nlog reopened\n" : "error\ncannot reopen the log: %s\n",
 			strerror(errno));
 	} else {
-		fprintf(out, "error\nunknown command '%s' (stats, stats json, reload, reopen, explain)\n", cmd);
+		fprintf(out, "error\nunknown command '%s' (stats, stats json, reload, reopen, explain, names)\n", cmd);
 	}
 }
 
@@ -333,9 +337,10 @@ static void log_ready(struct nfq_daemon *d, const struct rules_options *o)
 /* Policy and database; the first error's text in reason.  0 or -1. */
 static int load_first(struct nfq_daemon *d, struct rules_policy *policy, char *reason, size_t len)
 {
-	struct geo_db *db = nfq_open_db(policy, NULL, reason, len);
+	struct geo_db *db = nfq_open_db(policy, NULL, reason, len), *asn = NULL;
 
-	if (!db) {
+	if (!db || nfq_open_asn_db(policy, NULL, reason, len, &asn) < 0) {
+		geo_close(db);
 		rules_free(policy);
 		return -1;
 	}
@@ -343,10 +348,27 @@ static int load_first(struct nfq_daemon *d, struct rules_policy *policy, char *r
 	if (!d->cfg) {
 		rules_free(policy);
 		geo_close(db);
+		geo_close(asn);
 		snprintf(reason, len, "out of memory");
 		return -1;
 	}
+	d->cfg->asn_db = asn;
 	return 0;
+}
+
+/* The NFLOG reader.  A policy that tests names cannot do without it; one
+ * that only logs them (names yes) runs without, and says so. */
+static int names_start(struct nfq_daemon *d, const struct rules_options *o)
+{
+	unsigned host_rules, asn_rules;
+	char err[512];
+
+	d->names = nfq_names_for(o, err, sizeof(err));
+	if (d->names)
+		return 0;
+	rules_dest_tests(d->cfg->policy, &host_rules, &asn_rules);
+	log_warnx("%s%s", err, host_rules ? "" : "; going on without names");
+	return host_rules ? -1 : 0;
 }
 
 /* Everything up to "ready".  Returns 0, or -1 after logging why (and,
@@ -383,6 +405,9 @@ static int daemon_start(struct nfq_daemon *d)
 		log_warnx("%s", err);
 		return nfq_guard_failed(d, err);
 	}
+	/* Names from DNS answers (names.c): bound before the hook copies them. */
+	if (o->learn_names && names_start(d, o) < 0)
+		return nfq_guard_failed(d, "cannot learn names from DNS answers");
 	/* Connections that exist undecided are decided before the hook goes
 	 * in, so each is decided (and logged) once. */
 	d->sweep = nfq_sweep_new(d);
@@ -406,7 +431,8 @@ static int daemon_start(struct nfq_daemon *d)
 		log_debug("seccomp allow-list loaded");
 	}
 	/* After the drop: threads take the credentials they are created with. */
-	if (nfq_workers_start(d) < 0 || nfq_sweep_start(d->sweep) < 0)
+	if (nfq_workers_start(d) < 0 || nfq_sweep_start(d->sweep) < 0 ||
+	    (d->names && nfq_names_start(d->names) < 0))
 		return nfq_guard_failed(d, "cannot start the queue workers");
 	/* What passed between the sweep above and the hook. */
 	nfq_sweep_request(d->sweep, NFQ_SWEEP_UNDECIDED);
@@ -427,6 +453,8 @@ static void daemon_stop(struct nfq_daemon *d, int rc)
 	d->sweep = NULL;
 	nfq_workers_stop(d);
 	nfq_workers_close(d);
+	nfq_names_free(d->names);	/* after the workers: they read its cache */
+	d->names = NULL;
 	nfq_declog_free(d->log);	/* writes pending folded records */
 	if (d->ctlfd >= 0) {
 		close(d->ctlfd);

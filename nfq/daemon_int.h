@@ -22,6 +22,11 @@ struct nfq_counters {
 	uint64_t cc_unknown;
 	uint64_t malformed;		/* not even an IP header */
 	uint64_t cache_hits;		/* retries answered from the verdict cache */
+	uint64_t named, unnamed;	/* new flows whose destination a DNS answer of the
+					 * device explained, or not (names learned only;
+					 * flows to port 53 are not counted) */
+	uint64_t names_busy;		/* name lookups that gave up (the cache kept changing) */
+	uint64_t names_waited;		/* misses that waited for answers being learned */
 };
 
 /* A recent block/reject, so retries of the same flow skip lookup+eval. */
@@ -52,6 +57,7 @@ struct nfq_reload {
 	int rc;
 	struct rules_policy *np;
 	struct geo_db *ndb;
+	struct geo_db *nasn;		/* option asn-database, or NULL */
 	char *msg;
 	size_t msglen;
 	/* clients waiting for this run's answer, and for the next run's */
@@ -59,10 +65,11 @@ struct nfq_reload {
 	int next[NFQ_RELOAD_WAITERS], nnext;
 };
 
-/* Policy and database in force, swapped as one (worker.c explains how). */
+/* Policy and databases in force, swapped as one (worker.c explains how). */
 struct nfq_config {
 	struct rules_policy *policy;
 	struct geo_db *db;
+	struct geo_db *asn_db;		/* option asn-database, or NULL */
 	uint64_t gen;			/* 1, 2, ... one per successful load */
 	time_t loaded;			/* realtime */
 };
@@ -84,6 +91,15 @@ struct nfq_sweep_stats {
 	uint64_t decided[4];		/* by enum nfq_ct_decision */
 };
 
+/* What the daemon knows about a flow's destination (worker.c). */
+struct nfq_dest {
+	struct geo_answer geo;
+	struct geo_asn asn;
+	struct dns_names names;		/* the device's answers' names for it */
+	struct rules_dest rd;		/* for rules_eval_dest: points into the above */
+	int busy;			/* the name cache did not answer */
+};
+
 /* One queue, one thread. */
 struct nfq_worker {
 	struct nfq_daemon *d;
@@ -100,6 +116,7 @@ struct nfq_worker {
 	int64_t now_ms;			/* monotonic, per batch */
 	struct timespec now_rt;		/* realtime, per batch */
 	struct nfq_counters c;
+	struct nfq_dest dest;		/* the packet being decided */
 	struct nfq_vc_entry vc[NFQ_VC_SLOTS];
 	struct nfq_ifc_entry ifc[NFQ_IFC_SLOTS];
 };
@@ -141,6 +158,8 @@ struct nfq_daemon {
 	int nworkers;
 	struct nfq_reload reload;
 	struct nfq_sweep *sweep;	/* NULL when conntrack cannot be read */
+	struct nfq_names *names;	/* the NFLOG reader and name cache; NULL when
+					 * names are not learned */
 };
 
 /* worker.c */
@@ -153,6 +172,18 @@ void nfq_workers_close(struct nfq_daemon *d);	/* unbinds the queues */
 int nfq_workers_failed(const struct nfq_daemon *d);
 /* Returns when no worker is in a batch that began before config gen. */
 void nfq_workers_quiesce(struct nfq_daemon *d, uint64_t gen);
+
+/* Fills x with what the daemon knows about f's destination under cfg:
+ * country, AS, the names f's device's DNS answers gave it (now_s: the
+ * names' clock, nfq_names_now()).  No allocation, no lock. */
+void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		     uint32_t now_s, struct nfq_dest *x);
+/* nfq_dest_lookup() and the policy's verdict on it: the decision of the
+ * workers and of the sweep alike. */
+void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		uint32_t now_s, struct nfq_dest *x, struct rules_verdict *v);
+/* Copies the host, AS and organisation of x into a log record. */
+void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x);
 
 /* Marks a verdict gives (hook.c): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
  * new flow that is simply dropped.  existing: the connection was
@@ -187,8 +218,17 @@ struct rules_policy *nfq_parse_policy(const char *conf, FILE *msg, char *first, 
 /* Opens the policy's database; warns when it is old.  Returns it, or NULL
  * with the message logged, copied to msg (may be NULL) and to first. */
 struct geo_db *nfq_open_db(const struct rules_policy *p, FILE *msg, char *first, size_t firstlen);
-/* Both.  Returns 0, or -1 after logging (errors also to msg, may be NULL). */
-int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg);
+/* Opens the policy's AS database (option asn-database) into *out (NULL
+ * when the policy names none).  Returns 0, or -1 with the message logged,
+ * copied to msg and first (may be NULL). */
+int nfq_open_asn_db(const struct rules_policy *p, FILE *msg, char *first, size_t firstlen,
+		    struct geo_db **out);
+/* All three.  Returns 0, or -1 after logging (errors also to msg, may be NULL). */
+int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, struct geo_db **asnp,
+		    FILE *msg);
+/* names.c: the NFLOG reader and cache for options o (names learned), or
+ * NULL with a message in err. */
+struct nfq_names *nfq_names_for(const struct rules_options *o, char *err, size_t errlen);
 /* Configures the decision log from o; logs a warning when it cannot open. */
 int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o);
 int nfq_reload_init(struct nfq_reload *r, const char *conf);

@@ -187,6 +187,10 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	sb_json_str(&b, r->device);
 	sb_add(&b, ",\"dst\":", 7);
 	sb_addr(&b, f, 1);
+	if (r->host[0]) {	/* the name the device asked for (its DNS answers) */
+		sb_add(&b, ",\"host\":", 8);
+		sb_json_str(&b, r->host);
+	}
 	sb_add(&b, ",\"country\":", 11);
 	sb_json_str(&b, r->country == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->country, cc));
 	if (r->db_code != GEO_CC_UNKNOWN)
@@ -194,6 +198,13 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 	if (r->via != GEO_VIA_NONE)	/* which address's country decided */
 		sb_fmt(&b, ",\"via\":\"%s\",\"geo_addr\":\"%u.%u.%u.%u\"", geo_via_name(r->via),
 		       r->via_v4[0], r->via_v4[1], r->via_v4[2], r->via_v4[3]);
+	if (r->asn) {
+		sb_fmt(&b, ",\"asn\":%u", r->asn);
+		if (r->as_org) {
+			sb_add(&b, ",\"as_org\":", 10);
+			sb_json_str(&b, r->as_org);
+		}
+	}
 	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
 	if (f->has_ports)
 		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);

@@ -61,6 +61,9 @@ static void hook_cfg(struct nfq_daemon *d, const struct rules_options *o)
 		d->hookcfg.queue_count = 1;
 	}
 	d->hookcfg.fail_open = d->fail_open;
+	/* the copies of DNS answers only when a reader is bound (names.c) */
+	d->hookcfg.names = o && o->learn_names && d->names;
+	d->hookcfg.names_group = o ? o->names_group : 0;
 }
 
 static void choose_backend(struct nfq_daemon *d)

@@ -47,6 +47,13 @@
  *     chain forward_enforce { type filter hook forward priority 2147483647; policy accept; jump enforce; }
  *     # the same three for the output hook with `option hooks output`, after the
  *     # exemptions for the gateway's own traffic (OUT_EXEMPT below)
+ *     # when names are learned (option names, names.c), copies of the DNS
+ *     # answers devices receive, forwarded or from a resolver on the gateway:
+ *     chain forward_names { type filter hook forward priority 2147483646; policy accept;
+ *       ct direction reply meta l4proto { tcp, udp } th sport 53 log group 53; }
+ *     chain output_names { type filter hook output priority 2147483646; policy accept;
+ *       oif "lo" return
+ *       ct direction reply meta l4proto { tcp, udp } th sport 53 log group 53; }
  *   }
  *
  * Why it holds:
@@ -77,6 +84,13 @@
  * "Held" is the hook without a queue: with fail-mode closed, while no
  * daemon can decide (bad policy or database, queue taken, stopped), new
  * connections are dropped and counted and decided ones go on.
+ *
+ * The names chains only copy: `log group` hands the kernel's NFLOG a copy
+ * and the answer goes on unchanged, never queued or delayed.  They come
+ * just before the last chain, so an answer another tool drops is not
+ * learned; only the reply direction of a connection to port 53 is (an
+ * answer nobody asked for through the gateway is not).  They are in the
+ * enforcing form only: a held gateway has no reader.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +109,7 @@
 #define PRIO_CLASSIFY "-180"	/* after conntrack (-200), before mangle (-150) */
 #define PRIO_QUEUE "-170"
 #define PRIO_ENFORCE "2147483647"	/* last: NF_IP_PRI_LAST */
+#define PRIO_NAMES "2147483646"		/* just before it */
 
 /* Traffic of the gateway itself that the output hook never decides:
  * loopback, multicast and limited broadcast, link-local, DHCP client
@@ -247,6 +262,21 @@ static void put_base(FILE *f, const char *hook, int output, const char *what, co
 	fputs(" }\n", f);
 }
 
+/* Copies of DNS answers for names.c (see the header comment). */
+static void put_names(FILE *f, const struct nfq_hook_cfg *cfg)
+{
+	static const char *const hook[2] = { "forward", "output" };
+
+	for (int k = 0; k < 2; k++) {
+		fprintf(f, " chain %s_names {\n  type filter hook %s priority " PRIO_NAMES "; policy accept;\n",
+			hook[k], hook[k]);
+		if (k)
+			fputs("  oif \"lo\" return\n", f);
+		fprintf(f, "  ct direction reply meta l4proto { tcp, udp } th sport 53 log group %u\n }\n",
+			cfg->names_group);
+	}
+}
+
 /* The table's text (nft syntax).  Returns a malloc'd string or NULL. */
 static char *table_text(enum nfq_hook_kind kind, enum nfq_hook_form form, const struct nfq_hook_cfg *cfg)
 {
@@ -300,6 +330,8 @@ static char *table_text(enum nfq_hook_kind kind, enum nfq_hook_form form, const 
 			put_base(f, hook, k, "queue", PRIO_QUEUE, NULL, cfg);
 		put_base(f, hook, k, "enforce", PRIO_ENFORCE, "enforce", cfg);
 	}
+	if (cfg->names && form == NFQ_HOOK_ENFORCE)
+		put_names(f, cfg);
 	fputs("}\n", f);
 	if (fclose(f) != 0) {
 		free(text);
@@ -840,7 +872,7 @@ int nfq_hook_legacy_iptables(const struct nfq_hook *h)
 int nfq_hook_print(const struct rules_options *o, enum nfq_backend backend, FILE *out)
 {
 	struct nfq_hook_cfg cfg = { o->hooks, o->queue_first, o->queue_count,
-				    o->fail_mode == RULES_FAIL_OPEN };
+				    o->fail_mode == RULES_FAIL_OPEN, o->learn_names, o->names_group };
 	enum nfq_hook_kind kind = backend == NFQ_BACKEND_IPTABLES ? NFQ_HOOK_IPTABLES : NFQ_HOOK_NFT;
 	char *text = table_text(kind, NFQ_HOOK_ENFORCE, &cfg);
 	char spec[256];

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dns/dns.h"
 #include "geo/geo.h"
 #include "nfq/nfq.h"
 #include "rules/rules.h"
@@ -50,6 +51,8 @@ struct nfq_hook_cfg {
 	uint16_t queue_first;
 	uint16_t queue_count;
 	int fail_open;		/* queue bypass; undecided packets accepted (else dropped) */
+	int names;		/* copy DNS answers to NFLOG group names_group (names.c) */
+	uint16_t names_group;
 };
 
 struct nfq_hook;
@@ -180,6 +183,8 @@ int nfq_kstats_read(const char *path, uint16_t first, uint16_t count, struct nfq
 struct nfq_declog;
 
 /* One decision to log.  Strings may be NULL. */
+#define NFQ_HOST_MAX 253		/* a DNS name, text form */
+
 struct nfq_logrec {
 	struct timespec ts;		/* CLOCK_REALTIME */
 	struct rules_flow flow;
@@ -194,6 +199,10 @@ struct nfq_logrec {
 	uint8_t via;			/* rules_verdict.via, via_v4: written when set */
 	uint8_t via_v4[4];
 	char in[IF_NAMESIZE], out[IF_NAMESIZE];
+	char host[NFQ_HOST_MAX + 1];	/* the name the device asked for, or "" */
+	uint32_t asn;			/* 0: unknown */
+	const char *as_org;		/* belongs to the AS database (kept until the
+					 * records of its config are written) */
 };
 
 struct nfq_declog_stats {
@@ -250,6 +259,77 @@ void nfq_declog_stats(const struct nfq_declog *d, struct nfq_declog_stats *st);
 /* Failures since the last call and the last errno; for rate-limited warnings. */
 uint64_t nfq_declog_take_failures(struct nfq_declog *d, int *err);
 void nfq_declog_free(struct nfq_declog *d);	/* flushes; NULL ok */
+
+/* ---- names.c, names_pkt.c: names from the DNS answers devices receive ----
+ * The hook copies answers (ct direction reply, sport 53) to an NFLOG group
+ * (hook.c); a reader thread parses them (dns/) and fills the name cache,
+ * which the queue workers read without a lock (dns.h explains how). */
+struct nfq_names;
+struct nlmsghdr;
+
+/* One copied packet's DNS messages: where the answer went (the device)
+ * and the messages it carries (UDP: one; TCP: every whole one in the
+ * segment, after its two-byte length). */
+#define NFQ_DNS_MSGS 8
+struct nfq_dns_pkt {
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	uint8_t dst[16];		/* the answer's destination address */
+	unsigned nmsg;
+	struct {
+		const uint8_t *p;
+		size_t len;
+	} msg[NFQ_DNS_MSGS];
+	unsigned partial;		/* TCP: messages cut off by the segment's end */
+};
+
+/* Reads an IPv4/IPv6 packet from source port 53 (UDP or TCP), without
+ * reading past len.  Returns 0 with at least one message, or -1 (not such
+ * a packet, a fragment, no whole message). */
+int nfq_names_packet(const uint8_t *pkt, size_t len, struct nfq_dns_pkt *out);
+
+/* Reads one nfnetlink_log message (NFULNL_MSG_PACKET): its payload (the
+ * packet from its IP header).  Returns 0, or -1 for another message. */
+int nfq_names_nflog(const struct nlmsghdr *nlh, const uint8_t **payload, size_t *len);
+
+struct nfq_names_stats {
+	int on;				/* names are learned */
+	uint16_t group;
+	uint64_t packets;		/* copies received */
+	uint64_t answers;		/* DNS answers learned */
+	uint64_t not_answers;		/* messages with nothing to learn (errors, queries, other types) */
+	uint64_t malformed;		/* packets or messages that could not be read */
+	uint64_t lost;			/* overruns: the kernel dropped copies (our socket's
+					 * buffer was full; one count, maybe many copies) */
+	uint64_t by_mac, by_addr;	/* answers kept under the device's MAC, its address */
+};
+
+/* Binds NFLOG group `group` (copies of whole packets, each delivered at
+ * once) and allocates the cache (cfg; every byte of it now).  Returns
+ * NULL with a message in err (EBUSY: another program reads the group). */
+struct nfq_names *nfq_names_open(uint16_t group, const struct dns_cache_cfg *cfg, char *err, size_t errlen);
+int nfq_names_start(struct nfq_names *n);	/* the reader thread; 0 or -1 */
+void nfq_names_free(struct nfq_names *n);	/* stops the thread; NULL ok */
+/* New TTL floor and ceiling (a reload); the reader applies them. */
+void nfq_names_set_ttl(struct nfq_names *n, uint32_t ttl_min, uint32_t ttl_max);
+void nfq_names_stats(const struct nfq_names *n, struct nfq_names_stats *st);
+const struct dns_cache *nfq_names_cache(const struct nfq_names *n);
+/* The names f's device's answers gave f's destination (the device: its
+ * MAC when the flow has one, then its address).  Any thread; no lock.
+ * Returns 0, or -1 (EAGAIN) when the cache was too busy to answer. */
+int nfq_names_lookup(const struct nfq_names *n, const struct rules_flow *f, uint32_t now_s,
+		     struct dns_names *out);
+/* A worker found no name for a new flow: when copies of answers wait to
+ * be learned (and no flood of them is on), learns them in the calling
+ * thread (taking the writer's lock from the reader thread, which holds it
+ * for one copy at a time).  Returns 1 when it did (ask the cache again),
+ * else 0. */
+int nfq_names_catch_up(struct nfq_names *n);
+/* Writes the cache for `geoegress flows` (ctl "names"): one line per
+ * device and address, "DEVICE ADDRESS HOST [NAME ...]", DEVICE being
+ * mac:02:00:5e:00:53:01 or ip:198.18.1.10, HOST the name asked for. */
+void nfq_names_dump(const struct nfq_names *n, FILE *out);
+/* The monotonic second counter the cache's expiries use. */
+uint32_t nfq_names_now(void);
 
 /* ---- ctl.c: control socket ---- */
 /* Creates the listening socket (directory 0700, socket 0600).  Returns the
@@ -325,6 +405,10 @@ int nfq_ct_is_local(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t 
 int nfq_ct_is_group(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
 /* The neighbour's MAC (6 bytes, in h), or NULL. */
 const uint8_t *nfq_ct_neigh_mac(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
+/* Takes a new snapshot of this host's addresses and neighbours (as
+ * nfq_ct_walk does) and returns it (valid until the next one), or NULL
+ * with errno. */
+const struct nfq_ct_hosts *nfq_ct_hosts_refresh(struct nfq_ct *ct);
 
 /* libnetfilter_conntrack objects reused for every message: no allocation
  * per entry (the library allocates only for helper info, security
@@ -351,6 +435,11 @@ int nfq_ct_parse(struct nfq_ct_scratch *s, const struct nlmsghdr *nlh,
  * message, or NULL with EAFNOSUPPORT. */
 struct nlmsghdr *nfq_ct_put_set_mark(void *buf, struct nfq_ct_scratch *s, const struct nfq_conn *c,
 				     uint32_t mark, uint32_t mask, uint32_t seq);
+/* Starts an nfnetlink request in buf: type (subsystem << 8 | message),
+ * NLM_F_REQUEST | flags, the nfgenmsg (family, version 0, res_id).
+ * Returns the header; add attributes with mnl_attr_put. */
+struct nlmsghdr *nfq_nfnl_header(void *buf, uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id,
+				 uint32_t seq);
 /* Writes into buf (NFQ_CT_MSG_MAX bytes) a dump request for IPv4 and
  * IPv6, filtered by the kernel to (ct mark & mask) == (mark & mask) when
  * mask != 0.  Returns the message, or NULL with ENOMEM. */

@@ -81,7 +81,28 @@ struct geo_db *nfq_open_db(const struct rules_policy *p, FILE *msg, char *first,
 	return db;
 }
 
-int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, FILE *msg)
+int nfq_open_asn_db(const struct rules_policy *p, FILE *msg, char *first, size_t firstlen,
+		    struct geo_db **out)
+{
+	const char *path = rules_options(p)->asn_database;
+	struct geo_err gerr;
+
+	*out = NULL;
+	if (!path)
+		return 0;
+	*out = geo_open_asn(path, &gerr);
+	if (*out)
+		return 0;
+	log_warnx("AS database: %s", gerr.msg);
+	if (msg)
+		fprintf(msg, "AS database: %s\n", gerr.msg);
+	if (first)
+		snprintf(first, firstlen, "AS database: %s", gerr.msg);
+	return -1;
+}
+
+int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, struct geo_db **asnp,
+		    FILE *msg)
 {
 	struct rules_policy *p = nfq_parse_policy(conf, msg, NULL, 0);
 	struct geo_db *db;
@@ -89,7 +110,8 @@ int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **
 	if (!p)
 		return -1;
 	db = nfq_open_db(p, msg, NULL, 0);
-	if (!db) {
+	if (!db || nfq_open_asn_db(p, msg, NULL, 0, asnp) < 0) {
+		geo_close(db);
 		rules_free(p);
 		return -1;
 	}
@@ -122,6 +144,14 @@ static void check_restart_needed(const struct nfq_daemon *d, const struct rules_
 		if (msg)
 			fprintf(msg, "note: queue, hooks and fail-mode changes need a restart\n");
 	}
+	if (o->learn_names != (d->names != NULL) ||
+	    (d->names && (o->names_group != cur->names_group || o->names_max != cur->names_max))) {
+		log_warnx("reload: names are %s learned until the next restart (option names, "
+			  "names-group and names-max take effect then)%s", d->names ? "still" : "not",
+			  o->learn_names && !d->names ? "; 'to host' tests match nothing until then" : "");
+		if (msg)
+			fprintf(msg, "note: option names, names-group and names-max changes need a restart\n");
+	}
 }
 
 static void *loader(void *arg)
@@ -130,7 +160,7 @@ static void *loader(void *arg)
 	FILE *msg = open_memstream(&r->msg, &r->msglen);
 	uint64_t one = 1;
 
-	r->rc = nfq_load_config(r->conf, &r->np, &r->ndb, msg);
+	r->rc = nfq_load_config(r->conf, &r->np, &r->ndb, &r->nasn, msg);
 	if (msg)
 		fclose(msg);
 	if (write(r->evfd, &one, sizeof(one)) < 0)
@@ -160,6 +190,7 @@ static void start_thread(struct nfq_daemon *d)
 	r->again = 0;
 	r->np = NULL;
 	r->ndb = NULL;
+	r->nasn = NULL;
 	r->msg = NULL;
 	r->msglen = 0;
 	err = pthread_create(&r->thread, NULL, loader, r);
@@ -213,9 +244,14 @@ static int swap_in(struct nfq_daemon *d, FILE *msg)
 		fprintf(msg, "out of memory\n");
 		return -1;
 	}
+	nc->asn_db = r->nasn;
 	r->np = NULL;
 	r->ndb = NULL;
+	r->nasn = NULL;
 	check_restart_needed(d, rules_options(nc->policy), msg);
+	if (d->names)	/* the TTL floor and ceiling apply to what is learned from now on */
+		nfq_names_set_ttl(d->names, rules_options(nc->policy)->names_ttl_min,
+				  rules_options(nc->policy)->names_ttl_max);
 	/* Pending folded records are written (with the old policy's names)
 	 * and the log reopened (logrotate) under the new options. */
 	pthread_mutex_lock(&d->log_lock);
@@ -272,8 +308,10 @@ void nfq_reload_finish(struct nfq_daemon *d)
 	r->msg = NULL;
 	rules_free(r->np);	/* only left when the swap did not happen */
 	geo_close(r->ndb);
+	geo_close(r->nasn);
 	r->np = NULL;
 	r->ndb = NULL;
+	r->nasn = NULL;
 	nfq_sd_notify("READY=1");
 	if (r->again)
 		start_thread(d);
@@ -299,6 +337,7 @@ void nfq_reload_cleanup(struct nfq_daemon *d)
 	free(r->msg);
 	rules_free(r->np);
 	geo_close(r->ndb);
+	geo_close(r->nasn);
 	if (r->evfd >= 0)
 		close(r->evfd);
 	r->evfd = -1;

@@ -16,6 +16,9 @@ struct snap {
 	struct nfq_declog_stats ls;
 	struct geo_info gi;
 	struct nfq_sweep_stats sw;
+	struct nfq_names_stats ns;
+	struct dns_cache_stats cs;
+	struct geo_info ai;		/* the AS database, when there is one */
 	char swept_at[32];
 	const struct rules_options *o;
 	char summary[256];
@@ -47,6 +50,10 @@ static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, stru
 		c->cc_unknown += CNT_GET(w->cc_unknown);
 		c->malformed += CNT_GET(w->malformed);
 		c->cache_hits += CNT_GET(w->cache_hits);
+		c->named += CNT_GET(w->named);
+		c->unnamed += CNT_GET(w->unnamed);
+		c->names_busy += CNT_GET(w->names_busy);
+		c->names_waited += CNT_GET(w->names_waited);
 		nfq_queue_stats(d->w[i]->q, &q);
 		qs->enobufs += q.enobufs;
 		qs->send_errors += q.send_errors;
@@ -75,6 +82,11 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	rfc3339(s->built_at, sizeof(s->built_at), s->gi.build_epoch);
 	rfc3339(s->repaired_at, sizeof(s->repaired_at), d->last_repair);
 	nfq_sweep_stats(d->sweep, &s->sw);
+	nfq_names_stats(d->names, &s->ns);
+	if (d->names)
+		dns_cache_stats(nfq_names_cache(d->names), nfq_names_now(), &s->cs);
+	if (cfg->asn_db)
+		geo_info(cfg->asn_db, &s->ai);
 	rfc3339(s->swept_at, sizeof(s->swept_at), (time_t)s->sw.last_at);
 	s->uptime = (long)(now - d->started);
 	s->age_s = (long)(now - cfg->loaded);
@@ -147,6 +159,52 @@ static void hook_json(FILE *out, const struct snap *s)
 		u(s->sw.decided[NFQ_CT_REJECT]));
 }
 
+/* The share of new flows no DNS answer explained, in percent (-1: none yet). */
+static double unexplained_pct(const struct nfq_counters *c)
+{
+	uint64_t n = c->named + c->unnamed;
+
+	return n ? 100.0 * (double)c->unnamed / (double)n : -1;
+}
+
+static void names_json(FILE *out, const struct snap *s)
+{
+	const struct nfq_names_stats *n = &s->ns;
+	double pct = unexplained_pct(&s->c);
+
+	if (!n->on) {
+		fputs(",\"names\":{\"learned\":false}", out);
+		return;
+	}
+	fprintf(out, ",\"names\":{\"learned\":true,\"group\":%u,\"packets\":%llu,\"answers\":%llu,"
+		"\"not_answers\":%llu,\"malformed\":%llu,\"lost\":%llu,\"by_mac\":%llu,\"by_addr\":%llu,"
+		"\"entries\":%u,\"entries_max\":%u,\"names\":%u,\"names_max\":%u,\"bytes\":%zu,"
+		"\"evicted\":%llu,\"names_evicted\":%llu,\"flows_explained\":%llu,"
+		"\"flows_unexplained\":%llu,\"unexplained_pct\":", n->group, u(n->packets), u(n->answers),
+		u(n->not_answers), u(n->malformed), u(n->lost), u(n->by_mac), u(n->by_addr), s->cs.entries,
+		s->cs.entries_max, s->cs.names, s->cs.names_max, s->cs.bytes, u(s->cs.evicted),
+		u(s->cs.names_evicted), u(s->c.named), u(s->c.unnamed));
+	if (pct < 0)
+		fputs("null", out);
+	else
+		fprintf(out, "%.1f", pct);
+	fprintf(out, ",\"busy\":%llu,\"waited\":%llu}", u(s->c.names_busy), u(s->c.names_waited));
+}
+
+static void asn_json(FILE *out, const struct snap *s)
+{
+	fputs(",\"asn_database\":", out);
+	if (!s->ai.path) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"path\":", out);
+	json_str(out, s->ai.path);
+	fputs(",\"type\":", out);
+	json_str(out, s->ai.database_type);
+	fprintf(out, ",\"build_epoch\":%lld}", (long long)s->ai.build_epoch);
+}
+
 static void write_json(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
@@ -179,6 +237,8 @@ static void write_json(FILE *out, const struct snap *s)
 		u(s->d->reloads_failed));
 	json_str(out, nfq_hook_kind_name(s->d->hook));
 	hook_json(out, s);
+	names_json(out, s);
+	asn_json(out, s);
 	fprintf(out, ",\"fail_mode\":\"%s\"}\n", s->d->fail_open ? "open" : "closed");
 }
 
@@ -191,6 +251,30 @@ static void countries_text(FILE *out, const struct nfq_counters *c)
 			fprintf(out, "%s%c%c %llu", n++ ? ", " : "", 'A' + i / 26, 'A' + i % 26,
 				u(c->by_cc[i]));
 	fprintf(out, "%sunknown %llu\n", n ? ", " : "", u(c->cc_unknown));
+}
+
+static void names_text(FILE *out, const struct snap *s)
+{
+	const struct nfq_names_stats *n = &s->ns;
+	double pct = unexplained_pct(&s->c);
+
+	if (s->ai.path)
+		fprintf(out, "AS database     %s, %s\n", s->ai.path, s->ai.database_type ? s->ai.database_type : "?");
+	if (!n->on) {
+		fputs("names           not learned from DNS answers (option names)\n", out);
+		return;
+	}
+	fprintf(out, "names           from DNS answers (NFLOG group %u): %llu answers learned, %llu with "
+		"nothing to learn, %llu unreadable, %llu overruns (copies lost)\n"
+		"                cache %u of %u entries, %u of %u names (%zu KiB); evicted %llu entries, "
+		"%llu names\n", n->group, u(n->answers), u(n->not_answers), u(n->malformed), u(n->lost),
+		s->cs.entries, s->cs.entries_max, s->cs.names, s->cs.names_max, s->cs.bytes / 1024,
+		u(s->cs.evicted), u(s->cs.names_evicted));
+	fprintf(out, "                new flows (not to port 53): %llu explained by a DNS answer, %llu not",
+		u(s->c.named), u(s->c.unnamed));
+	if (pct >= 0)
+		fprintf(out, " (%.1f%% unexplained: connections by address, encrypted DNS, ...)", pct);
+	fputc('\n', out);
 }
 
 static void write_text(FILE *out, const struct snap *s)
@@ -226,6 +310,7 @@ static void write_text(FILE *out, const struct snap *s)
 	fprintf(out, "undecided       %llu packets %s without a decision (and %llu before this "
 		"daemon started)\n", u(s->d->undecided - s->d->undecided_at_start),
 		s->d->fail_open ? "passed" : "dropped", u(s->d->undecided_at_start));
+	names_text(out, s);
 	if (!s->sw.enabled) {
 		fputs("connections     conntrack cannot be read: no sweeps\n", out);
 		return;

@@ -66,6 +66,7 @@ struct pass {
 	struct timespec now_rt;
 	int64_t now_s;
 	uint64_t seen, undecided, changed, decided[4], logged;
+	struct nfq_dest dest;		/* the connection being decided (worker.c) */
 };
 
 static int64_t mono_ms(void)
@@ -115,6 +116,7 @@ static void log_existing(struct pass *x, const struct nfq_conn *c, const struct 
 	struct nfq_logrec r;
 
 	nfq_logrec_fill(&r, &x->now_rt, &c->flow, v);
+	nfq_logrec_dest(&r, &x->dest);
 	r.existing = 1;
 	pthread_mutex_lock(&d->log_lock);
 	nfq_declog_add(d->log, &r, x->now_s);
@@ -135,7 +137,6 @@ static int sweep_one(void *arg, const struct nfq_conn *c)
 {
 	struct pass *x = arg;
 	struct rules_verdict v;
-	struct geo_answer geo;
 	enum nfq_ct_decision now;
 	uint32_t mark;
 
@@ -150,10 +151,7 @@ static int sweep_one(void *arg, const struct nfq_conn *c)
 		x->undecided++;
 	else if (!x->all)
 		return 0;
-	if (geo_lookup_xlat(x->cfg->db, &rules_options(x->cfg->policy)->nat64, c->flow.family,
-			    c->flow.dst.b, &geo) < 0)
-		memset(&geo, 0, sizeof(geo));
-	rules_eval(x->cfg->policy, &c->flow, &geo, &v);
+	nfq_decide(x->sw->d, x->cfg, &c->flow, nfq_names_now(), &x->dest, &v);
 	mark = nfq_verdict_mark(&v, c->flow.proto, 1);
 	now = decision_of_mark(mark);
 	if (now == c->decision)

@@ -10,6 +10,11 @@
  * new config, waits until no worker is still in a batch begun with the old
  * one, then frees it (quiescent-state reclamation: no lock on the hot
  * path, no packet ever waits for a reload).
+ *
+ * With names learned (names.c), each packet also asks the name cache what
+ * its device's DNS answers said about the destination: a lock-free read
+ * (a few retries at most while the reader thread rewrites that bucket,
+ * dns/dns.h), copied into the worker's own struct nfq_dest.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -177,6 +182,55 @@ static void count(struct nfq_worker *w, const struct rules_verdict *v)
 		CNT_INC(w->c.cc_unknown);
 }
 
+/* The destination's names and AS (what a log record carries beyond the
+ * verdict). */
+static void dest_names(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		       uint32_t now_s, struct nfq_dest *x)
+{
+	const struct geo_xlat *xl = &rules_options(cfg->policy)->nat64;
+
+	x->asn.asn = 0;
+	x->asn.org = NULL;
+	if (cfg->asn_db)
+		geo_lookup_asn(cfg->asn_db, xl, f->family, f->dst.b, &x->asn);
+	x->names.n = 0;
+	x->busy = d->names && nfq_names_lookup(d->names, f, now_s, &x->names) < 0;
+	x->rd.names = x->names.name;
+	x->rd.nnames = x->names.n;
+	x->rd.asn = x->asn.asn;
+}
+
+void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		     uint32_t now_s, struct nfq_dest *x)
+{
+	if (geo_lookup_xlat(cfg->db, &rules_options(cfg->policy)->nat64, f->family, f->dst.b, &x->geo) < 0)
+		memset(&x->geo, 0, sizeof(x->geo));
+	dest_names(d, cfg, f, now_s, x);
+}
+
+/* A flow to a resolver (port 53) is not one a DNS answer could explain:
+ * it stays out of the explained/unexplained counts. */
+static int to_resolver(const struct rules_flow *f)
+{
+	return f->has_ports && f->dport == 53 && (f->proto == IPPROTO_UDP || f->proto == IPPROTO_TCP);
+}
+
+void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
+		uint32_t now_s, struct nfq_dest *x, struct rules_verdict *v)
+{
+	nfq_dest_lookup(d, cfg, f, now_s, x);
+	rules_eval_dest(cfg->policy, f, &x->geo, &x->rd, v);
+}
+
+void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x)
+{
+	const char *host = dns_names_host(&x->names);
+
+	snprintf(r->host, sizeof(r->host), "%s", host ? host : "");
+	r->asn = x->asn.asn;
+	r->as_org = x->asn.org;
+}
+
 static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,
 			 const struct rules_verdict *v, int repeat)
 {
@@ -185,6 +239,7 @@ static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const 
 	if (!v->log)	/* rules_eval says what is recorded */
 		return;
 	nfq_logrec_fill(&r, &w->now_rt, f, v);
+	nfq_logrec_dest(&r, &w->dest);
 	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
@@ -215,7 +270,6 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 	struct nfq_worker *w = arg;
 	struct rules_flow flow;
 	struct rules_verdict v;
-	struct geo_answer geo;
 	struct nfq_vc_entry *slot;
 	int hit;
 
@@ -238,16 +292,25 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 	slot = &w->vc[vc_hash(&flow) % NFQ_VC_SLOTS];
 	hit = vc_valid(w, slot, &flow);
 	if (hit) {
+		/* the names, not the country, for a retry: its log record carries the host */
+		dest_names(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
 		CNT_INC(w->c.cache_hits);
 		v = slot->v;
 	} else {
-		if (geo_lookup_xlat(w->cfg->db, &rules_options(w->cfg->policy)->nat64, flow.family,
-				    flow.dst.b, &geo) < 0)
-			memset(&geo, 0, sizeof(geo));
-		rules_eval(w->cfg->policy, &flow, &geo, &v);
+		nfq_dest_lookup(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
+		if (w->d->names && !w->dest.names.n && nfq_names_catch_up(w->d->names)) {
+			/* the answer that names it may have been on its way (names.c) */
+			CNT_INC(w->c.names_waited);
+			dest_names(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
+		}
+		rules_eval_dest(w->cfg->policy, &flow, &w->dest.geo, &w->dest.rd, &v);
 		if (!v.audit && (v.action == RULES_BLOCK || v.action == RULES_REJECT))
 			vc_store(w, slot, &flow, &v);
+		if (w->d->names && !to_resolver(&flow))
+			CNT_INC(*(w->dest.names.n ? &w->c.named : &w->c.unnamed));
 	}
+	if (w->dest.busy)
+		CNT_INC(w->c.names_busy);
 	answer(pkt, &flow, &v, w->d->fail_open, ans);
 	count(w, &v);
 	log_decision(w, pkt, &flow, &v, hit);

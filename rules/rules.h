@@ -65,7 +65,18 @@ struct rules_verdict {
 	uint8_t via_v4[4];	/* network order; valid when via != GEO_VIA_NONE */
 };
 
+/* What else the daemon knows about a flow's destination: the names the
+ * device's own DNS answers gave that address (dns/, nfq/names.c), and its
+ * autonomous system.  All optional (NULL dest: nothing known). */
+struct rules_dest {
+	const char *const *names;	/* lower case, without the final dot */
+	unsigned nnames;		/* 0: no answer explained the address */
+	uint32_t asn;			/* 0: unknown */
+};
+
 enum rules_mode { RULES_MODE_ENFORCE = 0, RULES_MODE_AUDIT };
+/* option names: learn names from DNS answers */
+enum rules_names { RULES_NAMES_AUTO = 0, RULES_NAMES_YES, RULES_NAMES_NO };
 enum rules_failmode { RULES_FAIL_OPEN = 0, RULES_FAIL_CLOSED };
 #define RULES_HOOK_FORWARD 0x1
 #define RULES_HOOK_OUTPUT  0x2
@@ -93,12 +104,24 @@ struct rules_options {
 	uint16_t queue_count;		/* default 1 */
 	int reload_new_only;		/* option reload new-only: a reload does not
 					 * decide established connections again */
+	enum rules_names names;		/* option names, default auto */
+	int learn_names;		/* names are learned: yes, or auto and a rule
+					 * tests `to host` */
+	uint16_t names_group;		/* NFLOG group of the answers' copies, default 53 */
+	uint32_t names_ttl_min;		/* TTL floor and ceiling, s (default 60-86400) */
+	uint32_t names_ttl_max;
+	uint32_t names_max;		/* (device, address) entries kept, default 32768 */
+	const char *asn_database;	/* option asn-database; NULL: none */
 	struct geo_xlat nat64;		/* the operator's NAT64 prefixes (64:ff9b::/96 is always
 					 * translated); pass to geo_lookup_xlat().  Last: the
 					 * fields evaluation reads stay on one cache line */
 };
 
 #define RULES_LOG_TOTAL_FACTOR 50	/* default total cap: 50 devices at their full rate */
+#define RULES_NAMES_GROUP 53
+#define RULES_NAMES_TTL_MIN 60
+#define RULES_NAMES_TTL_MAX 86400
+#define RULES_NAMES_MAX 32768
 
 #define GEOEGRESS_DEFAULT_CONF "/etc/geoegress/policy.conf"
 #define GEOEGRESS_DEFAULT_DB   "/var/lib/geoegress/country.mmdb"
@@ -151,6 +174,25 @@ const struct rules_options *rules_options(const struct rules_policy *p);
 void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		const struct geo_answer *geo, struct rules_verdict *out);
 
+/* rules_eval() with what else is known about the destination (dest may be
+ * NULL): `to host` tests match the names, `to asn` tests the AS.  A name
+ * test never matches when no name is known (dest->nnames == 0), negated
+ * or not; `to host unknown` matches exactly then.  An AS test never
+ * matches an unknown AS.  No allocation; safe from several threads. */
+void rules_eval_dest(const struct rules_policy *p, const struct rules_flow *flow,
+		     const struct geo_answer *geo, const struct rules_dest *dest,
+		     struct rules_verdict *out);
+
+/* The policy's hosts sets, for explain: how many, the name of set i
+ * (policy order among hosts sets), and whether name (lower case, no final
+ * dot) is in it. */
+size_t rules_host_sets(const struct rules_policy *p);
+const char *rules_host_set_name(const struct rules_policy *p, size_t i);
+int rules_host_set_match(const struct rules_policy *p, size_t i, const char *name);
+
+/* Rules that test `to host` (unknown included) and `to asn`. */
+void rules_dest_tests(const struct rules_policy *p, unsigned *host_rules, unsigned *asn_rules);
+
 /* What p does with an unknown destination (the database does not place
  * it in a country: not in the database, or only under a code that is not
  * a country, geo.h) when no rule matches it first. */
@@ -176,11 +218,13 @@ int rules_equal(const struct rules_policy *a, const struct rules_policy *b);
 void rules_summary(const struct rules_policy *p, char *buf, size_t len);
 
 /* Writes why flow gets its decision (`geoegress explain`): the country the
- * policy uses and from which field, the device set, the deciding rule and
- * its source line, the action, whether it is logged, audit.  The same
- * rules_eval() the daemon runs decides; geo may be NULL (unknown). */
+ * policy uses and from which field, the destination's names (and the hosts
+ * sets each is in) and AS, the device set, the deciding rule and its source
+ * line, the action, whether it is logged, audit.  The same rules_eval_dest()
+ * the daemon runs decides; geo and dest may be NULL (unknown); as_org is
+ * dest->asn's organisation or NULL.  Writes to out; allocates nothing. */
 void rules_explain(const struct rules_policy *p, const struct rules_flow *flow,
-		   const struct geo_answer *geo, FILE *out);
+		   const struct geo_answer *geo, const struct rules_dest *dest, const char *as_org, FILE *out);
 
 /* The source text of line n (1-based) of the policy, or NULL. Belongs to p. */
 const char *rules_source_line(const struct rules_policy *p, int line, size_t *len);

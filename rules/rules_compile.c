@@ -174,6 +174,33 @@ static int build_ports(struct rrule *r)
 	return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* to asn: the numbers, sorted and unique. */
+static int build_asns(struct rrule *r)
+{
+	size_t n = 0;
+
+	if (r->dkind != DST_ASN || !r->dst.n)
+		return 0;
+	r->asns = malloc(r->dst.n * sizeof(*r->asns));
+	if (!r->asns)
+		return -1;
+	for (size_t i = 0; i < r->dst.n; i++)
+		r->asns[i] = r->dst.v[i].lo;
+	qsort(r->asns, r->dst.n, sizeof(*r->asns), cmp_u32);
+	for (size_t i = 0; i < r->dst.n; i++)
+		if (!n || r->asns[n - 1] != r->asns[i])
+			r->asns[n++] = r->asns[i];
+	r->nasns = n;
+	return 0;
+}
+
 int rules_compile_rule(struct rules_policy *p, struct rrule *r)
 {
 	memset(r->proto_bm, 0, sizeof(r->proto_bm));
@@ -188,7 +215,7 @@ int rules_compile_rule(struct rules_policy *p, struct rrule *r)
 	}
 	if (r->dkind == DST_COUNTRY)
 		build_cc(p, &r->dst, r->cc);
-	if (build(p, &r->src, &r->src_a) < 0 || build(p, &r->dst, &r->dst_a) < 0)
+	if (build(p, &r->src, &r->src_a) < 0 || build(p, &r->dst, &r->dst_a) < 0 || build_asns(r) < 0)
 		return -1;
 	return build_ports(r);
 }
@@ -232,16 +259,52 @@ static int bits_subset(const uint64_t *small, const uint64_t *big, size_t n)
 	return 1;
 }
 
-static int dst_contains(const struct rrule *a, const struct rrule *b)
+/* Every element of small, as written, is in big (host lists). */
+static int elems_in(const struct rules_policy *p, const struct elist *big, const struct elist *small)
+{
+	for (size_t i = 0; i < small->n; i++) {
+		const struct elem *s = &small->v[i];
+		size_t j;
+
+		for (j = 0; j < big->n; j++) {
+			const struct elem *b = &big->v[j];
+
+			if (b->kind == s->kind && (s->kind == EL_REF ? b->ref == s->ref :
+			    b->hi == s->hi && !strcmp(pool_str(p, b), pool_str(p, s))))
+				break;
+		}
+		if (j == big->n)
+			return 0;
+	}
+	return 1;
+}
+
+static int u32_subset(const uint32_t *small, size_t ns, const uint32_t *big, size_t nb)
+{
+	for (size_t i = 0, j = 0; i < ns; i++) {
+		while (j < nb && big[j] < small[i])
+			j++;
+		if (j == nb || big[j] != small[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int dst_contains(const struct rules_policy *p, const struct rrule *a, const struct rrule *b)
 {
 	if (a->dkind == DST_ANY)
 		return 1;
 	if (a->dkind != b->dkind)
 		return 0;
-	if (a->dkind == DST_UNKNOWN)
+	if (a->dkind == DST_UNKNOWN || a->dkind == DST_HOST_UNKNOWN)
 		return 1;
 	if (a->dneg != b->dneg)
 		return 0;
+	if (a->dkind == DST_HOST)
+		return a->dneg ? elems_in(p, &b->dst, &a->dst) : elems_in(p, &a->dst, &b->dst);
+	if (a->dkind == DST_ASN)
+		return a->dneg ? u32_subset(a->asns, a->nasns, b->asns, b->nasns) :
+				 u32_subset(b->asns, b->nasns, a->asns, a->nasns);
 	if (a->dkind == DST_COUNTRY)
 		return a->dneg ? bits_subset(a->cc, b->cc, CC_WORDS) : bits_subset(b->cc, a->cc, CC_WORDS);
 	return a->dneg ? rules_aset_contains(&b->dst_a, &a->dst_a) :
@@ -251,12 +314,11 @@ static int dst_contains(const struct rrule *a, const struct rrule *b)
 /* Conservative: 1 only when rule a matches every flow rule b matches. */
 int rules_rule_shadows(const struct rules_policy *p, const struct rrule *a, const struct rrule *b)
 {
-	(void)p;
 	if (!bits_subset(b->proto_bm, a->proto_bm, 4) || !ports_contain(a, b))
 		return 0;
 	if (a->src.n && (!b->src.n || !rules_aset_contains(&a->src_a, &b->src_a)))
 		return 0;
-	return dst_contains(a, b);
+	return dst_contains(p, a, b);
 }
 
 void rules_check_warnings(struct parser *ps)

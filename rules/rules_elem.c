@@ -17,7 +17,7 @@ const struct cc_group rules_groups[] = {
 };
 const size_t rules_ngroups = sizeof(rules_groups) / sizeof(rules_groups[0]);
 
-static const char *const kind_names[] = { "devices", "networks", "countries" };
+static const char *const kind_names[] = { "devices", "networks", "countries", "hosts" };
 
 /* Codes people write that are not ISO 3166-1 alpha-2. */
 static const struct { const char *from, *to; } cc_aliases[] = {
@@ -390,13 +390,138 @@ static int elem_port(struct parser *ps, const struct tok *t, struct elem *out)
 	return 0;
 }
 
+#define HOST_MAX 253	/* a DNS name in text form, without the final dot */
+
+/* Appends s (len bytes and a NUL) to the policy's name pool; *off gets
+ * where it starts. */
+static int pool_add(struct parser *ps, const char *s, size_t len, uint32_t *off)
+{
+	struct rules_policy *p = ps->p;
+
+	if (p->poollen + len + 1 > p->poolcap) {
+		size_t cap = (p->poollen + len + 1) * 2;
+		char *np = realloc(p->pool, cap < 256 ? 256 : cap);
+
+		if (!np) {
+			ps->oom = 1;
+			return -1;
+		}
+		p->pool = np;
+		p->poolcap = cap < 256 ? 256 : cap;
+	}
+	memcpy(p->pool + p->poollen, s, len);
+	p->pool[p->poollen + len] = '\0';
+	*off = (uint32_t)p->poollen;
+	p->poollen += len + 1;
+	return 0;
+}
+
+/* Checks the labels of name (lower case already); 0 or -1 (reported). */
+static int host_labels(struct parser *ps, const struct tok *t, const char *name, size_t len)
+{
+	size_t lab = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? name[i] : '.';
+
+		if (c == '.') {
+			if (lab == 0) {
+				perr(ps, t, "'%.*s' has an empty label (two dots, or a dot first)", TOKFMT(t));
+				return -1;
+			}
+			if (lab > 63) {
+				perr(ps, t, "a label of '%.*s' is longer than 63 characters", TOKFMT(t));
+				return -1;
+			}
+			lab = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			lab++;
+		} else {
+			perr(ps, t, "'%.*s' is not a host name: use letters, digits, '-' and '_' between dots",
+			     TOKFMT(t));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A host name (vendor.test) or a wildcard domain (*.vendor.test), stored
+ * lower case without a final dot. */
+static int elem_host(struct parser *ps, const struct tok *t, struct elem *out)
+{
+	const char *s = t->p;
+	size_t len = t->len;
+	char name[HOST_MAX + 2];
+	unsigned char b[16];
+	uint32_t off;
+	int wild = len >= 2 && s[0] == '*' && s[1] == '.';
+
+	if (wild)
+		s += 2, len -= 2;
+	if (memchr(s, '*', len) || (t->len == 1 && s[0] == '*')) {
+		perr(ps, t, "a wildcard is '*.' followed by a domain, as in *.vendor.test; '%.*s' is not one",
+		     TOKFMT(t));
+		return -1;
+	}
+	if (len && s[len - 1] == '.')
+		len--;	/* the absolute form: vendor.test. */
+	if (len > HOST_MAX) {
+		perr(ps, t, "host name '%.*s…' is longer than %d characters", TOKFMT(t), HOST_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		name[i] = (char)tolower((unsigned char)s[i]);
+	name[len] = '\0';
+	if (!wild && (strchr(name, ':') || inet_pton(AF_INET, name, b) == 1)) {
+		perr(ps, t, "'%.*s' is an address; a hosts set holds names (addresses go in a networks "
+			    "set, 'to @set')", TOKFMT(t));
+		return -1;
+	}
+	if (host_labels(ps, t, name, len) < 0)
+		return -1;
+	if (!wild && !strchr(name, '.')) {
+		perr(ps, t, "host name '%.*s' has no domain: write it whole, as in %s.test, or '*.%s' for "
+			    "every name under it", TOKFMT(t), name, name);
+		return -1;
+	}
+	if (pool_add(ps, name, len, &off) < 0)
+		return -1;
+	out->kind = wild ? EL_WILD : EL_HOST;
+	out->lo = off;
+	out->hi = (uint32_t)len;
+	return 0;
+}
+
+/* An AS number: 64500 or AS64500. */
+static int elem_asn(struct parser *ps, const struct tok *t, struct elem *out)
+{
+	const char *s = t->p;
+	size_t len = t->len;
+	unsigned long v;
+
+	if (t->kind == T_WORD && len > 2 && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's'))
+		s += 2, len -= 2;
+	if (t->kind != T_WORD || parse_uint(s, len, 4294967295ul, &v) < 0) {
+		perr(ps, t, "expected an AS number like 64500 (or AS64500), got '%.*s'", TOKFMT(t));
+		return -1;
+	}
+	if (v == 0) {
+		perr(ps, t, "AS 0 is reserved (RFC 7607) and names no network");
+		return -1;
+	}
+	out->kind = EL_ASN;
+	out->lo = (uint32_t)v;
+	return 0;
+}
+
 /* Line of a later `KIND NAME` definition, or 0. */
 static int defined_later(const struct parser *ps, const char *name, size_t len)
 {
 	for (size_t i = ps->i + 1; i + 1 < ps->nt; i++) {
 		const struct tok *k = &ps->t[i], *n = &ps->t[i + 1];
 
-		if ((tok_is(k, "devices") || tok_is(k, "networks") || tok_is(k, "countries")) &&
+		if ((tok_is(k, "devices") || tok_is(k, "networks") || tok_is(k, "countries") ||
+		     tok_is(k, "hosts")) &&
 		    (i == 0 || ps->t[i - 1].kind == T_NL) && n->kind == T_WORD && n->len == len &&
 		    !memcmp(n->p, name, len))
 			return k->line;
@@ -441,6 +566,9 @@ static int kind_ok(enum ctx ctx, enum set_kind k)
 	case CTX_COUNTRIES:
 	case CTX_CC:
 		return k == SET_COUNTRIES;
+	case CTX_HOSTS:
+	case CTX_HOST:
+		return k == SET_HOSTS;
 	default:
 		return 0;
 	}
@@ -455,9 +583,14 @@ static void wrong_kind(struct parser *ps, enum ctx ctx, const struct tok *t, con
 		[CTX_SRC] = "a source ('from') needs a devices or networks set",
 		[CTX_DST] = "a destination ('to') needs a networks set",
 		[CTX_CC] = "'country' needs a countries set",
+		[CTX_HOSTS] = "a hosts set can include only hosts sets",
+		[CTX_HOST] = "'to host' needs a hosts set",
 	};
 
-	if (ctx == CTX_DST && s->kind == SET_COUNTRIES)
+	if (ctx == CTX_DST && s->kind == SET_HOSTS)
+		perr(ps, t, "set '%s' is a hosts set; write 'to host @%s' to match the names the "
+			    "device's DNS answers gave the destination", s->name, s->name);
+	else if (ctx == CTX_DST && s->kind == SET_COUNTRIES)
 		perr(ps, t, "set '%s' is a countries set; write 'to country @%s' to match destination "
 			    "countries", s->name, s->name);
 	else
@@ -469,8 +602,9 @@ static int elem_ref(struct parser *ps, enum ctx ctx, const struct tok *t, struct
 	const char *name = t->p + 1;
 	size_t len = t->len - 1;
 
-	if (ctx == CTX_PROTO || ctx == CTX_PORT) {
-		perr(ps, t, "sets cannot be used in '%s'; list the values", ctx == CTX_PROTO ? "proto" : "port");
+	if (ctx == CTX_PROTO || ctx == CTX_PORT || ctx == CTX_ASN) {
+		perr(ps, t, "sets cannot be used in '%s'; list the values",
+		     ctx == CTX_PROTO ? "proto" : ctx == CTX_PORT ? "port" : "asn");
 		return -1;
 	}
 	if (ctx == CTX_CC || ctx == CTX_COUNTRIES) {
@@ -516,6 +650,9 @@ int parse_elem(struct parser *ps, enum ctx ctx, const struct tok *t, struct elem
 			[CTX_CC] = "a country code or @set",
 			[CTX_PROTO] = "a protocol",
 			[CTX_PORT] = "a port",
+			[CTX_HOSTS] = "a host name, *.domain or @set",
+			[CTX_HOST] = "a host name, *.domain or @set",
+			[CTX_ASN] = "an AS number",
 		};
 
 		if (t->kind == T_NL || t->kind == T_EOF)
@@ -532,6 +669,11 @@ int parse_elem(struct parser *ps, enum ctx ctx, const struct tok *t, struct elem
 		return elem_proto(ps, t, out);
 	case CTX_PORT:
 		return elem_port(ps, t, out);
+	case CTX_HOSTS:
+	case CTX_HOST:
+		return elem_host(ps, t, out);
+	case CTX_ASN:
+		return elem_asn(ps, t, out);
 	default:
 		return elem_addr(ps, ctx, t, out);
 	}

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rules — evaluation of one flow: first match wins.  No allocation, no
- * locks: the policy is read-only after parsing. */
+ * locks: the policy is read-only after parsing.  Names (`to host`) and AS
+ * tests (`to asn`) are checked rule by rule on the candidates the index
+ * leaves; the flow's host bitmap is computed once, when a host test first
+ * needs it. */
 #include <netinet/in.h>
 #include <string.h>
 
@@ -20,6 +23,9 @@ struct fctx {
 	unsigned proto;
 	int has_ports;
 	uint16_t dport;
+	const struct rules_dest *dest;	/* never NULL */
+	int hdone;			/* hbits computed */
+	uint64_t hbits[64];		/* the host lists the destination's names are in */
 };
 
 /* Last interval whose lo <= x, then x <= hi?  v is sorted and merged. */
@@ -71,7 +77,50 @@ static int cc_match(const struct rrule *r, const struct fctx *c)
 	return m != r->dneg;
 }
 
-static int rule_match(const struct rrule *r, const struct fctx *c)
+static int asn_in(const struct rrule *r, uint32_t asn)
+{
+	size_t lo = 0, hi = r->nasns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->asns[mid] < asn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nasns && r->asns[lo] == asn;
+}
+
+/* The tests on what DNS answers and the AS database say.  A name test
+ * never matches when no name is known, an AS test when the AS is not. */
+static int dest_ok(const struct rules_policy *p, const struct rrule *r, struct fctx *c)
+{
+	const struct rules_dest *d = c->dest;
+	int m;
+
+	switch (r->dkind) {
+	case DST_HOST_UNKNOWN:
+		return d->nnames == 0;
+	case DST_HOST:
+		if (!d->nnames)
+			return 0;
+		if (!c->hdone) {
+			memset(c->hbits, 0, p->hosts.words * sizeof(c->hbits[0]));
+			for (unsigned i = 0; i < d->nnames; i++)
+				rules_hosts_lists(p, d->names[i], c->hbits);
+			c->hdone = 1;
+		}
+		m = (int)(c->hbits[r->hostlist / 64] >> (r->hostlist % 64) & 1);
+		return m != r->dneg;
+	case DST_ASN:
+		return d->asn && asn_in(r, d->asn) != r->dneg;
+	default:
+		return 1;
+	}
+}
+
+static int rule_match(const struct rules_policy *p, const struct rrule *r, struct fctx *c)
 {
 	if (!(r->proto_bm[c->proto / 64] >> (c->proto % 64) & 1))
 		return 0;
@@ -88,6 +137,12 @@ static int rule_match(const struct rrule *r, const struct fctx *c)
 		break;
 	case DST_ADDR:
 		if (dst_in(&r->dst_a, c) == r->dneg)
+			return 0;
+		break;
+	case DST_HOST:
+	case DST_HOST_UNKNOWN:
+	case DST_ASN:
+		if (!dest_ok(p, r, c))
 			return 0;
 		break;
 	default:
@@ -118,10 +173,13 @@ static int country_index(geo_cc cc)
 }
 
 static void unpack(const struct rules_policy *p, const struct rules_flow *f,
-		   const struct geo_answer *g, struct fctx *c)
+		   const struct geo_answer *g, const struct rules_dest *dest, struct fctx *c)
 {
+	static const struct rules_dest nothing;
 	geo_cc cc = geo_pick(g, p->opt.field, NULL);
 
+	c->dest = dest ? dest : &nothing;
+	c->hdone = 0;
 	c->cc = cc;
 	c->fam = f->family == AF_INET ? 4 : f->family == AF_INET6 ? 6 : 0;
 	if (c->fam == 4) {
@@ -182,7 +240,7 @@ static const uint64_t *row(const struct rules_index *x, int d, u128 key)
 }
 
 /* AND of one row per field; the lowest set bit is the first match. */
-static long match_index(const struct rules_policy *p, const struct fctx *c)
+static long match_index(const struct rules_policy *p, struct fctx *c)
 {
 	const struct rules_index *x = &p->index;
 	size_t w = x->words;
@@ -203,19 +261,20 @@ static long match_index(const struct rules_policy *p, const struct fctx *c)
 		for (; m; m &= m - 1) {
 			size_t r = i * 64 + (size_t)__builtin_ctzll(m);
 
-			if (cc || cc_ok(&p->rules[r], c))
+			if ((cc || cc_ok(&p->rules[r], c)) &&
+			    (!(x->xcheck[i] >> (r % 64) & 1) || dest_ok(p, &p->rules[r], c)))
 				return (long)r;
 		}
 	}
 	return -1;
 }
 
-static long first_match(const struct rules_policy *p, const struct fctx *c, int use_index)
+static long first_match(const struct rules_policy *p, struct fctx *c, int use_index)
 {
 	if (use_index && p->index.words && c->fam)
 		return match_index(p, c);
 	for (size_t i = 0; i < p->nrules; i++)
-		if (rule_match(&p->rules[i], c))
+		if (rule_match(p, &p->rules[i], c))
 			return (long)i;
 	return -1;
 }
@@ -225,28 +284,35 @@ const char *rules_device(const struct rules_policy *p, const struct rules_flow *
 	static const struct geo_answer none;
 	struct fctx c;
 
-	unpack(p, f, &none, &c);
+	unpack(p, f, &none, NULL, &c);
 	return device_of(p, &c, use_index);
 }
 
 long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
-		       const struct geo_answer *g, int use_index)
+		       const struct geo_answer *g, const struct rules_dest *dest, int use_index)
 {
 	static const struct geo_answer none;
 	struct fctx c;
 
-	unpack(p, f, g ? g : &none, &c);
+	unpack(p, f, g ? g : &none, dest, &c);
 	return first_match(p, &c, use_index);
 }
 
 void rules_eval(const struct rules_policy *p, const struct rules_flow *flow,
 		const struct geo_answer *geo, struct rules_verdict *out)
 {
+	rules_eval_dest(p, flow, geo, NULL, out);
+}
+
+void rules_eval_dest(const struct rules_policy *p, const struct rules_flow *flow,
+		     const struct geo_answer *geo, const struct rules_dest *dest,
+		     struct rules_verdict *out)
+{
 	static const struct geo_answer none;
 	struct fctx c;
 	long i;
 
-	unpack(p, flow, geo ? geo : &none, &c);
+	unpack(p, flow, geo ? geo : &none, dest, &c);
 	memset(out, 0, sizeof(*out));
 	out->device = device_of(p, &c, 1);
 	out->country = c.cc;

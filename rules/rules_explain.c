@@ -34,6 +34,34 @@ static void explain_country(const struct rules_policy *p, const struct geo_answe
 			geo_cc_str(a->located, b), geo_cc_str(a->registered, b2));
 }
 
+/* The names the device's DNS answers gave the destination, the hosts sets
+ * each is in, and the AS. */
+static void explain_names(const struct rules_policy *p, const struct rules_dest *d, const char *as_org,
+			  FILE *out)
+{
+	const struct rules_options *o = rules_options(p);
+
+	if (!d->nnames)
+		fprintf(out, "names:    none known: `to host` tests do not match, `to host unknown` does\n");
+	for (unsigned i = 0; i < d->nnames; i++) {
+		int n = 0;
+
+		fprintf(out, "%s%s: ", i ? "          " : "names:    ", d->names[i]);
+		for (size_t k = 0; k < rules_host_sets(p); k++)
+			if (rules_host_set_match(p, k, d->names[i]))
+				fprintf(out, "%s@%s", n++ ? ", " : "in ", rules_host_set_name(p, k));
+		fprintf(out, "%s\n", n ? "" : "in no hosts set");
+	}
+	if (!o->learn_names)
+		fprintf(out, "          (this policy does not learn names: option names %s)\n",
+			o->names == RULES_NAMES_NO ? "no" : "auto, and no rule tests `to host`");
+	if (d->asn)
+		fprintf(out, "as:       AS%u%s%s%s\n", d->asn, as_org ? " (" : "", as_org ? as_org : "",
+			as_org ? ")" : "");
+	else if (o->asn_database)
+		fprintf(out, "as:       unknown: `to asn` tests do not match\n");
+}
+
 static void explain_decision(const struct rules_policy *p, const struct rules_verdict *v, FILE *out)
 {
 	size_t len = 0;
@@ -54,12 +82,14 @@ static void explain_decision(const struct rules_policy *p, const struct rules_ve
 }
 
 void rules_explain(const struct rules_policy *p, const struct rules_flow *flow,
-		   const struct geo_answer *geo, FILE *out)
+		   const struct geo_answer *geo, const struct rules_dest *dest, const char *as_org, FILE *out)
 {
 	static const struct geo_answer none;
+	static const struct rules_dest nothing;
 	struct rules_verdict v;
 
-	rules_eval(p, flow, geo ? geo : &none, &v);
+	rules_eval_dest(p, flow, geo ? geo : &none, dest ? dest : &nothing, &v);
 	explain_country(p, geo ? geo : &none, out);
+	explain_names(p, dest ? dest : &nothing, as_org, out);
 	explain_decision(p, &v, out);
 }

@@ -201,7 +201,8 @@ static int build_small(const struct rules_policy *p, struct rules_index *x)
 	x->proto = calloc(256 * w, sizeof(uint64_t));
 	x->noport = calloc(w, sizeof(uint64_t));
 	x->cc = calloc((CC_BITS + 2) * w, sizeof(uint64_t));
-	if (!x->proto || !x->noport || !x->cc)
+	x->xcheck = calloc(w, sizeof(uint64_t));
+	if (!x->proto || !x->noport || !x->cc || !x->xcheck)
 		return -1;
 	for (size_t r = 0; r < p->nrules; r++) {
 		const struct rrule *ru = &p->rules[r];
@@ -212,6 +213,8 @@ static int build_small(const struct rules_policy *p, struct rules_index *x)
 				x->proto[pr * w + r / 64] |= bit;
 		if (!ru->nports)
 			x->noport[r / 64] |= bit;
+		if (ru->dkind == DST_HOST || ru->dkind == DST_HOST_UNKNOWN || ru->dkind == DST_ASN)
+			x->xcheck[r / 64] |= bit;	/* names and AS: checked rule by rule */
 		/* rows: the 676 codes, then unknown (never matched by a country
 		 * test), then a known but malformed code (in no list) */
 		for (int c = 0; c < CC_BITS + 2; c++) {
@@ -236,6 +239,7 @@ void rules_index_free(struct rules_index *x)
 	free(x->proto);
 	free(x->noport);
 	free(x->cc);
+	free(x->xcheck);
 	for (int i = 0; i < 9; i++) {
 		free(x->dim[i].b);
 		free(x->dim[i].bits);

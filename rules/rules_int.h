@@ -22,7 +22,7 @@ typedef unsigned __int128 u128;
 enum tok_kind {
 	T_EOF = 0,
 	T_NL,		/* newline or ';' */
-	T_WORD,		/* [A-Za-z0-9_.:/+-]+ : keyword, name, address, number, range */
+	T_WORD,		/* [A-Za-z0-9_.:/+*-]+ : keyword, name, address, number, range, *.domain */
 	T_STRING,	/* "..." ; p/len cover the quotes */
 	T_REF,		/* @name ; p/len cover the '@' */
 	T_LBRACE,
@@ -50,6 +50,9 @@ enum elem_kind {
 	EL_CC,		/* cc = country code */
 	EL_PROTO,	/* lo = protocol number */
 	EL_PORT,	/* lo..hi */
+	EL_HOST,	/* a host name: lo = offset in the policy's name pool, hi = length */
+	EL_WILD,	/* *.domain: lo, hi as EL_HOST for the domain (without "*.") */
+	EL_ASN,		/* lo = AS number */
 };
 
 struct elem {
@@ -81,7 +84,7 @@ struct aset {
 
 #define CC_WORDS 11	/* 676 bits */
 
-enum set_kind { SET_DEVICES = 0, SET_NETWORKS, SET_COUNTRIES };
+enum set_kind { SET_DEVICES = 0, SET_NETWORKS, SET_COUNTRIES, SET_HOSTS };
 
 struct rset {
 	char *name;
@@ -93,7 +96,12 @@ struct rset {
 	uint64_t cc[CC_WORDS];	/* countries */
 };
 
-enum dst_kind { DST_ANY = 0, DST_ADDR, DST_COUNTRY, DST_UNKNOWN };
+enum dst_kind {
+	DST_ANY = 0, DST_ADDR, DST_COUNTRY, DST_UNKNOWN,
+	DST_HOST,		/* to host [!=] LIST: the names DNS answers gave */
+	DST_HOST_UNKNOWN,	/* to host unknown: no answer explained the address */
+	DST_ASN,		/* to asn [!=] LIST */
+};
 
 struct rrule {
 	int line, col;
@@ -114,6 +122,29 @@ struct rrule {
 	uint64_t proto_bm[4];	/* all ones when any */
 	struct r16 *ports;
 	size_t nports;
+	int hostlist;		/* DST_HOST: bit of this rule's list in the name table */
+	uint32_t *asns;		/* DST_ASN: sorted */
+	size_t nasns;
+};
+
+/* Compiled names (rules_hosts.c): every name and wildcard domain of every
+ * hosts set and `to host` list, each with the bitmap of the lists (rules'
+ * `to host` lists, then hosts sets) it belongs to.  Open addressing. */
+struct hname {
+	uint64_t hash;		/* 0: empty slot */
+	uint32_t off, len;	/* in the policy's name pool */
+	uint8_t wild;		/* matches names below the domain */
+	size_t bits;		/* offset of its bitmap in hosttab.bits */
+};
+
+struct hosttab {
+	struct hname *v;
+	size_t cap;		/* power of two; 0 = no names */
+	uint64_t *bits;
+	size_t words;		/* per bitmap: (lists + 63) / 64 */
+	size_t nlists;		/* rules with a `to host` list, then hosts sets */
+	size_t nrulelists;	/* of them, rules' */
+	uint8_t maxlabels;	/* wildcard domains have at most this many labels */
 };
 
 /* The evaluation index (rules_index.c): per field, per elementary
@@ -133,19 +164,25 @@ struct rules_index {
 	struct rules_dim dim[9];	/* src4, src6, mac, dst4, dst6, port; then
 					 * src4, src6, mac over devices sets */
 	size_t dwords;		/* (nsets + 63) / 64 */
+	uint64_t *xcheck;	/* 1 row: rules whose destination test (host, asn)
+				 * is checked rule by rule */
 };
 
 /* Option bits for "given" */
 enum opt_id {
 	OPT_DATABASE = 0, OPT_FIELD, OPT_NAT64, OPT_MODE, OPT_UNKNOWN, OPT_LOGFILE, OPT_SYSLOG,
-	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD, OPT_COUNT
+	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD,
+	OPT_NAMES, OPT_NAMES_GROUP, OPT_NAMES_TTL, OPT_NAMES_MAX, OPT_ASN_DB, OPT_COUNT
 };
 
 struct rules_policy {
 	struct rules_options opt;
 	unsigned given;		/* 1 << enum opt_id */
 	int opt_line[OPT_COUNT];
-	char *database, *log_file;
+	char *database, *log_file, *asn_database;
+	char *pool;		/* host names of EL_HOST/EL_WILD elements */
+	size_t poollen, poolcap;
+	struct hosttab hosts;
 	struct rset *sets;
 	size_t nsets, capsets;
 	struct rrule *rules;
@@ -195,12 +232,22 @@ size_t rules_dim_find(const struct rules_dim *d, u128 x);
 /* rules_eval.c: index of the first rule matching, or -1; use_index 0
  * forces the plain rule-by-rule scan (tests compare the two). */
 long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
-		       const struct geo_answer *g, int use_index);
+		       const struct geo_answer *g, const struct rules_dest *dest, int use_index);
 
 const char *rules_device(const struct rules_policy *p, const struct rules_flow *f, int use_index);
 
 /* option.c */
 const char *rules_option_name(int id);
+
+/* rules_hosts.c */
+int rules_hosts_build(struct rules_policy *p);
+void rules_hosts_free(struct hosttab *t);
+/* ORs into bits (t->words words, zeroed by the caller) the lists name is in. */
+void rules_hosts_lists(const struct rules_policy *p, const char *name, uint64_t *bits);
+static inline const char *pool_str(const struct rules_policy *p, const struct elem *e)
+{
+	return p->pool + e->lo;
+}
 
 /* print.c */
 void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *out);

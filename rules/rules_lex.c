@@ -22,7 +22,7 @@ struct lexer {
 static int is_word(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == ':' || c == '/' || c == '-' || c == '+';
+	       c == '_' || c == '.' || c == ':' || c == '/' || c == '-' || c == '+' || c == '*';
 }
 
 static int push(struct lexer *lx, enum tok_kind k, const char *p, size_t len)

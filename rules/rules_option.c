@@ -11,7 +11,9 @@ static const char *const opt_names[OPT_COUNT] = {
 	[OPT_MODE] = "mode",
 	[OPT_UNKNOWN] = "unknown", [OPT_LOGFILE] = "log-file", [OPT_SYSLOG] = "log-syslog",
 	[OPT_RATE] = "log-rate", [OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
-	[OPT_QUEUE] = "queue", [OPT_RELOAD] = "reload",
+	[OPT_QUEUE] = "queue", [OPT_RELOAD] = "reload", [OPT_NAMES] = "names",
+	[OPT_NAMES_GROUP] = "names-group", [OPT_NAMES_TTL] = "names-ttl", [OPT_NAMES_MAX] = "names-max",
+	[OPT_ASN_DB] = "asn-database",
 };
 
 const char *rules_option_name(int id)
@@ -62,7 +64,8 @@ static char *path_value(struct parser *ps, const char *opt, int allow_none)
 	if (t->kind != T_STRING) {
 		if (t->kind != T_BAD)
 			perr(ps, t, "option '%s' takes a quoted path, as in \"%s\"%s", opt,
-			     allow_none ? GEOEGRESS_DEFAULT_LOG : GEOEGRESS_DEFAULT_DB,
+			     allow_none ? GEOEGRESS_DEFAULT_LOG : strcmp(opt, "database") ?
+			     "/var/lib/geoegress/asn.mmdb" : GEOEGRESS_DEFAULT_DB,
 			     allow_none ? ", or none" : "");
 		return NULL;
 	}
@@ -242,6 +245,77 @@ static int opt_unknown(struct parser *ps, struct rules_options *o)
 	return 0;
 }
 
+/* A number min..max at the current token. */
+static int number_value(struct parser *ps, const char *opt, unsigned long min, unsigned long max,
+			unsigned long *v)
+{
+	struct tok *t = pcur(ps);
+
+	if (t->kind != T_WORD || parse_uint(t->p, t->len, max, v) < 0 || *v < min) {
+		if (tok_end(t))
+			perr(ps, t, "option '%s' needs a number (%lu–%lu)", opt, min, max);
+		else
+			perr(ps, t, "option '%s' takes a number from %lu to %lu, not '%.*s'", opt, min, max,
+			     TOKFMT(t));
+		return -1;
+	}
+	pnext(ps);
+	return 0;
+}
+
+/* option names-ttl MIN-MAX: the floor and ceiling of a learned name's TTL. */
+static int opt_names_ttl(struct parser *ps, struct rules_options *o)
+{
+	struct tok *t = pcur(ps);
+	const char *dash = t->kind == T_WORD ? memchr(t->p, '-', t->len) : NULL;
+	unsigned long lo, hi;
+
+	if (!dash || parse_uint(t->p, (size_t)(dash - t->p), 604800, &lo) < 0 ||
+	    parse_uint(dash + 1, t->len - (size_t)(dash - t->p) - 1, 604800, &hi) < 0 || lo < 1) {
+		if (tok_end(t))
+			perr(ps, t, "option 'names-ttl' needs the TTL floor and ceiling in seconds, as in "
+				    "60-86400");
+		else
+			perr(ps, t, "option 'names-ttl' takes FLOOR-CEILING in seconds (1–604800), as in "
+				    "60-86400, not '%.*s'", TOKFMT(t));
+		return -1;
+	}
+	if (hi < lo) {
+		perr(ps, t, "names-ttl '%.*s' is backwards: write the floor first", TOKFMT(t));
+		return -1;
+	}
+	o->names_ttl_min = (uint32_t)lo;
+	o->names_ttl_max = (uint32_t)hi;
+	pnext(ps);
+	return 0;
+}
+
+static int opt_names_value(struct parser *ps, int id)
+{
+	static const char *const modes[] = { "auto", "yes", "no" };
+	struct rules_options *o = &ps->p->opt;
+	unsigned long v;
+	int m;
+
+	switch (id) {
+	case OPT_NAMES:
+		return (m = choice(ps, "names", modes, 3)) < 0 ? -1 : (o->names = (enum rules_names)m, 0);
+	case OPT_NAMES_GROUP:
+		return number_value(ps, "names-group", 0, 65535, &v) < 0 ? -1 :
+			(o->names_group = (uint16_t)v, 0);
+	case OPT_NAMES_TTL:
+		return opt_names_ttl(ps, o);
+	case OPT_NAMES_MAX:
+		return number_value(ps, "names-max", 1024, 1048576, &v) < 0 ? -1 :
+			(o->names_max = (uint32_t)v, 0);
+	default:
+		free(ps->p->asn_database);
+		ps->p->asn_database = path_value(ps, "asn-database", 0);
+		o->asn_database = ps->p->asn_database;
+		return o->asn_database ? 0 : -1;
+	}
+}
+
 static int opt_value(struct parser *ps, int id)
 {
 	static const char *const fields[] = { "located", "registered", "either" };
@@ -282,8 +356,10 @@ static int opt_value(struct parser *ps, int id)
 		return (v = choice(ps, "reload", reloads, 2)) < 0 ? -1 : (o->reload_new_only = v == 1, 0);
 	case OPT_NAT64:
 		return opt_nat64(ps, o);
-	default:
+	case OPT_QUEUE:
 		return opt_queue(ps, o);
+	default:
+		return opt_names_value(ps, id);
 	}
 }
 

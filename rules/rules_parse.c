@@ -10,7 +10,7 @@
 #include "rules/rules_parse.h"
 
 static const char *const stmt_words[] = {
-	"option", "devices", "networks", "countries", "allow", "block", "reject", "log", "default",
+	"option", "devices", "networks", "countries", "hosts", "allow", "block", "reject", "log", "default",
 };
 #define NSTMT (sizeof(stmt_words) / sizeof(stmt_words[0]))
 
@@ -230,6 +230,8 @@ static int add_set(struct parser *ps, struct rset *s)
 	return 0;
 }
 
+static const enum ctx set_ctx[] = { CTX_DEVICES, CTX_NETWORKS, CTX_COUNTRIES, CTX_HOSTS };
+
 static int parse_set(struct parser *ps, enum set_kind kind)
 {
 	struct tok *kw = cur(ps), *n = next(ps);
@@ -243,9 +245,7 @@ static int parse_set(struct parser *ps, enum set_kind kind)
 		return -1;
 	}
 	next(ps);
-	rc = parse_list(ps, kind == SET_DEVICES ? CTX_DEVICES : kind == SET_NETWORKS ? CTX_NETWORKS
-										 : CTX_COUNTRIES,
-			&s.elems, 1);
+	rc = parse_list(ps, set_ctx[kind], &s.elems, 1);
 	if (rc == 0 && name_ok && s.elems.n == 0) {
 		perr(ps, n, "set '%.*s' is empty; give it at least one element", TOKFMT(n));
 		rc = 1;
@@ -267,6 +267,48 @@ static int parse_set(struct parser *ps, enum set_kind kind)
 	return rc == 0 ? parse_stmt_end(ps) : -1;
 }
 
+/* Letters only: a misspelt keyword, not an address. */
+static int plain_word(const struct tok *t)
+{
+	if (t->kind != T_WORD)
+		return 0;
+	for (size_t i = 0; i < t->len; i++)
+		if (!((t->p[i] >= 'a' && t->p[i] <= 'z') || (t->p[i] >= 'A' && t->p[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* [!=] LIST at t, the destination of kind (the list's context ctx);
+ * missing: what to say is missing. */
+static int parse_dst_list(struct parser *ps, struct rrule *r, struct tok *t, enum dst_kind kind, enum ctx ctx,
+			  const char *missing)
+{
+	r->dkind = kind;
+	if (t->kind == T_NE) {
+		r->dneg = 1;
+		t = next(ps);
+	}
+	if (at_end(t)) {
+		perr(ps, t, "%s", missing);
+		return -1;
+	}
+	return parse_list(ps, ctx, &r->dst, 0);
+}
+
+/* to host [!=] LIST | to host unknown */
+static int parse_to_host(struct parser *ps, struct rrule *r)
+{
+	struct tok *t = next(ps);
+
+	if (tok_is(t, "unknown")) {
+		r->dkind = DST_HOST_UNKNOWN;
+		next(ps);
+		return 0;
+	}
+	return parse_dst_list(ps, r, t, DST_HOST, CTX_HOST,
+			      "expected a host name, *.domain, @hosts set or 'unknown' after 'host'");
+}
+
 static int parse_to(struct parser *ps, struct rrule *r)
 {
 	struct tok *t = next(ps);
@@ -281,20 +323,28 @@ static int parse_to(struct parser *ps, struct rrule *r)
 		next(ps);
 		return 0;
 	}
-	r->dkind = DST_ADDR;
-	if (tok_is(t, "country")) {
-		r->dkind = DST_COUNTRY;
-		t = next(ps);
+	if (tok_is(t, "host") || tok_is(t, "hosts")) {
+		if (tok_is(t, "hosts")) {
+			perr(ps, t, "'to hosts' — did you mean 'to host'? (hosts is the kind of set)");
+			return -1;
+		}
+		return parse_to_host(ps, r);
 	}
-	if (t->kind == T_NE) {
-		r->dneg = 1;
-		t = next(ps);
+	if (tok_is(t, "asn"))
+		return parse_dst_list(ps, r, next(ps), DST_ASN, CTX_ASN, "expected an AS number after 'asn', as "
+				      "in 'to asn 64500' or 'to asn { 64500, 64501 }'");
+	if (plain_word(t)) {
+		static const char *const words[] = { "any", "unknown", "country", "host", "asn" };
+		const char *s = sugg_pick(t->p, t->len, words, 5);
+
+		if (s) {
+			perr(ps, t, "unknown word '%.*s' after 'to' — did you mean '%s'?", TOKFMT(t), s);
+			return -1;
+		}
 	}
-	if (at_end(t)) {
-		perr(ps, t, "expected a destination after '%s'", r->dkind == DST_COUNTRY ? "country" : "to");
-		return -1;
-	}
-	return parse_list(ps, r->dkind == DST_COUNTRY ? CTX_CC : CTX_DST, &r->dst, 0);
+	if (tok_is(t, "country"))
+		return parse_dst_list(ps, r, next(ps), DST_COUNTRY, CTX_CC, "expected a destination after 'country'");
+	return parse_dst_list(ps, r, t, DST_ADDR, CTX_DST, "expected a destination after 'to'");
 }
 
 static int parse_from(struct parser *ps, struct rrule *r)
@@ -418,6 +468,7 @@ static void rule_free(struct rrule *r)
 	rules_aset_free(&r->src_a);
 	rules_aset_free(&r->dst_a);
 	free(r->ports);
+	free(r->asns);
 }
 
 static int add_rule(struct parser *ps, struct rrule *r)
@@ -513,6 +564,8 @@ static int parse_stmt(struct parser *ps)
 		return parse_set(ps, SET_NETWORKS);
 	if (tok_is(t, "countries"))
 		return parse_set(ps, SET_COUNTRIES);
+	if (tok_is(t, "hosts"))
+		return parse_set(ps, SET_HOSTS);
 	if (tok_is(t, "default"))
 		return parse_default(ps);
 	if (tok_is(t, "allow") || tok_is(t, "block") || tok_is(t, "reject") || tok_is(t, "log"))
@@ -523,8 +576,8 @@ static int parse_stmt(struct parser *ps)
 	if (s)
 		perr(ps, t, "unknown keyword '%.*s' — did you mean '%s'?", TOKFMT(t), s);
 	else
-		perr(ps, t, "expected a statement (option, devices, networks, countries, a rule or "
-			    "default), got '%.*s'", TOKFMT(t));
+		perr(ps, t, "expected a statement (option, devices, networks, countries, hosts, a rule "
+			    "or default), got '%.*s'", TOKFMT(t));
 	return -1;
 }
 
@@ -572,6 +625,42 @@ static void set_defaults(struct rules_options *o)
 	o->log_total_period = 60;
 	o->hooks = RULES_HOOK_FORWARD;
 	o->queue_count = 1;
+	o->names_group = RULES_NAMES_GROUP;
+	o->names_ttl_min = RULES_NAMES_TTL_MIN;
+	o->names_ttl_max = RULES_NAMES_TTL_MAX;
+	o->names_max = RULES_NAMES_MAX;
+}
+
+/* Tests that need what the options do not give: `to host` without name
+ * learning, `to asn` without an AS database.  Settles learn_names. */
+static void check_dest_tests(struct parser *ps)
+{
+	struct rules_policy *p = ps->p;
+	size_t lists = 0;
+	int hosts = 0;
+
+	for (size_t i = 0; i < p->nsets; i++)
+		lists += p->sets[i].kind == SET_HOSTS;
+	for (size_t i = 0; i < p->nrules; i++)
+		lists += p->rules[i].dkind == DST_HOST;
+	if (lists > 4096)
+		diag(&ps->dc, RULES_ERROR, 0, 0, 0, "%zu hosts sets and 'to host' rules; at most 4096", lists);
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct rrule *r = &p->rules[i];
+
+		if (r->dkind == DST_HOST || r->dkind == DST_HOST_UNKNOWN) {
+			hosts = 1;
+			if (p->opt.names == RULES_NAMES_NO)
+				diag(&ps->dc, RULES_ERROR, r->line, r->col, (int)strlen(rules_action_name(r->action)),
+				     "this rule tests 'to host', but option names is no (line %d): names are "
+				     "learned only with names auto or yes", p->opt_line[OPT_NAMES]);
+		}
+		if (r->dkind == DST_ASN && !p->opt.asn_database)
+			diag(&ps->dc, RULES_ERROR, r->line, r->col, (int)strlen(rules_action_name(r->action)),
+			     "this rule tests 'to asn', which needs option asn-database (an AS database, "
+			     "GeoLite2-ASN schema)");
+	}
+	p->opt.learn_names = p->opt.names == RULES_NAMES_YES || (p->opt.names == RULES_NAMES_AUTO && hosts);
 }
 
 static void parse_all(struct parser *ps)
@@ -588,6 +677,8 @@ static void parse_all(struct parser *ps)
 		diag(&ps->dc, RULES_ERROR, 0, 0, 0,
 		     "no 'default' statement: say what happens to flows no rule matches, "
 		     "e.g. 'default allow'");
+	if (!ps->oom)
+		check_dest_tests(ps);
 }
 
 struct rules_policy *rules_parse_buf(const char *text, size_t len, const char *filename,
@@ -608,7 +699,7 @@ struct rules_policy *rules_parse_buf(const char *text, size_t len, const char *f
 		goto oom;
 	if (ps.dc.nerrors == 0) {
 		rules_check_warnings(&ps);
-		if (rules_index_build(ps.p) < 0)
+		if (rules_hosts_build(ps.p) < 0 || rules_index_build(ps.p) < 0)
 			goto oom;
 	}
 	free(ps.t);
@@ -672,8 +763,11 @@ void rules_free(struct rules_policy *p)
 		rule_free(&p->rules[i]);
 	free(p->rules);
 	rules_index_free(&p->index);
+	rules_hosts_free(&p->hosts);
 	free(p->database);
 	free(p->log_file);
+	free(p->asn_database);
+	free(p->pool);
 	free(p->text);
 	free(p->line_off);
 	free(p);

@@ -16,6 +16,9 @@ enum ctx {
 	CTX_CC,			/* rule `country`: like a countries set */
 	CTX_PROTO,
 	CTX_PORT,
+	CTX_HOSTS,		/* hosts set: names, *.domains, @hosts */
+	CTX_HOST,		/* rule `to host`: like a hosts set */
+	CTX_ASN,		/* rule `to asn`: AS numbers */
 };
 
 struct parser {

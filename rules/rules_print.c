@@ -74,6 +74,13 @@ void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *
 	case EL_PORT:
 		fprintf(out, e->lo == e->hi ? "%u" : "%u-%u", e->lo, e->hi);
 		break;
+	case EL_HOST:
+	case EL_WILD:
+		fprintf(out, "%s%s", e->kind == EL_WILD ? "*." : "", p ? pool_str(p, e) : "?");
+		break;
+	case EL_ASN:
+		fprintf(out, "%u", e->lo);
+		break;
 	}
 }
 
@@ -145,6 +152,22 @@ static void print_options(const struct rules_policy *p, FILE *out)
 				o->hooks == (RULES_HOOK_FORWARD | RULES_HOOK_OUTPUT) ? ", " : "",
 				o->hooks & RULES_HOOK_OUTPUT ? "output" : "");
 			break;
+		case OPT_NAMES:
+			fputs(o->names == RULES_NAMES_YES ? "yes" : o->names == RULES_NAMES_NO ? "no" : "auto",
+			      out);
+			break;
+		case OPT_NAMES_GROUP:
+			fprintf(out, "%u", o->names_group);
+			break;
+		case OPT_NAMES_TTL:
+			fprintf(out, "%u-%u", o->names_ttl_min, o->names_ttl_max);
+			break;
+		case OPT_NAMES_MAX:
+			fprintf(out, "%u", o->names_max);
+			break;
+		case OPT_ASN_DB:
+			fprintf(out, "\"%s\"", o->asn_database);
+			break;
 		default:
 			fprintf(out, o->queue_count > 1 ? "%u-%u" : "%u", o->queue_first,
 				o->queue_first + o->queue_count - 1);
@@ -175,8 +198,11 @@ static void print_rule(const struct rules_policy *p, const struct rrule *r, FILE
 	}
 	if (r->dkind == DST_UNKNOWN) {
 		fputs(" to unknown", out);
+	} else if (r->dkind == DST_HOST_UNKNOWN) {
+		fputs(" to host unknown", out);
 	} else if (r->dkind != DST_ANY) {
-		fprintf(out, " to %s%s", r->dkind == DST_COUNTRY ? "country " : "", r->dneg ? "!= " : "");
+		fprintf(out, " to %s%s", r->dkind == DST_COUNTRY ? "country " : r->dkind == DST_HOST ? "host " :
+			r->dkind == DST_ASN ? "asn " : "", r->dneg ? "!= " : "");
 		/* "!= { IN }" reads better than "!= IN"; "!= @set" is fine */
 		print_list(p, &r->dst, r->dneg && r->dst.n == 1 && r->dst.v[0].kind != EL_REF &&
 				       r->dst.v[0].kind != EL_GROUP, out);
@@ -198,7 +224,7 @@ static void print_rule(const struct rules_policy *p, const struct rrule *r, FILE
 
 int rules_print(const struct rules_policy *p, FILE *out)
 {
-	static const char *const kinds[] = { "devices", "networks", "countries" };
+	static const char *const kinds[] = { "devices", "networks", "countries", "hosts" };
 
 	print_options(p, out);
 	if (p->given && p->nsets)
@@ -218,18 +244,23 @@ int rules_print(const struct rules_policy *p, FILE *out)
 
 /* ---- equality (for tests: parse(print(p)) must equal p) ---- */
 
-static int elem_eq(const struct elem *a, const struct elem *b)
+/* Names compare by their text: the pools of two policies differ. */
+static int elem_eq(const struct rules_policy *pa, const struct elem *a, const struct rules_policy *pb,
+		   const struct elem *b)
 {
+	if (a->kind == EL_HOST || a->kind == EL_WILD)
+		return a->kind == b->kind && !strcmp(pool_str(pa, a), pool_str(pb, b));
 	return a->kind == b->kind && a->plen == b->plen && a->cc == b->cc && a->ref == b->ref &&
 	       a->lo == b->lo && a->hi == b->hi && a->addr == b->addr;
 }
 
-static int list_eq(const struct elist *a, const struct elist *b)
+static int list_eq(const struct rules_policy *pa, const struct elist *a, const struct rules_policy *pb,
+		   const struct elist *b)
 {
 	if (a->n != b->n)
 		return 0;
 	for (size_t i = 0; i < a->n; i++)
-		if (!elem_eq(&a->v[i], &b->v[i]))
+		if (!elem_eq(pa, &a->v[i], pb, &b->v[i]))
 			return 0;
 	return 1;
 }
@@ -252,15 +283,19 @@ static int options_eq(const struct rules_policy *a, const struct rules_policy *b
 	       x->log_total_period == y->log_total_period && x->log_total_given == y->log_total_given &&
 	       x->fail_mode == y->fail_mode &&
 	       x->hooks == y->hooks && x->queue_first == y->queue_first &&
-	       x->queue_count == y->queue_count && x->reload_new_only == y->reload_new_only;
+	       x->queue_count == y->queue_count && x->reload_new_only == y->reload_new_only &&
+	       x->names == y->names && x->learn_names == y->learn_names && x->names_group == y->names_group &&
+	       x->names_ttl_min == y->names_ttl_min && x->names_ttl_max == y->names_ttl_max &&
+	       x->names_max == y->names_max && str_eq(x->asn_database, y->asn_database);
 }
 
-static int rule_eq(const struct rrule *a, const struct rrule *b)
+static int rule_eq(const struct rules_policy *pa, const struct rrule *a, const struct rules_policy *pb,
+		   const struct rrule *b)
 {
 	return a->action == b->action && a->log == b->log && str_eq(a->name, b->name) &&
-	       list_eq(&a->src, &b->src) && a->dkind == b->dkind && a->dneg == b->dneg &&
-	       list_eq(&a->dst, &b->dst) && list_eq(&a->proto, &b->proto) &&
-	       list_eq(&a->port, &b->port);
+	       list_eq(pa, &a->src, pb, &b->src) && a->dkind == b->dkind && a->dneg == b->dneg &&
+	       list_eq(pa, &a->dst, pb, &b->dst) && list_eq(pa, &a->proto, pb, &b->proto) &&
+	       list_eq(pa, &a->port, pb, &b->port);
 }
 
 int rules_equal(const struct rules_policy *a, const struct rules_policy *b)
@@ -270,10 +305,10 @@ int rules_equal(const struct rules_policy *a, const struct rules_policy *b)
 		return 0;
 	for (size_t i = 0; i < a->nsets; i++)
 		if (strcmp(a->sets[i].name, b->sets[i].name) || a->sets[i].kind != b->sets[i].kind ||
-		    !list_eq(&a->sets[i].elems, &b->sets[i].elems))
+		    !list_eq(a, &a->sets[i].elems, b, &b->sets[i].elems))
 			return 0;
 	for (size_t i = 0; i < a->nrules; i++)
-		if (!rule_eq(&a->rules[i], &b->rules[i]))
+		if (!rule_eq(a, &a->rules[i], b, &b->rules[i]))
 			return 0;
 	return 1;
 }

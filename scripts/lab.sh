@@ -24,6 +24,12 @@
 #   lab_unlock PREFIX             `geoegress unlock` in PREFIX-gw with the lab's --ctl and
 #                                 --state-dir (lifts a held-closed gateway)
 #   lab_in NS CMD...              run CMD inside namespace NS (e.g. "$P-phone")
+#   lab_gw_resolver PREFIX        start a resolver on the gateway (dnsmasq in PREFIX-gw on
+#                                 198.18.1.1 and 2001:db8:1::1, forwarding to wan's at
+#                                 203.0.113.10); queries logged to $(lab_dir)/gw-dnsmasq.log
+#   lab_resolver NS ADDR          the resolver NS's programs use (curl, getent, dig without
+#                                 @): /etc/netns/NS/resolv.conf, which `ip netns exec`
+#                                 mounts; lab_down removes it
 #   lab_down PREFIX               kill every process the lab started and every process
 #                                 left in its namespaces, delete the namespaces and state
 #   lab_dir PREFIX                print the lab's state directory (pidfiles, logs, ctl)
@@ -41,7 +47,11 @@
 #        2001:db8:91::10 (IN) 2001:db8:ff::10 (unmapped).
 #   DNS (dnsmasq, every server address): cn.example.test -> 198.51.100.10 / 2001:db8:86::10,
 #        sg.example.test, example.test -> 203.0.113.10 / 2001:db8:65::10,
-#        in.example.test -> 192.0.2.10 / 2001:db8:91::10; queries logged to $(lab_dir)/dnsmasq.log
+#        in.example.test -> 192.0.2.10 / 2001:db8:91::10; queries logged to $(lab_dir)/dnsmasq.log.
+#        A vendor hosted in SG, with CNAMEs and short TTLs: sg1.vendorcdn.test A 203.0.113.10,
+#        AAAA 2001:db8:65::10 (TTL 30); app.vendor.test CNAME sg1.vendorcdn.test (30);
+#        short.vendor.test A 203.0.113.200, TTL 2; cn1.vendorcdn.test 198.51.100.10 /
+#        2001:db8:86::10 (30), api.vendor.test CNAME cn1.vendorcdn.test (30)
 #
 # Every wait is bounded.  Needs root, iproute2, python3 ($LAB_PYTHON), dnsmasq.
 
@@ -108,6 +118,7 @@ lab_down() {
 	d=$(lab_dir "$p")
 	[ -d "$d" ] && _lab_kill_pidfiles "$d"
 	for ns in "$p-gw" "$p-wan" "$p-phone" "$p-laptop" "$p-guest" "$p-bench"; do
+		rm -rf "/etc/netns/$ns"		# lab_resolver's
 		[ -e "/run/netns/$ns" ] || continue
 		# Only processes inside our own namespaces: they are ours.
 		for i in 1 2 3; do
@@ -122,6 +133,8 @@ lab_down() {
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	# /etc/netns itself when a lab_resolver of ours made it (and it is empty)
+	[ -f "$d/etc-netns-made" ] && rmdir /etc/netns 2>/dev/null
 	rm -rf "$d"
 	return 0
 }
@@ -263,6 +276,11 @@ lab_servers() {
 		--address=/sg.example.test/203.0.113.10 --address=/sg.example.test/2001:db8:65::10 \
 		--address=/example.test/203.0.113.10 --address=/example.test/2001:db8:65::10 \
 		--address=/in.example.test/192.0.2.10 --address=/in.example.test/2001:db8:91::10 \
+		--host-record=sg1.vendorcdn.test,203.0.113.10,2001:db8:65::10,30 \
+		--cname=app.vendor.test,sg1.vendorcdn.test,30 \
+		--host-record=short.vendor.test,203.0.113.200,2 \
+		--host-record=cn1.vendorcdn.test,198.51.100.10,2001:db8:86::10,30 \
+		--cname=api.vendor.test,cn1.vendorcdn.test,30 \
 		>"$d/dnsmasq.out" 2>&1 &
 	echo $! >"$d/dnsmasq.pid"
 	for i in $(seq 1 50); do
@@ -275,6 +293,30 @@ lab_servers() {
 	done
 	echo "lab_servers: servers did not come up: $(tail -3 "$d/srv.log" "$d/dnsmasq.out" 2>/dev/null)" >&2
 	return 1
+}
+
+lab_gw_resolver() {
+	local p=$1 d i
+	d=$(lab_dir "$p")
+	ip netns exec "$p-gw" dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=198.18.1.1 --listen-address=2001:db8:1::1 --port=53 \
+		--server=203.0.113.10 --user=root --group=root --pid-file="$d/gw-dnsmasq.fork.pid" \
+		--log-queries --log-facility="$d/gw-dnsmasq.log" >"$d/gw-dnsmasq.out" 2>&1 &
+	echo $! >"$d/gw-dnsmasq.pid"
+	for i in $(seq 1 50); do
+		lab_in "$p-gw" dig +time=1 +tries=1 +short @198.18.1.1 sg.example.test 2>/dev/null |
+			grep -q 203.0.113.10 && return 0
+		sleep 0.1
+	done
+	echo "lab_gw_resolver: no answer from the gateway's resolver: $(tail -3 "$d/gw-dnsmasq.out")" >&2
+	return 1
+}
+
+lab_resolver() {
+	local d
+	d=$(lab_dir "${1%-*}")
+	[ -d /etc/netns ] || { mkdir /etc/netns && touch "$d/etc-netns-made"; }
+	mkdir -p "/etc/netns/$1" && printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$2" >"/etc/netns/$1/resolv.conf"
 }
 
 lab_ge() {

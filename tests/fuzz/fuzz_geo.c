@@ -69,6 +69,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
+	db = geo_open_asn(path, &err);	/* the same bytes as an AS database */
+	if (db) {
+		static const uint8_t a4[4] = { 203, 0, 113, 10 };
+		struct geo_asn as;
+
+		geo_lookup_asn(db, NULL, AF_INET, a4, &as);
+		geo_lookup_asn(db, NULL, AF_INET6, data, &as);	/* size >= 16 when it opened */
+		if (as.org && strlen(as.org) > 200)
+			abort();
+		geo_close(db);
+	} else if (!err.msg[0]) {
+		abort();
+	}
 	db = geo_open(path, &err);
 	if (!db) {
 		if (!err.msg[0] || !strstr(err.msg, path))

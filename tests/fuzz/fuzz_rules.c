@@ -38,7 +38,15 @@ static void eval_some(const struct rules_policy *p, const uint8_t *data, size_t 
 	};
 	struct rules_flow fl;
 	struct rules_verdict v;
+	const char *names[2] = { "vendor.test", "a.vendor.test" };
+	struct rules_dest dest = { names, 2, 64500 };
 
+	/* the policy's own names, as a destination's */
+	if (p->poollen) {
+		names[0] = p->pool;
+		names[1] = p->pool + strlen(p->pool) + 1 < p->pool + p->poollen ?
+			   p->pool + strlen(p->pool) + 1 : "x.test";
+	}
 	for (size_t k = 0; k < 8; k++) {
 		size_t off = size ? (k * 7) % size : 0, n = size - off;
 		const struct geo_answer *g = &geos[k % 5];
@@ -54,12 +62,14 @@ static void eval_some(const struct rules_policy *p, const uint8_t *data, size_t 
 		fl.dport = (uint16_t)(k < 3 ? 443 : size > 1 ? data[0] << 8 | data[1] : 53);
 		fl.has_mac = k & 1;
 		memcpy(fl.src_mac, data + off, n < 6 ? n : 6);
-		if (rules_first_match(p, &fl, g, 1) != rules_first_match(p, &fl, g, 0) ||
+		dest.nnames = (unsigned)(k % 3);
+		dest.asn = k & 4 ? 64500 : 0;
+		if (rules_first_match(p, &fl, g, &dest, 1) != rules_first_match(p, &fl, g, &dest, 0) ||
 		    rules_device(p, &fl, 1) != rules_device(p, &fl, 0)) {
 			fprintf(stderr, "index and linear scan disagree (flow %zu)\n", k);
 			abort();
 		}
-		rules_eval(p, &fl, g, &v);
+		rules_eval_dest(p, &fl, g, &dest, &v);
 	}
 	rules_eval(p, &fl, NULL, &v);
 }

@@ -547,8 +547,61 @@ static void check_translated(void)
 	geo_close(db);
 }
 
+/* AS databases: the GeoLite2-ASN schema and ip-location-db's IPv4 file. */
+static void check_asn(void)
+{
+	static const struct { const char *addr; uint32_t asn; const char *org; } want[] = {
+		{ "203.0.113.10", 64500, "Example Vendor Cloud" }, { "203.0.113.200", 64510, "Example Hosting" },
+		{ "198.51.100.7", 64501, "Example Telecom" }, { "192.0.2.1", 64502, "Example Net" },
+		{ "198.19.0.10", 0, NULL }, { "2001:db8:65::10", 64500, "Example Vendor Cloud" },
+		{ "2001:db8:ff::10", 0, NULL }, { "64:ff9b::198.51.100.7", 64501, "Example Telecom" },
+	};
+	const char *files[] = { "asn.mmdb", "asn-ipv4.mmdb" };
+	struct geo_err err;
+	struct geo_info gi;
+
+	for (int f = 0; f < 2; f++) {
+		struct geo_db *db = geo_open_asn(gt_fixture(files[f]), &err);
+		int bad = 0;
+
+		if (!ok(db != NULL, "%s opens as an AS database", files[f])) {
+			diag("%s", err.msg);
+			continue;
+		}
+		geo_info(db, &gi);
+		is_int(gi.schema, GEO_SCHEMA_ASN, "its schema is ASN");
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			unsigned char buf[16];
+			struct geo_asn a;
+			int fam, rc;
+
+			if (gt_addr(want[i].addr, &fam, buf) < 0)
+				continue;
+			rc = geo_lookup_asn(db, NULL, fam, buf, &a);
+			if (f == 1 && fam == AF_INET6 && strncmp(want[i].addr, "64:", 3)) {
+				bad += rc != -1 || a.asn != 0;	/* IPv6 in an IPv4 file: unknown */
+				continue;
+			}
+			if (rc != 0 || a.asn != want[i].asn || (want[i].org ? !a.org || strcmp(a.org, want[i].org) :
+							      a.org != NULL)) {
+				bad++;
+				diag("%s %s: asn %u org %s", files[f], want[i].addr, a.asn, a.org ? a.org : "-");
+			}
+		}
+		is_int(bad, 0, "AS numbers and organisations as the fixture has them (NAT64 translated)");
+		geo_close(db);
+	}
+	ok(!geo_open_asn(gt_fixture("geoip2.mmdb"), &err) && strstr(err.msg, "not an AS database"),
+	   "a country database is not an AS database: %s", err.msg);
+	ok(!geo_open(gt_fixture("asn.mmdb"), &err) && strstr(err.msg, "not a country database"),
+	   "an AS database is not a country database");
+	ok(!geo_open_asn(gt_fixture("nocountry.mmdb"), &err) && strstr(err.msg, "not an AS database"),
+	   "asn/as_org keys are not the GeoLite2-ASN schema");
+}
+
 int main(void)
 {
+	check_asn();
 	check_mapping("geoip2.mmdb", 1);
 	check_mapping("dbip.mmdb", 1);
 	check_mapping("flat.mmdb", 1);

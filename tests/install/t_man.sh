@@ -76,7 +76,8 @@ ex() {	# ex START-REGEX END-REGEX: the example after the prose paragraph at STAR
 }
 ex '^       The  *IAF-style' '^       Data residency' >"$tmp/ex1.conf"
 ex '^       Data residency' '^       Reject instead' >"$tmp/ex2.conf"
-for c in "$tmp/ex1.conf" "$tmp/ex2.conf"; do
+ex '^       A vendor, wherever' '^FILES' >"$tmp/ex3.conf"
+for c in "$tmp/ex1.conf" "$tmp/ex2.conf" "$tmp/ex3.conf"; do
 	grep -q '^default ' "$c" || { not_ok "example not found in the page: ${c##*/}" "$(cat "$c")"; continue; }
 	out=$("$GEOEGRESS" check --no-db -c "$c" 2>&1)
 	case $out in *"policy OK"*) ok "example ${c##*/} of geoegress.conf(5) passes geoegress check" ;;

@@ -44,7 +44,7 @@ netns_setup() {
 	LOG=$T/decisions.jsonl
 	trap netns_cleanup EXIT
 	trap 'exit 130' INT TERM
-	if [ ! -f "$FIX/codes.mmdb" ]; then	# the newest fixture: older sets lack it
+	if [ ! -f "$FIX/asn.mmdb" ]; then	# the newest fixture: older sets lack it
 		"$TOP/scripts/geodb-fixture" "$FIX" >/dev/null || { not_ok "fixture databases"; tap_done; exit 1; }
 	fi
 	if [ ! -x "$GEOEGRESS" ]; then

@@ -38,6 +38,12 @@ nat64.txt|$IN/nat64.jsonl
 attempts.txt|$IN/attempts.jsonl
 attempts.json|--format json $IN/attempts.jsonl
 attempts.csv|--format csv $IN/attempts.jsonl
+names.txt|$IN/names.jsonl
+names.json|--format json $IN/names.jsonl
+names.csv|--format csv $IN/names.jsonl
+names-hosts.csv|--format csv --table hosts $IN/names.jsonl
+names-asns.csv|--format csv --table asns $IN/names.jsonl
+names-nopsl.txt|--psl none --width 100 $IN/names.jsonl
 nat64.json|--format json $IN/nat64.jsonl
 "
 

@@ -85,6 +85,23 @@ for t in devices countries destinations; do
 	if [ "$got" -eq "$want" ]; then ok "table $t has $got rows"; else not_ok "table $t: $got rows, want $want"; fi
 done
 
+# Names (issue 13): hosts, registered domains and ASes, as rendered.
+"$GEOEGRESS" report --format html -o "$tmp/names.html" "$IN/names.jsonl"
+"$GEOEGRESS" report --format json "$IN/names.jsonl" >"$tmp/names.json"
+chromium_run names --dump-dom "file://$tmp/names.html" >"$tmp/names-dom.html"
+for t in hosts domains asns; do
+	want=$(jq ".$t | length" "$tmp/names.json")
+	got=$(awk -v id="$t" '$0 ~ "<table id=\""id"\"" { on = 1 } on && /<\/table>/ { on = 0 }
+		on && /<tr><td/ { n++ } END { print n + 0 }' "$tmp/names-dom.html")
+	if [ "$got" -eq "$want" ] && [ "$want" -gt 0 ]; then ok "names: table $t has $got rows"; else not_ok "names: table $t: $got rows, want $want"; fi
+done
+check_grep "names: the registered domain of a multi-label public suffix" '<td class="wrap">example.co.uk</td>' "$tmp/names-dom.html"
+if grep -q '<table id="hosts"' "$tmp/dom.html" && ! grep -q '<table id="asns"' "$tmp/dom.html"; then
+	ok "a log with hosts and no ASes: a hosts table, no AS table"
+else
+	not_ok "names tables only when the log has names"
+fi
+
 chromium_run shot --screenshot="$tmp/report.png" --window-size=1200,1600 "$url" >/dev/null
 if [ -s "$tmp/report.png" ] && stats=$(python3 tests/report/pngstat.py "$tmp/report.png" cf222e 1a7f37 ffffff); then
 	read -r w h colours red green white <<<"$stats"

@@ -141,6 +141,44 @@ expect "option nat64 2001:db8:64::/96: blocked, not 'unknown allow log'" "$tmp/o
 explain "6to4 on a DB-IP database" -c "$tmp/nat64.conf" --db "$tmp/dbip.mmdb" --from 2001:db8:1::10,02:00:5e:00:53:01 --to 2002:c633:640a::1
 expect "6to4 without database aliases: CN, blocked" "$tmp/out" '^country: +CN' '\(6to4\)$' '^action: +block$'
 
+# Names and AS numbers (issue 13): what a rule on names would do.
+cat >"$tmp/vendor.conf" <<EOF
+option database "$tmp/geoip2.mmdb"
+option asn-database "$tmp/asn.mmdb"
+hosts vendor = { vendor.test, *.vendor.test }
+hosts cdn = { *.vendorcdn.test }
+devices managed = { 198.18.1.0/25 }
+block from @managed to host @vendor name "vendor service"
+log from @managed to host unknown proto tcp port 853 name "DoT, no name"
+reject from @managed to asn 64501 name "vendor telecom"
+default allow
+EOF
+explain "--host a vendor name" -c "$tmp/vendor.conf" --from 198.18.1.10 --to 203.0.113.10 --host App.Vendor.Test.
+expect "a name in @vendor: blocked in SG; its sets and AS shown" "$tmp/out" \
+	'^country: +SG \(Singapore\)' '^names: +app\.vendor\.test: in @vendor$' '^as: +AS64500 \(Example Vendor Cloud\)$' \
+	'^rule: +line 6: block from @managed to host @vendor name "vendor service"$' '^action: +block$'
+explain "--host two names, one in a set" -c "$tmp/vendor.conf" --from 198.18.1.10 --to 203.0.113.10 --host x.other.test --host sg1.vendorcdn.test --host api.vendor.test
+expect "several names: any in the set matches" "$tmp/out" '^names: +x\.other\.test: in no hosts set$' \
+	'sg1\.vendorcdn\.test: in @cdn$' '^action: +block$'
+explain "no --host" -c "$tmp/vendor.conf" --from 198.18.1.10 --to 203.0.113.10
+expect "no name: 'to host' does not match; the default" "$tmp/out" '^names: +none known' '^rule: +no rule matched' '^action: +allow$'
+explain "no --host, DoT" -c "$tmp/vendor.conf" --from 198.18.1.10 --to 203.0.113.10 --port 853
+expect "no name: 'to host unknown' matches" "$tmp/out" '^action: +log$' 'DoT, no name'
+explain "AS from the AS database" -c "$tmp/vendor.conf" --from 198.18.1.10 --to 198.51.100.10
+expect "to asn 64501: rejected" "$tmp/out" '^as: +AS64501 \(Example Telecom\)$' '^action: +reject$'
+explain "--asn overrides" -c "$tmp/vendor.conf" --from 198.18.1.10 --to 203.0.113.10 --asn AS64501
+expect "--asn AS64501: rejected" "$tmp/out" '^as: +AS64501$' '^action: +reject$'
+"$G" explain -c "$tmp/vendor.conf" --from 198.18.1.10 --to 203.0.113.10 --host 'bad name' >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--host with a space: usage error" || not_ok "--host with a space: usage error"
+sed "s|$tmp/asn.mmdb|$tmp/geoip2.mmdb|" "$tmp/vendor.conf" >"$tmp/vendor-bad.conf"
+"$G" check -c "$tmp/vendor-bad.conf" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'not an AS database' "$tmp/out"; then
+	ok "check: a country database as asn-database is an error"
+else
+	not_ok "check: a country database as asn-database is an error" "exit $rc: $(cat "$tmp/out")"
+fi
+
 "$G" check --bogus >/dev/null 2>&1
 [ $? -eq 2 ] && ok "check --bogus: usage error" || not_ok "check --bogus: usage error"
 tap_done

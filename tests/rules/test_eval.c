@@ -395,8 +395,69 @@ static void not_countries(void)
 	rules_free(e);
 }
 
+/* Decides with names and an AS (names: comma-separated, "" = none). */
+static struct rules_verdict VD(const struct rules_policy *p, struct rules_flow f, const char *names,
+			       uint32_t asn)
+{
+	static char buf[256];
+	const char *v[8];
+	struct rules_dest d = { v, 0, asn };
+	struct geo_answer g = G("SG", NULL);
+	struct rules_verdict out;
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (char *t = strtok_r(buf, ",", &save); t && d.nnames < 8; t = strtok_r(NULL, ",", &save))
+		v[d.nnames++] = t;
+	memset(&out, 0xa5, sizeof(out));
+	rules_eval_dest(p, &f, &g, &d, &out);
+	return out;
+}
+
+static void host_names(void)
+{
+	struct rules_policy *p = P("option asn-database \"/x.mmdb\"\n"
+				   "hosts vendor = { vendor.test, *.vendor.test }\n"
+				   "hosts cdn = { *.cdn.test }\n"
+				   "block to host @vendor name \"vendor\"\n"		/* line 4 */
+				   "log to host != @cdn\n"				/* 5 */
+				   "reject to host unknown proto tcp port 853\n"	/* 6 */
+				   "block to asn { 64500, 64510 }\n"			/* 7 */
+				   "allow to asn != 64501\n"				/* 8 */
+				   "default log\n");
+	struct rules_flow f = F("198.18.1.10", "203.0.113.10", TCP, 443);
+	struct rules_flow dot = F("198.18.1.10", "203.0.113.10", TCP, 853);
+
+	is_int(VD(p, f, "vendor.test", 0).line, 4, "the exact name matches");
+	is_int(VD(p, f, "api.vendor.test", 0).line, 4, "*.vendor.test: one label below");
+	is_int(VD(p, f, "a.b.vendor.test", 0).line, 4, "*.vendor.test: any depth below");
+	is_int(VD(p, f, "xvendor.test", 0).line, 5, "a name that only ends the same is not below");
+	is_int(VD(p, f, "x.cdn.test,www.vendor.test", 0).line, 4,
+	       "several names: the address matches when any of them is in the set");
+	is_int(VD(p, f, "x.cdn.test", 64999).line, 8, "!= @cdn: a name in cdn does not match; next rules");
+	is_int(VD(p, f, "other.test", 0).line, 5, "!= @cdn: a known name outside it matches");
+	is_int(VD(p, f, "", 64999).line, 8, "no name known: neither 'host @set' nor 'host !=' matches");
+	is_int(VD(p, dot, "", 0).line, 6, "'to host unknown' matches when no answer explained it");
+	is_int(VD(p, dot, "x.cdn.test", 0).line, 9, "... and not when one did");
+	is_int(VD(p, f, "x.cdn.test", 64510).line, 7, "'to asn' matches a listed AS");
+	is_int(VD(p, f, "x.cdn.test", 64501).line, 9, "'to asn !=' does not match a listed AS");
+	is_int(VD(p, f, "", 0).is_default, 1, "an unknown AS: 'to asn !=' does not match it either");
+	{
+		struct rules_verdict v;
+
+		rules_eval(p, &f, NULL, &v);
+		is_int(v.line, 9, "rules_eval: nothing known about names or AS: the default");
+	}
+	is_int(rules_host_sets(p), 2, "two hosts sets");
+	is_str(rules_host_set_name(p, 1), "cdn", "their names, in policy order");
+	ok(rules_host_set_match(p, 0, "a.vendor.test") && !rules_host_set_match(p, 1, "a.vendor.test"),
+	   "rules_host_set_match tells which set holds a name");
+	rules_free(p);
+}
+
 int main(void)
 {
+	host_names();
 	first_match();
 	not_countries();
 	negation();

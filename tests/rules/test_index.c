@@ -87,17 +87,46 @@ static void random_flow(const struct rules_policy *p, struct rules_flow *f, stru
 	}
 }
 
+/* Names and an AS for the destination: the policy's own names, names
+ * below them, other names; its AS numbers and others; or nothing. */
+static void random_dest(const struct rules_policy *p, struct rules_dest *d)
+{
+	static char buf[4][300];
+	static const char *names[4];
+	static const char *const other[] = { "example.test", "a.b.other.test", "test", "cdn.test" };
+
+	d->nnames = (unsigned)(rnd() % 4);
+	d->names = names;
+	for (unsigned i = 0; i < d->nnames; i++) {
+		size_t off = p->poollen ? rnd() % p->poollen : 0;
+
+		while (off && p->pool[off - 1])
+			off--;	/* the start of a pooled name */
+		if (p->poollen && rnd() % 3)
+			snprintf(buf[i], sizeof(buf[i]), "%s%s", rnd() % 2 ? "x." : "", p->pool + off);
+		else
+			snprintf(buf[i], sizeof(buf[i]), "%s", other[rnd() % 4]);
+		names[i] = buf[i];
+	}
+	d->asn = 0;
+	for (size_t i = 0; i < p->nrules && rnd() % 2; i++)
+		if (p->rules[i].nasns)
+			d->asn = p->rules[i].asns[rnd() % p->rules[i].nasns] + (uint32_t)(rnd() % 3) - 1;
+}
+
 static int compare(const char *name, const struct rules_policy *p, int n)
 {
 	struct rules_flow f;
 	struct geo_answer g;
+	struct rules_dest d;
 	int bad = 0;
 
 	for (int i = 0; i < n && p->nrules; i++) {
 		random_flow(p, &f, &g);
-		if (rules_first_match(p, &f, &g, 1) != rules_first_match(p, &f, &g, 0) && !bad++)
+		random_dest(p, &d);
+		if (rules_first_match(p, &f, &g, &d, 1) != rules_first_match(p, &f, &g, &d, 0) && !bad++)
 			diag("%s: flow %d: index says %ld, scan says %ld", name, i,
-			     rules_first_match(p, &f, &g, 1), rules_first_match(p, &f, &g, 0));
+			     rules_first_match(p, &f, &g, &d, 1), rules_first_match(p, &f, &g, &d, 0));
 		if (rules_device(p, &f, 1) != rules_device(p, &f, 0) && !bad++)
 			diag("%s: flow %d: device index says %s, scan says %s", name, i,
 			     rules_device(p, &f, 1) ? rules_device(p, &f, 1) : "-",
