@@ -216,7 +216,8 @@ static void load_names(struct flows *fl)
 			fl->nnames++;
 	}
 	free(text);
-	qsort(fl->names, fl->nnames, sizeof(*fl->names), cmp_names);
+	if (fl->nnames)		/* qsort(NULL, 0, ...) is undefined (C11 7.22.5) */
+		qsort(fl->names, fl->nnames, sizeof(*fl->names), cmp_names);
 }
 
 /* The names c's device has for its destination: by MAC, then by address
@@ -363,7 +364,8 @@ static struct group *order(struct flows *fl, size_t *ng)
 	struct group *g;
 	size_t n = 0;
 
-	qsort(fl->rows, fl->n, sizeof(*fl->rows), cmp_rows);
+	if (fl->n)		/* rows is NULL with no rows: qsort(NULL, 0) is undefined */
+		qsort(fl->rows, fl->n, sizeof(*fl->rows), cmp_rows);
 	g = calloc(fl->n ? fl->n : 1, sizeof(*g));
 	if (!g)
 		return NULL;
@@ -372,7 +374,8 @@ static struct group *order(struct flows *fl, size_t *ng)
 			g[n++].first = i;
 		g[n - 1].n++;
 	}
-	qsort_r(g, n, sizeof(*g), cmp_groups, fl->rows);
+	if (n)
+		qsort_r(g, n, sizeof(*g), cmp_groups, fl->rows);
 	*ng = n;
 	return g;
 }

@@ -240,8 +240,10 @@ static int host_cmp(const void *a, const void *b)
 
 void nfq_ct_hosts_sort(struct nfq_ct_hosts *h)
 {
-	qsort(h->local, h->nlocal, sizeof(*h->local), host_cmp);
-	qsort(h->neigh, h->nneigh, sizeof(*h->neigh), host_cmp);
+	if (h->nlocal)		/* qsort(NULL, 0, ...) is undefined */
+		qsort(h->local, h->nlocal, sizeof(*h->local), host_cmp);
+	if (h->nneigh)
+		qsort(h->neigh, h->nneigh, sizeof(*h->neigh), host_cmp);
 }
 
 static const struct nfq_ct_host *host_find(const struct nfq_ct_host *t, uint32_t n, uint8_t family,

@@ -719,10 +719,7 @@ int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count)
 	const char *out, *p;
 
 	*count = h->undecided_base;
-	if (nft_do(h, "list counter " TABLE " undecided\n", &out) < 0)
-		return -1;
-	/* stateless output hides the values: ask once with them */
-	(void)out;
+	/* stateless output (our default) hides the values: ask with them */
 	nft_ctx_output_set_flags(h->nft, 0);
 	if (nft_do(h, "list counter " TABLE " undecided\n", &out) < 0) {
 		nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_STATELESS);
