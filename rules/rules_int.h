@@ -138,7 +138,8 @@ struct rules_index {
 /* Option bits for "given" */
 enum opt_id {
 	OPT_DATABASE = 0, OPT_FIELD, OPT_NAT64, OPT_MODE, OPT_UNKNOWN, OPT_LOGFILE, OPT_SYSLOG,
-	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD, OPT_COUNT
+	OPT_RATE, OPT_GATEWAY, OPT_METRICS,
+	OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD, OPT_COUNT
 };
 
 struct rules_policy {
@@ -146,6 +147,7 @@ struct rules_policy {
 	unsigned given;		/* 1 << enum opt_id */
 	int opt_line[OPT_COUNT];
 	char *database, *log_file;
+	char *gateway, *metrics_file;	/* option gateway, metrics-file */
 	struct rset *sets;
 	size_t nsets, capsets;
 	struct rrule *rules;

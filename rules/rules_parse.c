@@ -572,6 +572,8 @@ static void set_defaults(struct rules_options *o)
 	o->log_total_period = 60;
 	o->hooks = RULES_HOOK_FORWARD;
 	o->queue_count = 1;
+	o->metrics_file = "";
+	o->metrics_interval = RULES_METRICS_INTERVAL;
 }
 
 static void parse_all(struct parser *ps)
@@ -674,6 +676,8 @@ void rules_free(struct rules_policy *p)
 	rules_index_free(&p->index);
 	free(p->database);
 	free(p->log_file);
+	free(p->gateway);
+	free(p->metrics_file);
 	free(p->text);
 	free(p->line_off);
 	free(p);
