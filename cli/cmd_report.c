@@ -37,6 +37,7 @@ const char cmd_report_usage[] =
 	"  --now T            the time ages count back from (default: now)\n"
 	"  --device D         device set name, source address or MAC\n"
 	"  --country CC       destination country; `unknown` for unplaced ones\n"
+	"  --gateway NAME     records of one gateway (their `gateway` field)\n"
 	"  --action A[,A...]  allow, block, reject, log, audit (would-be blocks of\n"
 	"                     `mode audit`, not enforced), or blocked (block,reject)\n"
 	"\n"
@@ -44,17 +45,20 @@ const char cmd_report_usage[] =
 	"  --format F         text (default), json, csv or html\n"
 	"  --top N            rows per table (default 10 for text/html, all for\n"
 	"                     json/csv; 0 = all)\n"
-	"  --table T          csv only: devices, countries, destinations or timeline\n"
-	"                     alone; without it every table is printed, separated by\n"
-	"                     an empty line, each row led by a `table` column (devices,\n"
-	"                     countries, destinations, timeline-hour or timeline-day)\n"
+	"  --table T          csv only: gateways, devices, countries, destinations or\n"
+	"                     timeline alone; without it every table is printed,\n"
+	"                     separated by an empty line, each row led by a `table`\n"
+	"                     column (gateways, devices, countries, destinations,\n"
+	"                     timeline-hour or timeline-day)\n"
 	"  --width N          text width in columns (default 80)\n"
 	"  -o, --output OUT   write to OUT instead of stdout (html: one\n"
 	"                     self-contained file, no scripts, no external fetches)\n"
 	"\n"
 	"BLOCKED counts block + reject, ALLOWED allow + log; AUDIT counts would-be\n"
 	"blocks that passed.  Devices and destinations that hit block rules come\n"
-	"first.  The timeline (json, csv, html) counts blocked flows per hour, or\n"
+	"first.  The logs of several gateways can be read together: a device is\n"
+	"one per gateway, and text and html add a table of gateways (json and csv\n"
+	"always have it).  The log of one gateway reads as before.  The timeline (json, csv, html) counts blocked flows per hour, or\n"
 	"per day when the span exceeds 3 days (the newest 2000 at most).  Times UTC.\n"
 	"Exit status: 0, or 1 when a file could not be read (the others are still\n"
 	"reported), 2 for a usage error.\n";
@@ -103,9 +107,10 @@ static int parse_format(const char *s, struct report_output *o)
 
 static int parse_table(const char *s, struct report_output *o)
 {
-	static const char *const names[] = { "all", "devices", "countries", "destinations", "timeline" };
+	static const char *const names[] = { "all", "devices", "countries", "destinations", "timeline",
+					     "gateways" };
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (!strcmp(s, names[i]))
 			return o->table = (enum report_table)i, 0;
 	return -1;
@@ -151,7 +156,8 @@ static int parse_window(struct args *a)
 	return 0;
 }
 
-enum { O_SINCE = 256, O_UNTIL, O_NOW, O_DEVICE, O_COUNTRY, O_ACTION, O_FORMAT, O_TOP, O_TABLE, O_WIDTH };
+enum { O_SINCE = 256, O_UNTIL, O_NOW, O_DEVICE, O_COUNTRY, O_ACTION, O_FORMAT, O_TOP, O_TABLE, O_WIDTH,
+       O_GATEWAY };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -167,6 +173,7 @@ static const struct option longopts[] = {
 	{ "top", required_argument, NULL, O_TOP },
 	{ "table", required_argument, NULL, O_TABLE },
 	{ "width", required_argument, NULL, O_WIDTH },
+	{ "gateway", required_argument, NULL, O_GATEWAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -183,6 +190,7 @@ static int one_option(struct args *a, int opt)
 	case O_NOW: a->now = optarg; return 0;
 	case O_DEVICE: a->f.device = optarg; return 0;
 	case O_COUNTRY: a->f.country = optarg; return 0;
+	case O_GATEWAY: a->f.gateway = optarg; return 0;
 	case O_ACTION:
 		if (parse_actions(optarg, &a->f.cats) < 0)
 			return cli_usage_error("report", "--action: '%s': use allow, block, reject, log, audit or blocked", optarg);
@@ -193,7 +201,7 @@ static int one_option(struct args *a, int opt)
 		return 0;
 	case O_TABLE:
 		if (parse_table(optarg, &a->o) < 0)
-			return cli_usage_error("report", "--table: '%s': use devices, countries, destinations or timeline", optarg);
+			return cli_usage_error("report", "--table: '%s': use gateways, devices, countries, destinations or timeline", optarg);
 		return 0;
 	case O_TOP:
 		if (parse_uint(optarg, 1000000, &n) < 0)

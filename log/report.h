@@ -57,6 +57,8 @@ struct report_record {
 	struct report_str src, dst, src_mac, device, country, proto, host, rule_name;
 	struct report_str via, geo_addr;	/* a translated destination: how, and the
 						 * IPv4 address whose country decided */
+	struct report_str gateway;		/* the gateway that decided (logs of many
+						 * merged); absent in older logs */
 };
 
 /* Parses one line (without its newline).  The line is modified: string
@@ -114,6 +116,7 @@ struct report_filter {
 	const char *device;	/* device set name, src address or MAC; NULL = any */
 	const char *country;	/* ISO code, or "unknown"/"--" for null; NULL = any */
 	unsigned cats;		/* bit (1 << enum report_cat); 0 = any */
+	const char *gateway;	/* the record's gateway (case-insensitive); NULL = any */
 };
 
 /* Fills f with "no filter". */
@@ -142,6 +145,7 @@ enum report_table {
 	REPORT_TABLE_COUNTRIES,
 	REPORT_TABLE_DESTINATIONS,
 	REPORT_TABLE_TIMELINE,
+	REPORT_TABLE_GATEWAYS,
 };
 
 struct report_output {
@@ -167,6 +171,7 @@ struct report_totals {
 	uint64_t by_cat[REPORT_NCAT];	/* flows per category */
 	int64_t first_ms, last_ms;	/* time span; first > last when empty */
 	size_t devices, countries, destinations;	/* distinct keys */
+	size_t gateways;		/* distinct gateways (records without one: one more) */
 };
 void report_totals(const struct report *r, struct report_totals *t);
 
