@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "nfq/daemon_int.h"
+#include "util/buildinfo.h"
 
 /* Everything the reply shows, gathered once. */
 struct snap {
@@ -42,6 +43,9 @@ static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, stru
 		for (int a = 0; a < 4; a++)
 			c->by_action[a] += CNT_GET(w->by_action[a]);
 		c->audit_passed += CNT_GET(w->audit_passed);
+		for (int a = 0; a < 4; a++)
+			for (int k = 0; k <= NFQ_CC_SLOTS; k++)
+				c->by_action_cc[a][k] += CNT_GET(w->by_action_cc[a][k]);
 		for (int k = 0; k < NFQ_CC_SLOTS; k++)
 			c->by_cc[k] += CNT_GET(w->by_cc[k]);
 		c->cc_unknown += CNT_GET(w->cc_unknown);
@@ -147,11 +151,35 @@ static void hook_json(FILE *out, const struct snap *s)
 		u(s->sw.decided[NFQ_CT_REJECT]));
 }
 
+/* The gateway records name and option log-syslog (in the log object). */
+static void outputs_json(FILE *out, const struct snap *s)
+{
+	const struct rules_syslog *t = &s->o->syslog;
+	const struct nfq_syslog_stats *sl = &s->ls.syslog;
+	char target[80];
+
+	fputs(",\"gateway\":", out);
+	json_str(out, s->ls.gateway);
+	fputs(",\"syslog\":", out);
+	if (t->kind == RULES_SYSLOG_NONE) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out, "{\"target\":\"%s\"", rules_syslog_target(t, target, sizeof(target)));
+	if (s->ls.syslog_remote)
+		fprintf(out, ",\"format\":\"%s\",\"sent\":%llu,\"dropped\":%llu,\"connected\":%s,"
+			"\"queued_bytes\":%zu", t->format == RULES_SYSLOG_SD ? "sd" : "json", u(sl->sent),
+			u(sl->dropped), sl->connected ? "true" : "false", sl->queued);
+	fputc('}', out);
+}
+
 static void write_json(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
 
-	fprintf(out, "{\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
+	fputs("{\"build\":", out);
+	buildinfo_json(out);
+	fprintf(out, ",\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
 		"\"reject\":%llu,\"log\":%llu},\"audit_passed\":%llu,\"malformed\":%llu,"
 		"\"cache_hits\":%llu,\"by_country\":", s->uptime, u(c->packets),
 		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
@@ -163,6 +191,7 @@ static void write_json(FILE *out, const struct snap *s)
 		u(s->ks.user_dropped), u(s->ks.id_sequence), u(s->qs.enobufs), u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed));
 	json_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
+	outputs_json(out, s);
 	fputs("},\"policy\":{\"path\":", out);
 	json_str(out, s->d->opts->conf);
 	fprintf(out, ",\"loaded_at\":\"%s\",\"age_s\":%ld,\"rules\":%lu,\"summary\":", s->loaded_at,
@@ -193,11 +222,31 @@ static void countries_text(FILE *out, const struct nfq_counters *c)
 	fprintf(out, "%sunknown %llu\n", n ? ", " : "", u(c->cc_unknown));
 }
 
+static void outputs_text(FILE *out, const struct snap *s)
+{
+	const struct rules_syslog *t = &s->o->syslog;
+	const struct nfq_syslog_stats *sl = &s->ls.syslog;
+	char target[80];
+
+	fprintf(out, "gateway         %s (the name records carry)\n", s->ls.gateway);
+	if (!s->ls.syslog_remote)
+		return;
+	fprintf(out, "syslog          %s format %s: sent %llu, dropped %llu, %s", rules_syslog_target(t,
+		target, sizeof(target)), t->format == RULES_SYSLOG_SD ? "sd" : "json", u(sl->sent),
+		u(sl->dropped), sl->connected ? "connected" : "not connected");
+	if (sl->queued)
+		fprintf(out, ", %zu bytes waiting", sl->queued);
+	fputc('\n', out);
+}
+
 static void write_text(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
 
 	fprintf(out, "uptime          %ld s\n", s->uptime);
+	fprintf(out, "build           geoegress %s; ", buildinfo_version());
+	buildinfo_text(out);
+	fputc('\n', out);
 	fprintf(out, "packets         %llu  (allow %llu, block %llu, reject %llu, log %llu; "
 		"audit passed %llu; malformed %llu; cached retries %llu)\n", u(c->packets),
 		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
@@ -210,6 +259,7 @@ static void write_text(FILE *out, const struct snap *s)
 	fprintf(out, "log             written %llu, folded %llu, failed %llu (%s)\n", u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed),
 		s->o->log_file && *s->o->log_file ? s->o->log_file : "no file");
+	outputs_text(out, s);
 	fprintf(out, "policy          %s, loaded %s (%ld s ago), %s\n", s->d->opts->conf,
 		s->loaded_at, s->age_s, s->summary);
 	fprintf(out, "database        %s, %s, built %s (%ld days ago)\n", s->gi.path,
@@ -247,4 +297,196 @@ void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json)
 		write_json(out, &s);
 	else
 		write_text(out, &s);
+}
+
+/* ---- the Prometheus text exposition format (`stats --format prometheus`,
+ * option metrics-file): names and labels per the Prometheus conventions,
+ * geoegress_ first, counters ending in _total, times in seconds, states as
+ * 0/1 gauges, what is text (versions, the backend) as labels of an _info
+ * gauge of value 1. ---- */
+
+static void prom_family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prom_u(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+	prom_family(out, name, type, help);
+	fprintf(out, "%s %llu\n", name, u(v));
+}
+
+static void prom_i(FILE *out, const char *name, const char *help, int64_t v)
+{
+	prom_family(out, name, "gauge", help);
+	fprintf(out, "%s %lld\n", name, (long long)v);
+}
+
+/* ,key="value" with the format's escapes (\\, \", \n). */
+static void prom_label(FILE *out, const char *key, const char *v, int first)
+{
+	fprintf(out, "%s%s=\"", first ? "" : ",", key);
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(out, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+	fputc('"', out);
+}
+
+static void prom_build(FILE *out, const struct snap *s)
+{
+	struct buildinfo_lib libs[BUILDINFO_LIBS];
+	size_t n = buildinfo_libs(libs);
+
+	prom_family(out, "geoegress_build_info", "gauge", "geoegress's version and its libraries' "
+		    "(libmaxminddb, libseccomp, zlib: loaded; the others: built against), as labels");
+	fputs("geoegress_build_info{", out);
+	prom_label(out, "version", buildinfo_version(), 1);
+	for (size_t i = 0; i < n; i++)
+		prom_label(out, libs[i].name, libs[i].version, 0);
+	fputs("} 1\n", out);
+	prom_family(out, "geoegress_gateway_info", "gauge", "The name this gateway's decision "
+		    "records carry (option gateway, or the host name)");
+	fputs("geoegress_gateway_info{", out);
+	prom_label(out, "gateway", s->ls.gateway, 1);
+	fputs("} 1\n", out);
+	prom_i(out, "geoegress_start_time_seconds", "When the daemon started, seconds since the epoch",
+	       (int64_t)s->d->started);
+}
+
+static void prom_decisions(FILE *out, const struct nfq_counters *c)
+{
+	static const char *const actions[] = { "allow", "block", "reject", "log" };
+
+	prom_u(out, "geoegress_packets_total", "counter", "Packets the queue handed to the daemon "
+	       "(the first of each new flow, retries, malformed ones)", c->packets);
+	prom_family(out, "geoegress_decisions_total", "counter", "Packets decided, by the policy's "
+		    "action and the destination's country (ISO code, or unknown)");
+	for (int a = 0; a < 4; a++) {
+		for (int k = 0; k <= NFQ_CC_SLOTS; k++) {
+			if (!c->by_action_cc[a][k])
+				continue;
+			if (k < NFQ_CC_SLOTS)
+				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%c%c\"} %llu\n",
+					actions[a], 'A' + k / 26, 'A' + k % 26, u(c->by_action_cc[a][k]));
+			else
+				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"unknown\"} %llu\n",
+					actions[a], u(c->by_action_cc[a][k]));
+		}
+	}
+	prom_u(out, "geoegress_audit_passed_total", "counter", "Block and reject decisions of mode "
+	       "audit: counted in geoegress_decisions_total, not enforced", c->audit_passed);
+	prom_u(out, "geoegress_cached_retries_total", "counter", "Retries of blocked flows answered "
+	       "from the verdict cache", c->cache_hits);
+	prom_u(out, "geoegress_malformed_packets_total", "counter", "Queued packets without a "
+	       "readable IP header (they follow the fail mode)", c->malformed);
+}
+
+static void prom_queue_log(FILE *out, const struct snap *s)
+{
+	const struct nfq_syslog_stats *sl = &s->ls.syslog;
+
+	prom_u(out, "geoegress_queue_waiting", "gauge", "Packets waiting in the kernel's queues "
+	       "now (nfnetlink_queue)", s->ks.queue_total);
+	prom_u(out, "geoegress_queue_dropped_total", "counter", "Packets the kernel dropped: the "
+	       "queue was full", s->ks.queue_dropped);
+	prom_u(out, "geoegress_queue_user_dropped_total", "counter", "Packets the kernel dropped: "
+	       "the daemon's socket buffer was full", s->ks.user_dropped);
+	prom_u(out, "geoegress_queue_recv_enobufs_total", "counter", "Receive buffer overruns "
+	       "(ENOBUFS) the daemon saw", s->qs.enobufs);
+	prom_u(out, "geoegress_queue_send_errors_total", "counter", "Verdicts that could not be "
+	       "sent", s->qs.send_errors);
+	prom_u(out, "geoegress_log_records_total", "counter", "Decision-log records written "
+	       "(folded ones included)", s->ls.written);
+	prom_u(out, "geoegress_log_folded_total", "counter", "Decisions option log-rate folded "
+	       "into counted records", s->ls.folded);
+	prom_u(out, "geoegress_log_retries_total", "counter", "Retries summed into retries "
+	       "records", s->ls.retries);
+	prom_u(out, "geoegress_log_failed_total", "counter", "Decision-log records lost to write "
+	       "errors", s->ls.failed);
+	if (!s->ls.syslog_remote)
+		return;
+	prom_u(out, "geoegress_log_syslog_sent_total", "counter", "Records sent to the remote "
+	       "syslog collector (option log-syslog)", sl->sent);
+	prom_u(out, "geoegress_log_syslog_dropped_total", "counter", "Records not sent to the "
+	       "remote syslog collector", sl->dropped);
+	prom_u(out, "geoegress_log_syslog_connected", "gauge", "1 while the collector's socket "
+	       "is up (TCP: connected)", (uint64_t)sl->connected);
+}
+
+static void prom_integrity(FILE *out, const struct snap *s)
+{
+	const struct nfq_daemon *d = s->d;
+	static const char *const dec[] = { "allow", "block", "reject" };
+
+	prom_u(out, "geoegress_undecided_packets_total", "counter", "Packets that reached the "
+	       "last chain without a decision since the daemon started (passed with fail-mode "
+	       "open, dropped with closed)", d->undecided - d->undecided_at_start);
+	prom_u(out, "geoegress_fail_open", "gauge", "1: fail-mode open, 0: closed", (uint64_t)d->fail_open);
+	prom_family(out, "geoegress_hook_info", "gauge", "Where the queue rule lives");
+	fprintf(out, "geoegress_hook_info{backend=\"%s\"} 1\n", d->hook == NFQ_HOOK_NFT ? "nft" :
+		d->hook == NFQ_HOOK_IPTABLES ? "iptables" : "none");
+	prom_u(out, "geoegress_hook_intact", "gauge", "1 while the hook is installed as geoegress "
+	       "made it", (uint64_t)(d->hook != NFQ_HOOK_NONE && !d->hook_broken));
+	prom_u(out, "geoegress_hook_watched", "gauge", "1 while ruleset changes are watched",
+	       (uint64_t)(d->watch != NULL));
+	prom_u(out, "geoegress_hook_repairs_total", "counter", "Times another tool changed the "
+	       "hook and the daemon restored it", d->repairs);
+	prom_i(out, "geoegress_hook_last_repair_timestamp_seconds", "When the hook was last "
+	       "restored (0: never)", (int64_t)d->last_repair);
+	prom_u(out, "geoegress_conntrack_readable", "gauge", "1 when conntrack can be read (sweeps run)",
+	       (uint64_t)s->sw.enabled);
+	if (!s->sw.enabled)
+		return;
+	prom_u(out, "geoegress_conntrack_sweeps_total", "counter", "Conntrack sweeps", s->sw.runs);
+	prom_u(out, "geoegress_conntrack_undecided_found_total", "counter", "Connections sweeps "
+	       "found without a decision", s->sw.undecided_found);
+	prom_family(out, "geoegress_conntrack_marks_written_total", "counter", "Connection marks "
+		    "sweeps wrote, by decision");
+	for (int i = 0; i < 3; i++)
+		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n", dec[i],
+			u(s->sw.decided[NFQ_CT_ALLOW + i]));
+	prom_i(out, "geoegress_conntrack_last_sweep_timestamp_seconds", "When the last sweep ran",
+	       s->sw.last_at);
+	prom_family(out, "geoegress_conntrack_last_sweep_duration_seconds", "gauge", "How long the "
+		    "last sweep took");
+	fprintf(out, "geoegress_conntrack_last_sweep_duration_seconds %.3f\n", (double)s->sw.last_ms / 1000);
+	prom_u(out, "geoegress_conntrack_last_sweep_connections", "gauge", "Connections the last "
+	       "sweep looked at", s->sw.last_seen);
+}
+
+static void prom_policy(FILE *out, const struct snap *s)
+{
+	time_t now = time(NULL);
+
+	prom_i(out, "geoegress_policy_loaded_timestamp_seconds", "When the policy in force was "
+	       "loaded", (int64_t)s->d->cfg->loaded);
+	prom_i(out, "geoegress_policy_age_seconds", "Seconds since the policy in force was loaded",
+	       s->age_s);
+	prom_u(out, "geoegress_policy_rules", "gauge", "Rules of the policy in force", s->rules);
+	prom_u(out, "geoegress_policy_audit_mode", "gauge", "1: mode audit (nothing is blocked)",
+	       (uint64_t)(s->o->mode == RULES_MODE_AUDIT));
+	prom_family(out, "geoegress_reloads_total", "counter", "Reloads, by result");
+	fprintf(out, "geoegress_reloads_total{result=\"ok\"} %llu\ngeoegress_reloads_total"
+		"{result=\"failed\"} %llu\n", u(s->d->reloads_ok), u(s->d->reloads_failed));
+	prom_i(out, "geoegress_database_build_timestamp_seconds", "When the country database was "
+	       "built (its metadata)", (int64_t)s->gi.build_epoch);
+	prom_i(out, "geoegress_database_age_seconds", "Seconds since the country database was built",
+	       s->gi.build_epoch ? (int64_t)(now - s->gi.build_epoch) : -1);
+}
+
+void nfq_stats_write_prom(const struct nfq_daemon *d, FILE *out)
+{
+	struct snap s;
+
+	snap_take(&s, d);
+	prom_build(out, &s);
+	prom_decisions(out, &s.c);
+	prom_queue_log(out, &s);
+	prom_integrity(out, &s);
+	prom_policy(out, &s);
 }

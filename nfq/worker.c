@@ -175,6 +175,9 @@ static void count(struct nfq_worker *w, const struct rules_verdict *v)
 		CNT_INC(w->c.by_cc[a * 26 + b]);
 	else
 		CNT_INC(w->c.cc_unknown);
+	if ((unsigned)v->action < 4)	/* geoegress_decisions_total{action,country} */
+		CNT_INC(w->c.by_action_cc[v->action][v->country != GEO_CC_UNKNOWN && a < 26 && b < 26 ?
+						      a * 26 + b : NFQ_CC_SLOTS]);
 }
 
 static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,

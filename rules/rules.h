@@ -191,6 +191,10 @@ struct rules_unknown_info {
 };
 void rules_unknown_info(const struct rules_policy *p, struct rules_unknown_info *out);
 
+/* A syslog target as text: "udp://198.51.100.7:514", "tcp://[2001:db8::7]:6514",
+ * "local" (log-syslog yes) or "no".  Returns buf. */
+char *rules_syslog_target(const struct rules_syslog *sl, char *buf, size_t len);
+
 /* Writes the canonical form of p; parsing it again gives an equal policy. */
 int rules_print(const struct rules_policy *p, FILE *out);
 

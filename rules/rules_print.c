@@ -90,18 +90,30 @@ static void print_list(const struct rules_policy *p, const struct elist *l, int 
 
 static void print_string(const char *s, FILE *out);
 
-/* no, yes, or the target: "udp://198.51.100.7:514", "tcp://[2001:db8::7]:6514" */
-static void print_syslog(const struct rules_syslog *sl, FILE *out)
+char *rules_syslog_target(const struct rules_syslog *sl, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
+
+	if (sl->kind != RULES_SYSLOG_UDP && sl->kind != RULES_SYSLOG_TCP) {
+		snprintf(buf, len, "%s", sl->kind == RULES_SYSLOG_LOCAL ? "local" : "no");
+		return buf;
+	}
+	inet_ntop(sl->family, sl->addr, a, sizeof(a));
+	snprintf(buf, len, sl->family == AF_INET6 ? "%s://[%s]:%u" : "%s://%s:%u",
+		 sl->kind == RULES_SYSLOG_UDP ? "udp" : "tcp", a, sl->port);
+	return buf;
+}
+
+/* no, yes, or the target: "udp://198.51.100.7:514" format sd */
+static void print_syslog(const struct rules_syslog *sl, FILE *out)
+{
+	char t[80];
 
 	if (sl->kind != RULES_SYSLOG_UDP && sl->kind != RULES_SYSLOG_TCP) {
 		fputs(sl->kind == RULES_SYSLOG_LOCAL ? "yes" : "no", out);
 		return;
 	}
-	inet_ntop(sl->family, sl->addr, a, sizeof(a));
-	fprintf(out, sl->family == AF_INET6 ? "\"%s://[%s]:%u\"" : "\"%s://%s:%u\"",
-		sl->kind == RULES_SYSLOG_UDP ? "udp" : "tcp", a, sl->port);
+	fprintf(out, "\"%s\"", rules_syslog_target(sl, t, sizeof(t)));
 	if (sl->format_given)
 		fputs(sl->format == RULES_SYSLOG_SD ? " format sd" : " format json", out);
 }
