@@ -310,17 +310,28 @@ static void prom_family(FILE *out, const char *name, const char *type, const cha
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_u(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+/* A family of one sample without labels: a counter ("..._total"), else a
+ * gauge.  Integers: counts, flags, seconds. */
+struct prom_one {
+	const char *name, *help;
+	int64_t v;
+};
+
+static void prom_list(FILE *out, const struct prom_one *m, size_t n)
 {
-	prom_family(out, name, type, help);
-	fprintf(out, "%s %llu\n", name, u(v));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(m[i].name);
+		int counter = len > 6 && !strcmp(m[i].name + len - 6, "_total");
+
+		prom_family(out, m[i].name, counter ? "counter" : "gauge", m[i].help);
+		fprintf(out, "%s %lld\n", m[i].name, (long long)m[i].v);
+	}
 }
 
-static void prom_i(FILE *out, const char *name, const char *help, int64_t v)
-{
-	prom_family(out, name, "gauge", help);
-	fprintf(out, "%s %lld\n", name, (long long)v);
-}
+#define PROM_LIST(out, ...) do { \
+	const struct prom_one m_[] = { __VA_ARGS__ }; \
+	prom_list(out, m_, sizeof(m_) / sizeof(m_[0])); \
+} while (0)
 
 /* ,key="value" with the format's escapes (\\, \", \n). */
 static void prom_label(FILE *out, const char *key, const char *v, int first)
@@ -354,16 +365,16 @@ static void prom_build(FILE *out, const struct snap *s)
 	fputs("geoegress_gateway_info{", out);
 	prom_label(out, "gateway", s->ls.gateway, 1);
 	fputs("} 1\n", out);
-	prom_i(out, "geoegress_start_time_seconds", "When the daemon started, seconds since the epoch",
-	       (int64_t)s->d->started);
+	PROM_LIST(out, { "geoegress_start_time_seconds", "When the daemon started, seconds since the "
+			 "epoch", (int64_t)s->d->started });
 }
 
 static void prom_decisions(FILE *out, const struct nfq_counters *c)
 {
 	static const char *const actions[] = { "allow", "block", "reject", "log" };
 
-	prom_u(out, "geoegress_packets_total", "counter", "Packets the queue handed to the daemon "
-	       "(the first of each new flow, retries, malformed ones)", c->packets);
+	PROM_LIST(out, { "geoegress_packets_total", "Packets the queue handed to the daemon (the first "
+			 "of each new flow, retries, malformed ones)", (int64_t)c->packets });
 	prom_family(out, "geoegress_decisions_total", "counter", "Packets decided, by the policy's "
 		    "action and the destination's country (ISO code, or unknown)");
 	for (int a = 0; a < 4; a++) {
@@ -378,105 +389,113 @@ static void prom_decisions(FILE *out, const struct nfq_counters *c)
 					actions[a], u(c->by_action_cc[a][k]));
 		}
 	}
-	prom_u(out, "geoegress_audit_passed_total", "counter", "Block and reject decisions of mode "
-	       "audit: counted in geoegress_decisions_total, not enforced", c->audit_passed);
-	prom_u(out, "geoegress_cached_retries_total", "counter", "Retries of blocked flows answered "
-	       "from the verdict cache", c->cache_hits);
-	prom_u(out, "geoegress_malformed_packets_total", "counter", "Queued packets without a "
-	       "readable IP header (they follow the fail mode)", c->malformed);
+	PROM_LIST(out,
+		{ "geoegress_audit_passed_total", "Block and reject decisions of mode audit: counted in "
+		  "geoegress_decisions_total, not enforced", (int64_t)c->audit_passed },
+		{ "geoegress_cached_retries_total", "Retries of blocked flows answered from the verdict "
+		  "cache", (int64_t)c->cache_hits },
+		{ "geoegress_malformed_packets_total", "Queued packets without a readable IP header (they "
+		  "follow the fail mode)", (int64_t)c->malformed });
 }
 
 static void prom_queue_log(FILE *out, const struct snap *s)
 {
 	const struct nfq_syslog_stats *sl = &s->ls.syslog;
 
-	prom_u(out, "geoegress_queue_waiting", "gauge", "Packets waiting in the kernel's queues "
-	       "now (nfnetlink_queue)", s->ks.queue_total);
-	prom_u(out, "geoegress_queue_dropped_total", "counter", "Packets the kernel dropped: the "
-	       "queue was full", s->ks.queue_dropped);
-	prom_u(out, "geoegress_queue_user_dropped_total", "counter", "Packets the kernel dropped: "
-	       "the daemon's socket buffer was full", s->ks.user_dropped);
-	prom_u(out, "geoegress_queue_recv_enobufs_total", "counter", "Receive buffer overruns "
-	       "(ENOBUFS) the daemon saw", s->qs.enobufs);
-	prom_u(out, "geoegress_queue_send_errors_total", "counter", "Verdicts that could not be "
-	       "sent", s->qs.send_errors);
-	prom_u(out, "geoegress_log_records_total", "counter", "Decision-log records written "
-	       "(folded ones included)", s->ls.written);
-	prom_u(out, "geoegress_log_folded_total", "counter", "Decisions option log-rate folded "
-	       "into counted records", s->ls.folded);
-	prom_u(out, "geoegress_log_retries_total", "counter", "Retries summed into retries "
-	       "records", s->ls.retries);
-	prom_u(out, "geoegress_log_failed_total", "counter", "Decision-log records lost to write "
-	       "errors", s->ls.failed);
-	if (!s->ls.syslog_remote)
-		return;
-	prom_u(out, "geoegress_log_syslog_sent_total", "counter", "Records sent to the remote "
-	       "syslog collector (option log-syslog)", sl->sent);
-	prom_u(out, "geoegress_log_syslog_dropped_total", "counter", "Records not sent to the "
-	       "remote syslog collector", sl->dropped);
-	prom_u(out, "geoegress_log_syslog_connected", "gauge", "1 while the collector's socket "
-	       "is up (TCP: connected)", (uint64_t)sl->connected);
+	PROM_LIST(out,
+		{ "geoegress_queue_waiting", "Packets waiting in the kernel's queues now "
+		  "(nfnetlink_queue)", (int64_t)s->ks.queue_total },
+		{ "geoegress_queue_dropped_total", "Packets the kernel dropped: the queue was full",
+		  (int64_t)s->ks.queue_dropped },
+		{ "geoegress_queue_user_dropped_total", "Packets the kernel dropped: the daemon's socket "
+		  "buffer was full", (int64_t)s->ks.user_dropped },
+		{ "geoegress_queue_recv_enobufs_total", "Receive buffer overruns (ENOBUFS) the daemon saw",
+		  (int64_t)s->qs.enobufs },
+		{ "geoegress_queue_send_errors_total", "Verdicts that could not be sent",
+		  (int64_t)s->qs.send_errors },
+		{ "geoegress_log_records_total", "Decision-log records written (folded ones included)",
+		  (int64_t)s->ls.written },
+		{ "geoegress_log_folded_total", "Decisions option log-rate folded into counted records",
+		  (int64_t)s->ls.folded },
+		{ "geoegress_log_retries_total", "Retries summed into retries records",
+		  (int64_t)s->ls.retries },
+		{ "geoegress_log_failed_total", "Decision-log records lost to write errors",
+		  (int64_t)s->ls.failed });
+	if (s->ls.syslog_remote)
+		PROM_LIST(out,
+			{ "geoegress_log_syslog_sent_total", "Records sent to the remote syslog collector "
+			  "(option log-syslog)", (int64_t)sl->sent },
+			{ "geoegress_log_syslog_dropped_total", "Records not sent to the remote syslog "
+			  "collector", (int64_t)sl->dropped },
+			{ "geoegress_log_syslog_connected", "1 while the collector's socket is up (TCP: "
+			  "connected)", sl->connected });
 }
 
-static void prom_integrity(FILE *out, const struct snap *s)
+static void prom_hook(FILE *out, const struct nfq_daemon *d)
 {
-	const struct nfq_daemon *d = s->d;
-	static const char *const dec[] = { "allow", "block", "reject" };
-
-	prom_u(out, "geoegress_undecided_packets_total", "counter", "Packets that reached the "
-	       "last chain without a decision since the daemon started (passed with fail-mode "
-	       "open, dropped with closed)", d->undecided - d->undecided_at_start);
-	prom_u(out, "geoegress_fail_open", "gauge", "1: fail-mode open, 0: closed", (uint64_t)d->fail_open);
+	PROM_LIST(out,
+		{ "geoegress_undecided_packets_total", "Packets that reached the last chain without a "
+		  "decision since the daemon started (passed with fail-mode open, dropped with closed)",
+		  (int64_t)(d->undecided - d->undecided_at_start) },
+		{ "geoegress_fail_open", "1: fail-mode open, 0: closed", d->fail_open });
 	prom_family(out, "geoegress_hook_info", "gauge", "Where the queue rule lives");
 	fprintf(out, "geoegress_hook_info{backend=\"%s\"} 1\n", d->hook == NFQ_HOOK_NFT ? "nft" :
 		d->hook == NFQ_HOOK_IPTABLES ? "iptables" : "none");
-	prom_u(out, "geoegress_hook_intact", "gauge", "1 while the hook is installed as geoegress "
-	       "made it", (uint64_t)(d->hook != NFQ_HOOK_NONE && !d->hook_broken));
-	prom_u(out, "geoegress_hook_watched", "gauge", "1 while ruleset changes are watched",
-	       (uint64_t)(d->watch != NULL));
-	prom_u(out, "geoegress_hook_repairs_total", "counter", "Times another tool changed the "
-	       "hook and the daemon restored it", d->repairs);
-	prom_i(out, "geoegress_hook_last_repair_timestamp_seconds", "When the hook was last "
-	       "restored (0: never)", (int64_t)d->last_repair);
-	prom_u(out, "geoegress_conntrack_readable", "gauge", "1 when conntrack can be read (sweeps run)",
-	       (uint64_t)s->sw.enabled);
-	if (!s->sw.enabled)
+	PROM_LIST(out,
+		{ "geoegress_hook_intact", "1 while the hook is installed as geoegress made it",
+		  d->hook != NFQ_HOOK_NONE && !d->hook_broken },
+		{ "geoegress_hook_watched", "1 while ruleset changes are watched", d->watch != NULL },
+		{ "geoegress_hook_repairs_total", "Times another tool changed the hook and the daemon "
+		  "restored it", (int64_t)d->repairs },
+		{ "geoegress_hook_last_repair_timestamp_seconds", "When the hook was last restored (0: "
+		  "never)", (int64_t)d->last_repair });
+}
+
+static void prom_sweeps(FILE *out, const struct nfq_sweep_stats *sw)
+{
+	static const char *const dec[] = { "allow", "block", "reject" };
+
+	PROM_LIST(out, { "geoegress_conntrack_readable", "1 when conntrack can be read (sweeps run)",
+			 sw->enabled });
+	if (!sw->enabled)
 		return;
-	prom_u(out, "geoegress_conntrack_sweeps_total", "counter", "Conntrack sweeps", s->sw.runs);
-	prom_u(out, "geoegress_conntrack_undecided_found_total", "counter", "Connections sweeps "
-	       "found without a decision", s->sw.undecided_found);
+	PROM_LIST(out,
+		{ "geoegress_conntrack_sweeps_total", "Conntrack sweeps", (int64_t)sw->runs },
+		{ "geoegress_conntrack_undecided_found_total", "Connections sweeps found without a "
+		  "decision", (int64_t)sw->undecided_found });
 	prom_family(out, "geoegress_conntrack_marks_written_total", "counter", "Connection marks "
 		    "sweeps wrote, by decision");
 	for (int i = 0; i < 3; i++)
 		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n", dec[i],
-			u(s->sw.decided[NFQ_CT_ALLOW + i]));
-	prom_i(out, "geoegress_conntrack_last_sweep_timestamp_seconds", "When the last sweep ran",
-	       s->sw.last_at);
+			u(sw->decided[NFQ_CT_ALLOW + i]));
+	PROM_LIST(out, { "geoegress_conntrack_last_sweep_timestamp_seconds", "When the last sweep ran",
+			 sw->last_at });
 	prom_family(out, "geoegress_conntrack_last_sweep_duration_seconds", "gauge", "How long the "
 		    "last sweep took");
-	fprintf(out, "geoegress_conntrack_last_sweep_duration_seconds %.3f\n", (double)s->sw.last_ms / 1000);
-	prom_u(out, "geoegress_conntrack_last_sweep_connections", "gauge", "Connections the last "
-	       "sweep looked at", s->sw.last_seen);
+	fprintf(out, "geoegress_conntrack_last_sweep_duration_seconds %.3f\n", (double)sw->last_ms / 1000);
+	PROM_LIST(out, { "geoegress_conntrack_last_sweep_connections", "Connections the last sweep "
+			 "looked at", (int64_t)sw->last_seen });
 }
 
 static void prom_policy(FILE *out, const struct snap *s)
 {
 	time_t now = time(NULL);
 
-	prom_i(out, "geoegress_policy_loaded_timestamp_seconds", "When the policy in force was "
-	       "loaded", (int64_t)s->d->cfg->loaded);
-	prom_i(out, "geoegress_policy_age_seconds", "Seconds since the policy in force was loaded",
-	       s->age_s);
-	prom_u(out, "geoegress_policy_rules", "gauge", "Rules of the policy in force", s->rules);
-	prom_u(out, "geoegress_policy_audit_mode", "gauge", "1: mode audit (nothing is blocked)",
-	       (uint64_t)(s->o->mode == RULES_MODE_AUDIT));
+	PROM_LIST(out,
+		{ "geoegress_policy_loaded_timestamp_seconds", "When the policy in force was loaded",
+		  (int64_t)s->d->cfg->loaded },
+		{ "geoegress_policy_age_seconds", "Seconds since the policy in force was loaded", s->age_s },
+		{ "geoegress_policy_rules", "Rules of the policy in force", (int64_t)s->rules },
+		{ "geoegress_policy_audit_mode", "1: mode audit (nothing is blocked)",
+		  s->o->mode == RULES_MODE_AUDIT });
 	prom_family(out, "geoegress_reloads_total", "counter", "Reloads, by result");
 	fprintf(out, "geoegress_reloads_total{result=\"ok\"} %llu\ngeoegress_reloads_total"
 		"{result=\"failed\"} %llu\n", u(s->d->reloads_ok), u(s->d->reloads_failed));
-	prom_i(out, "geoegress_database_build_timestamp_seconds", "When the country database was "
-	       "built (its metadata)", (int64_t)s->gi.build_epoch);
-	prom_i(out, "geoegress_database_age_seconds", "Seconds since the country database was built",
-	       s->gi.build_epoch ? (int64_t)(now - s->gi.build_epoch) : -1);
+	PROM_LIST(out,
+		{ "geoegress_database_build_timestamp_seconds", "When the country database was built (its "
+		  "metadata)", (int64_t)s->gi.build_epoch },
+		{ "geoegress_database_age_seconds", "Seconds since the country database was built",
+		  s->gi.build_epoch ? (int64_t)(now - s->gi.build_epoch) : -1 });
 }
 
 void nfq_stats_write_prom(const struct nfq_daemon *d, FILE *out)
@@ -487,6 +506,7 @@ void nfq_stats_write_prom(const struct nfq_daemon *d, FILE *out)
 	prom_build(out, &s);
 	prom_decisions(out, &s.c);
 	prom_queue_log(out, &s);
-	prom_integrity(out, &s);
+	prom_hook(out, d);
+	prom_sweeps(out, &s.sw);
 	prom_policy(out, &s);
 }
