@@ -582,6 +582,7 @@ int nfq_declog_outputs(struct nfq_declog *d, const char *gateway, const struct r
 	}
 	snprintf(d->gateway, sizeof(d->gateway), "%s", gateway);
 	if (t->kind != RULES_SYSLOG_UDP && t->kind != RULES_SYSLOG_TCP) {
+		nfq_syslog_flush(d->syslog);	/* what the socket takes of what waits */
 		nfq_syslog_free(d->syslog);
 		d->syslog = NULL;
 		return 0;

@@ -145,19 +145,26 @@ static void sl_failed(struct nfq_syslog *s, int err)
 	s->retry_s = now_s() + s->backoff;
 }
 
+/* HOSTNAME is 1 to 255 PRINTUSASCII: anything else becomes '_'. */
+static void host_field(char out[256], const char *hostname)
+{
+	size_t n = 0;
+
+	for (const char *p = hostname && *hostname ? hostname : "-"; *p && n + 1 < 256; p++)
+		out[n++] = *p > ' ' && *p < 0x7f ? *p : '_';
+	out[n] = '\0';
+}
+
 struct nfq_syslog *nfq_syslog_new(const struct rules_syslog *t, const char *hostname, int *err)
 {
 	struct nfq_syslog *s = calloc(1, sizeof(*s));
-	size_t n = 0;
 
 	if (!s)
 		return NULL;
 	s->t = *t;
 	s->fd = -1;
 	s->pid = (long)getpid();
-	/* HOSTNAME is PRINTUSASCII: anything else becomes '_' */
-	for (const char *p = hostname && *hostname ? hostname : "-"; *p && n + 1 < sizeof(s->host); p++)
-		s->host[n++] = *p > ' ' && *p < 0x7f ? *p : '_';
+	host_field(s->host, hostname);
 	*err = 0;
 	if (sl_open(s) < 0) {
 		*err = s->st.last_errno;
@@ -168,9 +175,11 @@ struct nfq_syslog *nfq_syslog_new(const struct rules_syslog *t, const char *host
 
 int nfq_syslog_same(const struct nfq_syslog *s, const struct rules_syslog *t, const char *hostname)
 {
+	char host[256];
+
+	host_field(host, hostname);
 	return s && s->t.kind == t->kind && s->t.format == t->format && s->t.family == t->family &&
-	       !memcmp(s->t.addr, t->addr, 16) && s->t.port == t->port && hostname &&
-	       !strncmp(s->host, hostname, sizeof(s->host) - 1);
+	       !memcmp(s->t.addr, t->addr, 16) && s->t.port == t->port && !strcmp(s->host, host);
 }
 
 void nfq_syslog_free(struct nfq_syslog *s)
