@@ -37,6 +37,8 @@ CFLAGS  += -DGEOEGRESS_SANITIZER=1
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# The libraries' versions, for the build info (util/buildinfo.c).
+PKG_VERSIONS := $(foreach p,$(PKGS),$(p)=$(shell $(PKG_CONFIG) --modversion $(p) 2>/dev/null))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBS       := $(PKG_LIBS) -lz -lm
 
@@ -78,6 +80,8 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/util/buildinfo.o: ALL_CFLAGS += -DGEOEGRESS_PKG_VERSIONS='"$(PKG_VERSIONS)"'
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

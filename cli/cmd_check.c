@@ -22,7 +22,7 @@
 #define OLD_DB_DAYS 90
 
 const char cmd_check_usage[] =
-	"Usage: geoegress check [-c FILE] [-v] [--no-db] [--print-hook[=nft|iptables]]\n"
+	"Usage: geoegress check [-c FILE] [-v] [--db FILE | --no-db] [--print-hook[=nft|iptables]]\n"
 	"                       [--resolv-conf FILE] [--state-dir DIR]\n"
 	"\n"
 	"Checks a policy file: prints every error (file:line:col, the line, a caret)\n"
@@ -33,6 +33,8 @@ const char cmd_check_usage[] =
 	"  -v, --verbose      print the policy in canonical form to stdout (the\n"
 	"                     summary lines then go to stderr, so the output can be\n"
 	"                     fed back: geoegress check -v | geoegress check -c -)\n"
+	"  -d, --db FILE      database to check the policy with (default: the policy's\n"
+	"                     option database), as explain and lookup take it\n"
 	"  -n, --no-db        do not open the database\n"
 	"      --print-hook[=nft|iptables]\n"
 	"                     print the rules geoegress installs for this policy (for\n"
@@ -241,10 +243,11 @@ int cmd_check(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' },
 		{ "no-db", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
 		{ "print-hook", optional_argument, NULL, 'P' }, { "resolv-conf", required_argument, NULL, 'R' },
-		{ "state-dir", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 'S' }, { "db", required_argument, NULL, 'd' },
 		{ 0 }
 	};
 	const char *file = GEOEGRESS_DEFAULT_CONF, *resolv = "/etc/resolv.conf", *state_dir = NULL;
+	const char *dbpath = NULL;
 	int verbose = 0, no_db = 0, c, rc = 1, print_hook = 0;
 	struct rules_policy *p = NULL;
 	struct geo_db *db = NULL, *asn = NULL;
@@ -252,9 +255,10 @@ int cmd_check(int argc, char **argv)
 	FILE *info;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:vnh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:vnh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': file = optarg; break;
+		case 'd': dbpath = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'n': no_db = 1; break;
 		case 'h': fputs(cmd_check_usage, stdout); return 0;
@@ -273,6 +277,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+	if (dbpath && (no_db || print_hook))
+		return cli_usage_error("check", "--db goes without --no-db and --print-hook");
 	p = cli_load_policy(file);
 	if (!p)
 		goto out;
@@ -286,7 +292,7 @@ int cmd_check(int argc, char **argv)
 		no_db = 1;
 	}
 	if (!no_db) {
-		db = cli_open_db("check", rules_options(p)->database);
+		db = cli_open_db("check", dbpath ? dbpath : rules_options(p)->database);
 		if (!db)
 			goto out;
 		db_report(db, info);

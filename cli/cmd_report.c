@@ -39,6 +39,7 @@ const char cmd_report_usage[] =
 	"  --now T            the time ages count back from (default: now)\n"
 	"  --device D         device set name, source address or MAC\n"
 	"  --country CC       destination country; `unknown` for unplaced ones\n"
+	"  --gateway NAME     records of one gateway (their `gateway` field)\n"
 	"  --action A[,A...]  allow, block, reject, log, audit (would-be blocks of\n"
 	"                     `mode audit`, not enforced), or blocked (block,reject)\n"
 	"\n"
@@ -46,12 +47,12 @@ const char cmd_report_usage[] =
 	"  --format F         text (default), json, csv or html\n"
 	"  --top N            rows per table (default 10 for text/html, all for\n"
 	"                     json/csv; 0 = all)\n"
-	"  --table T          csv only: devices, countries, destinations, timeline,\n"
-	"                     hosts, domains or asns alone; without it every table is\n"
-	"                     printed, separated by an empty line, each row led by a\n"
-	"                     `table` column (devices, countries, destinations,\n"
-	"                     timeline-hour or timeline-day; hosts, domains, asns when\n"
-	"                     the log has them)\n"
+	"  --table T          csv only: gateways, devices, countries, destinations,\n"
+	"                     timeline, hosts, domains or asns alone; without it every\n"
+	"                     table is printed, separated by an empty line, each row\n"
+	"                     led by a `table` column (gateways, devices, countries,\n"
+	"                     destinations, timeline-hour or timeline-day; hosts,\n"
+	"                     domains, asns when the log has them)\n"
 	"  --psl FILE         the Public Suffix List, for registered domains (default\n"
 	"                     " REPORT_PSL_DEFAULT ", Debian's\n"
 	"                     publicsuffix; none or missing: the last two labels)\n"
@@ -61,7 +62,9 @@ const char cmd_report_usage[] =
 	"\n"
 	"BLOCKED counts block + reject, ALLOWED allow + log; AUDIT counts would-be\n"
 	"blocks that passed.  Devices and destinations that hit block rules come\n"
-	"first.  The timeline (json, csv, html) counts blocked flows per hour, or\n"
+	"first.  The logs of several gateways can be read together: a device is\n"
+	"one per gateway, and text and html add a table of gateways (json and csv\n"
+	"always have it).  The log of one gateway reads as before.  The timeline (json, csv, html) counts blocked flows per hour, or\n"
 	"per day when the span exceeds 3 days (the newest 2000 at most).  Times UTC.\n"
 	"Exit status: 0, or 1 when a file could not be read (the others are still\n"
 	"reported), 2 for a usage error.\n";
@@ -111,9 +114,9 @@ static int parse_format(const char *s, struct report_output *o)
 static int parse_table(const char *s, struct report_output *o)
 {
 	static const char *const names[] = { "all", "devices", "countries", "destinations", "timeline",
-					     "hosts", "domains", "asns" };
+					     "hosts", "domains", "asns", "gateways" };
 
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		if (!strcmp(s, names[i]))
 			return o->table = (enum report_table)i, 0;
 	return -1;
@@ -160,7 +163,7 @@ static int parse_window(struct args *a)
 }
 
 enum { O_SINCE = 256, O_UNTIL, O_NOW, O_DEVICE, O_COUNTRY, O_ACTION, O_FORMAT, O_TOP, O_TABLE, O_WIDTH,
-       O_PSL };
+       O_PSL, O_GATEWAY };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -177,6 +180,7 @@ static const struct option longopts[] = {
 	{ "table", required_argument, NULL, O_TABLE },
 	{ "width", required_argument, NULL, O_WIDTH },
 	{ "psl", required_argument, NULL, O_PSL },
+	{ "gateway", required_argument, NULL, O_GATEWAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -194,6 +198,7 @@ static int one_option(struct args *a, int opt)
 	case O_PSL: a->psl = optarg; return 0;
 	case O_DEVICE: a->f.device = optarg; return 0;
 	case O_COUNTRY: a->f.country = optarg; return 0;
+	case O_GATEWAY: a->f.gateway = optarg; return 0;
 	case O_ACTION:
 		if (parse_actions(optarg, &a->f.cats) < 0)
 			return cli_usage_error("report", "--action: '%s': use allow, block, reject, log, audit or blocked", optarg);
@@ -204,8 +209,8 @@ static int one_option(struct args *a, int opt)
 		return 0;
 	case O_TABLE:
 		if (parse_table(optarg, &a->o) < 0)
-			return cli_usage_error("report", "--table: '%s': use devices, countries, destinations, "
-					       "timeline, hosts, domains or asns", optarg);
+			return cli_usage_error("report", "--table: '%s': use gateways, devices, countries, "
+					       "destinations, timeline, hosts, domains or asns", optarg);
 		return 0;
 	case O_TOP:
 		if (parse_uint(optarg, 1000000, &n) < 0)

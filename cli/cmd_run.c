@@ -39,12 +39,16 @@ const char cmd_run_usage[] =
 	"TERM/INT stop: the hook is removed (fail-mode open) or held closed (closed).\n";
 
 const char cmd_stats_usage[] =
-	"Usage: geoegress stats [--ctl PATH] [--state-dir DIR] [--json]\n"
+	"Usage: geoegress stats [--ctl PATH] [--state-dir DIR] [--json | --format F]\n"
 	"Shows the running daemon's counters: packets by action and country, kernel\n"
 	"queue drops, packets that passed undecided, the hook's state and repairs,\n"
-	"decision-log records, policy and database ages.  Exits 0 when the daemon\n"
-	"answered (i.e. it is ready), 1 when none runs; then it says whether the\n"
-	"gateway is held closed (see geoegress unlock) and why.\n";
+	"decision-log records, policy and database ages, the build.  Exits 0 when the\n"
+	"daemon answered (i.e. it is ready), 1 when none runs; then it says whether\n"
+	"the gateway is held closed (see geoegress unlock) and why.\n"
+	"  --format text|json|prometheus\n"
+	"                      text (default), JSON (= --json), or the Prometheus text\n"
+	"                      exposition format (what option metrics-file writes for\n"
+	"                      node_exporter's textfile collector)\n";
 
 const char cmd_reload_usage[] =
 	"Usage: geoegress reload [--ctl PATH] [--state-dir DIR]\n"
@@ -53,7 +57,7 @@ const char cmd_reload_usage[] =
 	"they were rejected (the running policy and database stay in force).\n";
 
 enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER, OPT_BACKEND, OPT_STATE_DIR,
-       OPT_FAIL_MODE, OPT_SECCOMP };
+       OPT_FAIL_MODE, OPT_SECCOMP, OPT_FORMAT };
 
 int cmd_run(int argc, char **argv)
 {
@@ -150,8 +154,11 @@ static int ctl_cmd_main(int argc, char **argv, const char *sub, int allow_json)
 		{ "ctl", required_argument, NULL, OPT_CTL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const formats[] = { "text", "json", "prometheus" };
+	static const char *const stats_cmds[] = { "stats", "stats json", "stats prometheus" };
 	const char *ctl = NFQ_DEFAULT_CTL, *state_dir = NULL;
 	int c, json = 0;
 
@@ -165,13 +172,21 @@ static int ctl_cmd_main(int argc, char **argv, const char *sub, int allow_json)
 				return cli_usage_error(sub, "--json is only for stats");
 			json = 1;
 			break;
+		case OPT_FORMAT:
+			if (!allow_json)
+				return cli_usage_error(sub, "--format is only for stats");
+			for (json = 0; json < 3 && strcmp(optarg, formats[json]); json++)
+				;
+			if (json == 3)
+				return cli_usage_error(sub, "--format: '%s' is not text, json or prometheus", optarg);
+			break;
 		default: return cli_usage_error(sub, "unknown option");
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error(sub, "unexpected argument '%s'", argv[optind]);
 	if (!strcmp(sub, "stats"))
-		return ctl_command(sub, ctl, json ? "stats json" : "stats", state_dir);
+		return ctl_command(sub, ctl, stats_cmds[json], state_dir);
 	return ctl_command(sub, ctl, sub, state_dir);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/buildinfo.h"
 
 struct subcommand {
 	const char *name;
@@ -38,7 +39,7 @@ static void show_usage(FILE *f)
 {
 	fprintf(f, "Usage: geoegress <command> [<args>]\n"
 		   "       geoegress help <command>\n"
-		   "       geoegress --version\n\n"
+		   "       geoegress --version [--json|-v]\n\n"
 		   "geoegress keeps a gateway's outbound flows away from the countries a policy forbids.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NSUB; i++)
@@ -78,6 +79,28 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* --version: "geoegress 0.1.0"; -v adds the libraries; --json all as JSON. */
+static int show_version(int argc, char **argv)
+{
+	if (argc == 0) {
+		printf("geoegress %s\n", buildinfo_version());
+		return 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "--json")) {
+		buildinfo_json(stdout);
+		putchar('\n');
+		return 0;
+	}
+	if (argc == 1 && (!strcmp(argv[0], "-v") || !strcmp(argv[0], "--verbose"))) {
+		printf("geoegress %s\n", buildinfo_version());
+		buildinfo_text(stdout);
+		putchar('\n');
+		return 0;
+	}
+	fprintf(stderr, "geoegress: --version takes --json or -v, not '%s'\n", argv[0]);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const struct subcommand *s;
@@ -88,10 +111,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(1, argv), 0;
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("geoegress %s\n", GEOEGRESS_VERSION);
-		return 0;
-	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return show_version(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "help"))
 		return cmd_help(argc - 1, argv + 1);
 	s = find_sub(argv[1]);

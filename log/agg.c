@@ -36,15 +36,16 @@ struct keybuf {
 
 struct report {
 	struct report_filter f;
-	char *f_device, *f_country;
+	char *f_device, *f_country, *f_gateway;
 	struct report_tab dev, cty, dst, hours;
-	struct report_tab addrs;	/* (MAC, set, address) of MAC-identified devices */
+	struct report_tab gw, gwdev;	/* gateways; devices per gateway (in st.n[0]) */
+	struct report_tab addrs;	/* (gateway, MAC, set, address) of MAC-identified devices */
 	struct report_tab minutes;	/* blocked per minute, for short spans */
 	int minutes_full;		/* too many minutes: the timeline uses hours */
 	struct report_tab hosts, domains, asns;	/* by host name, registered domain, AS */
 	const struct report_psl *psl;
 	struct arena_chunk *arena;
-	struct keybuf kb[9];		/* keys being built, one per table */
+	struct keybuf kb[11];		/* keys being built, one per table */
 	struct report_totals t;
 	struct report_bad bad[REPORT_BAD_KEEP];
 	size_t nbad;
@@ -224,12 +225,15 @@ struct report *report_new(const struct report_filter *f)
 		report_filter_init(&r->f);
 	r->f_device = f && f->device ? strdup(f->device) : NULL;
 	r->f_country = f && f->country ? strdup(f->country) : NULL;
+	r->f_gateway = f && f->gateway ? strdup(f->gateway) : NULL;
 	r->f.device = r->f_device;
 	r->f.country = r->f_country;
+	r->f.gateway = r->f_gateway;
 	if ((f && f->device && !r->f_device) || (f && f->country && !r->f_country) ||
-	    tab_init(&r->dev, 3, 256) || tab_init(&r->cty, 1, 64) ||
+	    (f && f->gateway && !r->f_gateway) || tab_init(&r->gw, 1, 16) || tab_init(&r->gwdev, 1, 16) ||
+	    tab_init(&r->dev, 4, 256) || tab_init(&r->cty, 1, 64) ||
 	    tab_init(&r->dst, 7, 1024) || tab_init(&r->hours, 1, 64) ||
-	    tab_init(&r->addrs, 3, 256) || tab_init(&r->minutes, 1, 64) || tab_init(&r->hosts, 2, 256) ||
+	    tab_init(&r->addrs, 4, 256) || tab_init(&r->minutes, 1, 64) || tab_init(&r->hosts, 2, 256) ||
 	    tab_init(&r->domains, 1, 64) || tab_init(&r->asns, 2, 64)) {
 		report_free(r);
 		errno = ENOMEM;
@@ -263,10 +267,13 @@ void report_free(struct report *r)
 	free(r->hosts.rows);
 	free(r->domains.rows);
 	free(r->asns.rows);
-	for (int i = 0; i < 9; i++)
+	free(r->gw.rows);
+	free(r->gwdev.rows);
+	for (int i = 0; i < 11; i++)
 		free(r->kb[i].p);
 	free(r->f_device);
 	free(r->f_country);
+	free(r->f_gateway);
 	free(r);
 }
 
@@ -293,6 +300,8 @@ static int matches(const struct report *r, const struct report_record *rec)
 	}
 	if (f->device && !str_eq(&rec->device, f->device, 0) && !str_eq(&rec->src, f->device, 1) &&
 	    !str_eq(&rec->src_mac, f->device, 1))
+		return 0;
+	if (f->gateway && !str_eq(&rec->gateway, f->gateway, 1))
 		return 0;
 	return 1;
 }
@@ -341,18 +350,26 @@ static int timeline_add(struct report *r, const struct report_record *rec, uint6
 	return build_key(&r->kb[5], &r->minutes, &mn, 1) || bump(r, &r->minutes, &r->kb[5], rec, n) ? -1 : 0;
 }
 
-/* The device's row, and for a MAC-identified one its address. */
+/* The device's row (a new one counted for its gateway), and for a
+ * MAC-identified one its address. */
 static int device_add(struct report *r, const struct report_record *rec, uint64_t n)
 {
 	static const struct report_str none = { NULL, 0 };
-	struct report_str dev[3] = { rec->src_mac, rec->device, rec->src_mac.p ? none : rec->src };
-	struct report_str addr[3] = { rec->src_mac, rec->device, rec->src };
+	struct report_str dev[4] = { rec->gateway, rec->src_mac, rec->device, rec->src_mac.p ? none : rec->src };
+	struct report_str addr[4] = { rec->gateway, rec->src_mac, rec->device, rec->src };
+	size_t known = r->dev.count;
+	struct report_row *gw;
 
-	if (build_key(&r->kb[0], &r->dev, dev, 3) || bump(r, &r->dev, &r->kb[0], rec, n))
+	if (build_key(&r->kb[0], &r->dev, dev, 4) || bump(r, &r->dev, &r->kb[0], rec, n))
 		return -1;
+	if (r->dev.count > known) {
+		if (build_key(&r->kb[10], &r->gwdev, &rec->gateway, 1) || !(gw = tab_get(r, &r->gwdev, &r->kb[10])))
+			return errno = ENOMEM, -1;
+		gw->st.n[0]++;
+	}
 	if (!rec->src_mac.p || !rec->src.p)
 		return 0;
-	return build_key(&r->kb[4], &r->addrs, addr, 3) || bump(r, &r->addrs, &r->kb[4], rec, n) ? -1 : 0;
+	return build_key(&r->kb[4], &r->addrs, addr, 4) || bump(r, &r->addrs, &r->kb[4], rec, n) ? -1 : 0;
 }
 
 void report_set_psl(struct report *r, const struct report_psl *p)
@@ -415,7 +432,8 @@ int report_add(struct report *r, const struct report_record *rec)
 	    timeline_add(r, rec, n) < 0)
 		return -1;
 	if (device_add(r, rec, n) < 0 || bump(r, &r->cty, &r->kb[1], rec, n) ||
-	    bump(r, &r->dst, &r->kb[2], rec, n) || names_add(r, rec, n) < 0)
+	    bump(r, &r->dst, &r->kb[2], rec, n) || names_add(r, rec, n) < 0 ||
+	    build_key(&r->kb[9], &r->gw, &rec->gateway, 1) || bump(r, &r->gw, &r->kb[9], rec, n))
 		return -1;
 	return 1;
 }
@@ -450,6 +468,7 @@ void report_totals(const struct report *r, struct report_totals *t)
 	t->domains = r->domains.count;
 	t->asns = r->asns.count;
 	t->psl = r->psl != NULL;
+	t->gateways = r->gw.count;
 }
 
 const char *report_country_name(const char *cc)
@@ -608,18 +627,20 @@ static int build_timeline(const struct report *r, struct report_timeline *tl)
 	return 0;
 }
 
-/* Where the first two fields of a key end (a device: MAC and set). */
-static size_t prefix2(const char *key)
+/* Where the first three fields of a key end (a device: gateway, MAC, set). */
+static size_t prefix3(const char *key)
 {
-	size_t n = strlen(key) + 1;
+	size_t n = 0;
 
-	return n + strlen(key + n) + 1;
+	for (int i = 0; i < 3; i++)
+		n += strlen(key + n) + 1;
+	return n;
 }
 
-/* Orders keys by their first two fields. */
-static int cmp_prefix2(const char *a, const char *b)
+/* Orders keys by their first three fields. */
+static int cmp_prefix3(const char *a, const char *b)
 {
-	size_t la = prefix2(a), lb = prefix2(b);
+	size_t la = prefix3(a), lb = prefix3(b);
 	int c = memcmp(a, b, la < lb ? la : lb);
 
 	return c ? c : (la > lb) - (la < lb);
@@ -629,9 +650,9 @@ static int cmp_prefix2(const char *a, const char *b)
 static int cmp_addr_key(const void *pa, const void *pb)
 {
 	const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
-	int c = cmp_prefix2(a, b);
+	int c = cmp_prefix3(a, b);
 
-	return c ? c : strcmp(a + prefix2(a) + 1, b + prefix2(b) + 1);
+	return c ? c : strcmp(a + prefix3(a) + 1, b + prefix3(b) + 1);
 }
 
 /* Fills each shown device's address list: a MAC-identified device's from
@@ -662,19 +683,37 @@ static int device_addresses(const struct report *r, struct report_vrow **dev, si
 		for (lo = 0, hi = n; lo < hi;) {	/* the first key of this device */
 			size_t mid = (lo + hi) / 2;
 
-			if (cmp_prefix2(k[mid], v->key) < 0)
+			if (cmp_prefix3(k[mid], v->key) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (hi = lo; hi < n && !cmp_prefix2(k[hi], v->key); hi++)
+		for (hi = lo; hi < n && !cmp_prefix3(k[hi], v->key); hi++)
 			;
 		v->addrs = &k[lo];
 		v->naddrs = hi - lo;
 	}
 	for (size_t i = 0; i < n; i++)	/* the address, past the prefix and its tag */
-		k[i] += prefix2(k[i]) + 1;
+		k[i] += prefix3(k[i]) + 1;
 	return 0;
+}
+
+/* Each shown gateway's number of devices (the gwdev table, same keys). */
+static void gateway_devices(const struct report *r, struct report_vrow **gw, size_t ngw)
+{
+	const struct report_tab *t = &r->gwdev;
+
+	for (size_t i = 0; i < ngw; i++) {
+		uint64_t h = hash_bytes(gw[i]->key, gw[i]->keylen);
+
+		for (size_t j = h & (t->cap - 1); t->rows[j].keylen; j = (j + 1) & (t->cap - 1)) {
+			if (t->rows[j].hash == h && t->rows[j].keylen == gw[i]->keylen &&
+			    !memcmp(report_row_key(&t->rows[j]), gw[i]->key, gw[i]->keylen)) {
+				gw[i]->ndevices = t->rows[j].st.n[0];
+				break;
+			}
+		}
+	}
 }
 
 int report_write(struct report *r, FILE *out, const struct report_output *o)
@@ -691,11 +730,13 @@ int report_write(struct report *r, FILE *out, const struct report_output *o)
 	v.host = sorted(&r->hosts, cmp_blocked_first, o->top, &v.nhost);
 	v.dom = sorted(&r->domains, cmp_blocked_first, o->top, &v.ndom);
 	v.asn = sorted(&r->asns, cmp_blocked_first, o->top, &v.nasn);
-	if (!v.dev || !v.cty || !v.dst || !v.host || !v.dom || !v.asn || build_timeline(r, &v.tl) < 0 ||
+	v.gw = sorted(&r->gw, cmp_blocked_first, o->top, &v.ngw);
+	if (!v.dev || !v.cty || !v.dst || !v.host || !v.dom || !v.asn || !v.gw || build_timeline(r, &v.tl) < 0 ||
 	    device_addresses(r, v.dev, v.ndev, &addr_keys) < 0) {
 		errno = ENOMEM;
 		goto out;
 	}
+	gateway_devices(r, v.gw, v.ngw);
 	switch (o->format) {
 	case REPORT_JSON: rc = report_write_json(&v, out); break;
 	case REPORT_CSV: rc = report_write_csv(&v, out); break;
@@ -712,6 +753,7 @@ out:
 	free(v.host);
 	free(v.dom);
 	free(v.asn);
+	free(v.gw);
 	free(v.tl.blocked);
 	free(v.tl.audit);
 	return rc;

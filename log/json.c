@@ -301,7 +301,7 @@ static int skip_value(struct scan *s, int depth)
 }
 
 enum field {
-	F_UNKNOWN = 0, F_TS, F_ACTION, F_AUDIT, F_RULE, F_RULE_NAME, F_DEFAULT, F_SRC, F_DST,
+	F_UNKNOWN = 0, F_TS, F_GATEWAY, F_ACTION, F_AUDIT, F_RULE, F_RULE_NAME, F_DEFAULT, F_SRC, F_DST,
 	F_SRC_MAC, F_DEVICE, F_COUNTRY, F_PROTO, F_SPORT, F_DPORT, F_COUNT, F_FOLDED, F_HOST,
 	F_VIA, F_GEO_ADDR, F_RETRIES, F_OVER_CAP, F_ASN, F_AS_ORG,
 };
@@ -313,7 +313,8 @@ static const struct {
 	const char *name;
 	enum field f;
 } fields[] = {
-	{ KEY("ts"), F_TS }, { KEY("action"), F_ACTION }, { KEY("audit"), F_AUDIT },
+	{ KEY("ts"), F_TS }, { KEY("gateway"), F_GATEWAY },
+	{ KEY("action"), F_ACTION }, { KEY("audit"), F_AUDIT },
 	{ KEY("rule"), F_RULE }, { KEY("rule_name"), F_RULE_NAME }, { KEY("default"), F_DEFAULT },
 	{ KEY("src"), F_SRC }, { KEY("dst"), F_DST }, { KEY("src_mac"), F_SRC_MAC },
 	{ KEY("device"), F_DEVICE }, { KEY("country"), F_COUNTRY }, { KEY("proto"), F_PROTO },
@@ -350,6 +351,7 @@ static enum field field_of(const struct report_str *k)
 		case 'd': f = F_DEFAULT; break;
 		case 's': f = F_SRC_MAC; break;
 		case 'r': f = F_RETRIES; break;
+		case 'g': f = F_GATEWAY; break;
 		default: f = F_COUNTRY; break;
 		}
 		break;
@@ -508,6 +510,7 @@ static int get_field(struct scan *s, enum field f, struct report_record *rec, un
 		if (get_int(s, f, 0, UINT32_MAX, &v) < 0)
 			return -1;
 		return rec->asn = v, 0;
+	case F_GATEWAY: return get_str(s, f, &rec->gateway, 0);
 	default: return skip_value(s, 1);
 	}
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * --format csv (RFC 4180).  `--table NAME` prints one plain table
- * (devices, countries, destinations, timeline, hosts, domains or asns).  Without it every table
- * is printed, separated by an empty line, each row starting with a
- * `table` column naming its table.  Text cells that a spreadsheet would
+ * (gateways, devices, countries, destinations, timeline, hosts, domains or
+ * asns).  Without it every table is printed, separated by an empty line,
+ * each row starting with a `table` column naming its table.  Text cells that a spreadsheet would
  * take for a formula (=, +, -, @) get a leading apostrophe; control
  * characters become '?' (use --format json for the exact bytes).
  */
@@ -74,18 +74,36 @@ static void ctable(FILE *out, const char *tag, const char *head, struct report_v
 	}
 }
 
-/* Devices: id (the MAC, or the address), set, MAC, addresses (space-separated). */
+/* Gateways: name, devices seen behind it. */
+static void cgateways(FILE *out, const struct report_view *v, const char *tag)
+{
+	if (tag)
+		fprintf(out, "table,");
+	fprintf(out, "gateway,devices,%s\r\n", stat_head);
+	for (size_t r = 0; r < v->ngw; r++) {
+		if (tag)
+			fprintf(out, "%s,", tag);
+		cstr(out, v->gw[r]->f[GW_NAME]);
+		fprintf(out, ",%llu", (unsigned long long)v->gw[r]->ndevices);
+		cstats(out, &v->gw[r]->st);
+	}
+}
+
+/* Devices: id (the MAC, or the address), gateway, set, MAC, addresses
+ * (space-separated). */
 static void cdevices(FILE *out, const struct report_view *v, const char *tag)
 {
 	if (tag)
 		fprintf(out, "table,");
-	fprintf(out, "id,device,src_mac,addresses,%s\r\n", stat_head);
+	fprintf(out, "id,gateway,device,src_mac,addresses,%s\r\n", stat_head);
 	for (size_t r = 0; r < v->ndev; r++) {
 		const struct report_vrow *row = v->dev[r];
 
 		if (tag)
 			fprintf(out, "%s,", tag);
 		cstr(out, row->f[DEV_MAC] ? row->f[DEV_MAC] : row->f[DEV_SRC]);
+		fputc(',', out);
+		cstr(out, row->f[DEV_GW]);
 		fputc(',', out);
 		cstr(out, row->f[DEV_SET]);
 		fputc(',', out);
@@ -117,6 +135,10 @@ int report_write_csv(const struct report_view *v, FILE *out)
 	enum report_table t = v->o->table;
 	int all = t == REPORT_TABLE_ALL;
 
+	if (all || t == REPORT_TABLE_GATEWAYS)
+		cgateways(out, v, all ? "gateways" : NULL);
+	if (all)
+		fputs("\r\n", out);
 	if (all || t == REPORT_TABLE_DEVICES)
 		cdevices(out, v, all ? "devices" : NULL);
 	if (all)

@@ -92,6 +92,8 @@ static void head(FILE *out, const struct report_view *v)
 		fputs("; device ", out), esc(out, v->f->device);
 	if (v->f->country)
 		fputs("; country ", out), esc(out, v->f->country);
+	if (v->f->gateway)
+		fputs("; gateway ", out), esc(out, v->f->gateway);
 	fputs("</p>\n</header>\n", out);
 }
 
@@ -111,6 +113,8 @@ static void totals(FILE *out, const struct report_view *v)
 	card(out, "c-allow", t->by_cat[REPORT_ALLOW] + t->by_cat[REPORT_LOG], "allowed (allow + log)");
 	if (t->by_cat[REPORT_AUDIT])
 		card(out, "c-audit", t->by_cat[REPORT_AUDIT], "audit: would block, passed");
+	if (t->gateways > 1)
+		card(out, "gateways", t->gateways, "gateways");
 	card(out, "devices", t->devices, "devices");
 	card(out, "countries", t->countries, "countries");
 	if (t->skipped)
@@ -287,15 +291,37 @@ static void thead(FILE *out, const char *id, const char *title, size_t shown, si
 		"</tr></thead>\n<tbody>\n", title, shown < total ? "top " : "", shown, total, id, cols);
 }
 
+/* Gateways, when the logs of several are merged. */
+static void gateway_table(FILE *out, const struct report_view *v)
+{
+	if (v->t->gateways < 2)
+		return;
+	thead(out, "gateways", "Gateways, blocked first", v->ngw, v->t->gateways,
+	      "<th>gateway</th><th class=\"n\">devices</th>");
+	for (size_t i = 0; i < v->ngw; i++) {
+		fputs("<tr>", out);
+		td_str(out, v->gw[i]->f[GW_NAME], 1);
+		td_num(out, v->gw[i]->ndevices, 0);
+		td_stats(out, &v->gw[i]->st);
+	}
+	fputs("</tbody>\n</table>\n</section>\n", out);
+}
+
 static void tables(FILE *out, const struct report_view *v)
 {
-	thead(out, "devices", "Devices, blocked first", v->ndev, v->t->devices,
+	int several = v->t->gateways > 1;
+
+	gateway_table(out, v);
+	thead(out, "devices", "Devices, blocked first", v->ndev, v->t->devices, several ?
+	      "<th>device</th><th>gateway</th><th>device set</th><th>addresses</th>" :
 	      "<th>device</th><th>device set</th><th>addresses</th>");
 	for (size_t i = 0; i < v->ndev; i++) {
 		const struct report_vrow *d = v->dev[i];
 
 		fputs("<tr>", out);
 		td_str(out, d->f[DEV_MAC] ? d->f[DEV_MAC] : d->f[DEV_SRC], 1);
+		if (several)
+			td_str(out, d->f[DEV_GW], 0);
 		td_str(out, d->f[DEV_SET], 0);
 		fputs("<td class=\"wrap\">", out);
 		for (size_t k = 0; k < d->naddrs; k++)

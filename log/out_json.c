@@ -77,6 +77,8 @@ static void jtotals(FILE *out, const struct report_view *v)
 	jstr(out, v->f->device);
 	fputs(",\"country\":", out);
 	jstr(out, v->f->country);
+	fputs(",\"gateway\":", out);
+	jstr(out, v->f->gateway);
 	fputs(",\"actions\":[", out);
 	for (int c = 0, n = 0; c < REPORT_NCAT; c++)
 		if (v->f->cats & (1u << c))
@@ -89,9 +91,9 @@ static void jtotals(FILE *out, const struct report_view *v)
 		(unsigned long long)t->filtered, (unsigned long long)t->skipped);
 	for (int c = 0; c < REPORT_NCAT; c++)
 		fprintf(out, ",\"%s\":%llu", report_cat_name(c), (unsigned long long)t->by_cat[c]);
-	fprintf(out, ",\"devices\":%zu,\"countries\":%zu,\"destinations\":%zu,\"hosts\":%zu,"
+	fprintf(out, ",\"devices\":%zu,\"countries\":%zu,\"destinations\":%zu,\"gateways\":%zu,\"hosts\":%zu,"
 		"\"domains\":%zu,\"asns\":%zu,\"named_flows\":%llu,\"public_suffix_list\":%s},\n",
-		t->devices, t->countries, t->destinations, t->hosts, t->domains, t->asns,
+		t->devices, t->countries, t->destinations, t->gateways, t->hosts, t->domains, t->asns,
 		(unsigned long long)t->named, t->psl ? "true" : "false");
 }
 
@@ -115,8 +117,22 @@ static void jrows(FILE *out, const char *name, struct report_vrow **rows, size_t
 	fputs(n ? "\n],\n" : "],\n", out);
 }
 
-/* Devices: id (the MAC, or the address of a device without one), the set,
- * the MAC, and every address seen. */
+/* Gateways: the name records carry (null: records without one) and how
+ * many devices were seen behind it. */
+static void jgateways(FILE *out, const struct report_view *v)
+{
+	fputs("\"gateways\":[", out);
+	for (size_t r = 0; r < v->ngw; r++) {
+		fputs(r ? ",\n {\"gateway\":" : "\n {\"gateway\":", out);
+		jstr(out, v->gw[r]->f[GW_NAME]);
+		fprintf(out, ",\"devices\":%llu", (unsigned long long)v->gw[r]->ndevices);
+		jstats(out, &v->gw[r]->st);
+	}
+	fputs(v->ngw ? "\n],\n" : "],\n", out);
+}
+
+/* Devices: id (the MAC, or the address of a device without one), the
+ * gateway, the set, the MAC, and every address seen. */
 static void jdevices(FILE *out, const struct report_view *v)
 {
 	fputs("\"devices\":[", out);
@@ -125,6 +141,8 @@ static void jdevices(FILE *out, const struct report_view *v)
 
 		fputs(r ? ",\n {\"id\":" : "\n {\"id\":", out);
 		jstr(out, row->f[DEV_MAC] ? row->f[DEV_MAC] : row->f[DEV_SRC]);
+		fputs(",\"gateway\":", out);
+		jstr(out, row->f[DEV_GW]);
 		fputs(",\"device\":", out);
 		jstr(out, row->f[DEV_SET]);
 		fputs(",\"src_mac\":", out);
@@ -149,6 +167,7 @@ int report_write_json(const struct report_view *v, FILE *out)
 	static const char *const asnk[] = { "asn", "as_org" };
 
 	jtotals(out, v);
+	jgateways(out, v);
 	jdevices(out, v);
 	jrows(out, "countries", v->cty, v->ncty, cty, 1);
 	jrows(out, "destinations", v->dst, v->ndst, dst, 7);

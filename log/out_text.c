@@ -290,7 +290,9 @@ static int devices(FILE *out, const struct report_view *v, int width, int sy)
 	t.c[0] = (struct col){ .head = "DEVICE", .flex = 1, .minw = 15 };
 	t.c[1] = (struct col){ .head = "SET", .flex = 1, .hide_empty = 1, .minw = 8 };
 	t.c[2] = (struct col){ .head = "ADDRESSES", .below = 1 };
-	stat_cols(&t, 3);
+	/* shown when several gateways' logs are merged */
+	t.c[3] = (struct col){ .head = "GATEWAY", .flex = 1, .hide_empty = 1, .minw = 8 };
+	stat_cols(&t, 4);
 	if (!addrs || table_alloc(&t, v->ndev) < 0) {
 		free(addrs);
 		table_free(&t);
@@ -304,10 +306,35 @@ static int devices(FILE *out, const struct report_view *v, int width, int sy)
 		t.cell[r * (size_t)t.ncol + 0] = or_dash(row->f[DEV_MAC] ? row->f[DEV_MAC] : row->f[DEV_SRC]);
 		t.cell[r * (size_t)t.ncol + 1] = or_dash(row->f[DEV_SET]);
 		t.cell[r * (size_t)t.ncol + 2] = addrs[r];
-		stat_cells(&t, r, 3, &row->st, sy);
+		t.cell[r * (size_t)t.ncol + 3] = v->t->gateways > 1 ? or_dash(row->f[DEV_GW]) : "";
+		stat_cells(&t, r, 4, &row->st, sy);
 	}
 	put_section(out, &t, "Devices", v->t->devices, ", blocked first");
 	free(addrs);
+	return 0;
+}
+
+/* One row per gateway, when the logs of several are merged. */
+static int gateways(FILE *out, const struct report_view *v, int width, int sy)
+{
+	struct table t = { .width = width };
+
+	if (v->t->gateways < 2)
+		return 0;
+	t.c[0] = (struct col){ .head = "GATEWAY", .flex = 1, .minw = 12 };
+	t.c[1] = (struct col){ .head = "DEVICES", .right = 1 };
+	stat_cols(&t, 2);
+	if (table_alloc(&t, v->ngw) < 0)
+		return -1;
+	for (size_t r = 0; r < v->ngw; r++) {
+		size_t i = r * (size_t)t.ncol;
+
+		t.cell[i] = v->gw[r]->f[GW_NAME] ? v->gw[r]->f[GW_NAME] : "- (not named)";
+		snprintf(t.num[i + 1], sizeof(t.num[0]), "%llu", (unsigned long long)v->gw[r]->ndevices);
+		t.cell[i + 1] = t.num[i + 1];
+		stat_cells(&t, r, 2, &v->gw[r]->st, sy);
+	}
+	put_section(out, &t, "Gateways", v->t->gateways, ", blocked first");
 	return 0;
 }
 
@@ -436,7 +463,8 @@ static void put_filters(FILE *out, const struct report_filter *f)
 {
 	char a[32];
 
-	if (f->since_ms == INT64_MIN && f->until_ms == INT64_MAX && !f->device && !f->country && !f->cats)
+	if (f->since_ms == INT64_MIN && f->until_ms == INT64_MAX && !f->device && !f->country && !f->cats &&
+	    !f->gateway)
 		return;
 	fputs("Filters:", out);
 	if (f->since_ms != INT64_MIN)
@@ -447,6 +475,8 @@ static void put_filters(FILE *out, const struct report_filter *f)
 		fputs(" device ", out), put_cell(out, f->device, 0, 0);
 	if (f->country)
 		fputs(" country ", out), put_cell(out, f->country, 0, 0);
+	if (f->gateway)
+		fputs(" gateway ", out), put_cell(out, f->gateway, 0, 0);
 	for (int c = 0, n = 0; c < REPORT_NCAT; c++)
 		if (f->cats & (1u << c))
 			fprintf(out, "%s%s", n++ ? "," : " action ", report_cat_name(c));
@@ -520,8 +550,9 @@ int report_write_text(const struct report_view *v, FILE *out)
 		if (sy == SPAN_DAY)
 			fprintf(out, " on %.10s", report_format_time(v->t->first_ms, (char[32]){ 0 }));
 		fputc('\n', out);
-		if (devices(out, v, width, sy) < 0 || countries(out, v, width, sy) < 0 ||
-		    destinations(out, v, width, sy) < 0 || names_tables(out, v, width, sy) < 0)
+		if (gateways(out, v, width, sy) < 0 || devices(out, v, width, sy) < 0 ||
+		    countries(out, v, width, sy) < 0 || destinations(out, v, width, sy) < 0 ||
+		    names_tables(out, v, width, sy) < 0)
 			return errno = ENOMEM, -1;
 	}
 	put_skipped(out, v);

@@ -59,6 +59,8 @@ struct report_record {
 						 * IPv4 address whose country decided */
 	int64_t asn;			/* autonomous system, -1 when absent */
 	struct report_str as_org;	/* its organisation */
+	struct report_str gateway;		/* the gateway that decided (logs of many
+						 * merged); absent in older logs */
 };
 
 /* Parses one line (without its newline).  The line is modified: string
@@ -116,6 +118,7 @@ struct report_filter {
 	const char *device;	/* device set name, src address or MAC; NULL = any */
 	const char *country;	/* ISO code, or "unknown"/"--" for null; NULL = any */
 	unsigned cats;		/* bit (1 << enum report_cat); 0 = any */
+	const char *gateway;	/* the record's gateway (case-insensitive); NULL = any */
 };
 
 /* Fills f with "no filter". */
@@ -147,6 +150,7 @@ enum report_table {
 	REPORT_TABLE_HOSTS,
 	REPORT_TABLE_DOMAINS,
 	REPORT_TABLE_ASNS,
+	REPORT_TABLE_GATEWAYS,
 };
 
 struct report_output {
@@ -176,6 +180,7 @@ struct report_totals {
 	uint64_t named;			/* flows whose record carries a host */
 	int psl;			/* registered domains came from the Public Suffix List
 					 * (else: the last two labels) */
+	size_t gateways;		/* distinct gateways (records without one: one more) */
 };
 void report_totals(const struct report *r, struct report_totals *t);
 

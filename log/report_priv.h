@@ -49,6 +49,7 @@ struct report_vrow {
 	uint32_t keylen;
 	const char **addrs;
 	size_t naddrs;
+	uint64_t ndevices;		/* gateways: the devices seen behind it */
 };
 
 struct report_tab {
@@ -64,8 +65,10 @@ struct report_bad {
 };
 
 /* Field order of each table's key.  A device is its MAC (DEV_SRC null), or
- * its address (DEV_MAC null). */
-enum { DEV_MAC, DEV_SET, DEV_SRC };
+ * its address (DEV_MAC null), behind its gateway (DEV_GW; null in logs
+ * without one): two offices may both have a 192.168.1.10. */
+enum { DEV_GW, DEV_MAC, DEV_SET, DEV_SRC };
+enum { GW_NAME };
 enum { CTY_CC };
 enum { DST_ADDR, DST_PORT, DST_PROTO, DST_CC, DST_HOST, DST_VIA, DST_GEO };
 enum { HOST_NAME, HOST_DOMAIN };	/* hosts: the name and its registered domain */
@@ -84,8 +87,8 @@ struct report_view {
 	const struct report_totals *t;
 	const struct report_filter *f;
 	const struct report_output *o;
-	struct report_vrow **dev, **cty, **dst, **host, **dom, **asn;
-	size_t ndev, ncty, ndst, nhost, ndom, nasn;	/* shown */
+	struct report_vrow **dev, **cty, **dst, **host, **dom, **asn, **gw;
+	size_t ndev, ncty, ndst, nhost, ndom, nasn, ngw;	/* shown */
 	struct report_timeline tl;
 	const struct report_bad *bad;
 	size_t nbad;

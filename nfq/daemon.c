@@ -94,7 +94,10 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 		ctl_explain(d, cmd + 8, out);
 		return;
 	}
-	if (!strcmp(cmd, "stats") || !strcmp(cmd, "stats json")) {
+	if (!strcmp(cmd, "stats prometheus")) {
+		fputs("ok\n", out);
+		nfq_stats_write_prom(d, out);
+	} else if (!strcmp(cmd, "stats") || !strcmp(cmd, "stats json")) {
 		fputs("ok\n", out);
 		nfq_stats_write(d, out, cmd[5] != '\0');
 	} else if (!strcmp(cmd, "names")) {	/* for `geoegress flows` (names.c) */
@@ -202,6 +205,25 @@ static void handle_signal(struct nfq_daemon *d)
 	}
 }
 
+/* Records the remote syslog target dropped: one warning a minute at most. */
+static void syslog_warnings(struct nfq_daemon *d, int64_t s)
+{
+	uint64_t n = 0;
+	int err = 0;
+
+	if (s - d->syslog_warn_s < FAIL_WARN_S && d->syslog_warn_s)
+		return;
+	pthread_mutex_lock(&d->log_lock);
+	n = nfq_declog_take_syslog_drops(d->log, &err);
+	pthread_mutex_unlock(&d->log_lock);
+	if (!n)
+		return;
+	errno = err;
+	log_warn("log-syslog: %llu record%s not sent to the collector",
+		 (unsigned long long)n, n == 1 ? "" : "s");
+	d->syslog_warn_s = s;
+}
+
 /* Once a second: folded log records whose period ended; write-failure
  * warnings (one a minute at most). */
 static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
@@ -226,6 +248,8 @@ static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
 			 (unsigned long long)lost, lost == 1 ? "" : "s");
 		d->last_fail_warn_s = s;
 	}
+	syslog_warnings(d, s);
+	nfq_metrics_tick(d, s);
 }
 
 static int event_loop(struct nfq_daemon *d)
@@ -445,6 +469,7 @@ static int daemon_start(struct nfq_daemon *d)
 static void daemon_stop(struct nfq_daemon *d, int rc)
 {
 	nfq_sd_notify("STOPPING=1");
+	nfq_metrics_stop(d);
 	nfq_reload_cleanup(d);
 	/* Hook first: in fail-mode closed it is held (no queue) before the
 	 * queue goes; in open it is removed. */

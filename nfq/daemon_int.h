@@ -17,6 +17,8 @@
 struct nfq_counters {
 	uint64_t packets;		/* every packet decided, malformed included */
 	uint64_t by_action[4];		/* by the policy's action (audit included) */
+	uint64_t by_action_cc[4][NFQ_CC_SLOTS + 1];	/* both: action, then the country
+							 * (the last slot: unknown) */
 	uint64_t audit_passed;
 	uint64_t by_cc[NFQ_CC_SLOTS];
 	uint64_t cc_unknown;
@@ -153,6 +155,13 @@ struct nfq_daemon {
 	time_t started;			/* realtime */
 	int64_t last_tick_s;		/* monotonic */
 	int64_t last_fail_warn_s;
+	int64_t syslog_warn_s;		/* the last warning about records not sent */
+	struct {			/* metrics.c: option metrics-file */
+		char *path;		/* the file this daemon writes, NULL none */
+		int64_t next_s;		/* monotonic: when to write next */
+		int64_t warned_s;	/* last failure warning */
+		uint64_t written, failed;
+	} metrics;
 	uint64_t reloads_ok, reloads_failed;
 	struct nfq_worker **w;
 	int nworkers;
@@ -261,5 +270,20 @@ void nfq_guard_tick(struct nfq_daemon *d, int64_t now_s);	/* once a second */
 
 /* stats.c: writes the `stats` reply (text or JSON) to out. */
 void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json);
+/* The same counters in the Prometheus text exposition format (version 0.0.4). */
+void nfq_stats_write_prom(const struct nfq_daemon *d, FILE *out);
+
+/* metrics.c: option metrics-file, for node_exporter's textfile collector */
+/* Writes the metrics file when it is due (every option metrics-file ...
+ * every N; at once after a start or a change of file).  Main thread, once
+ * a second; a failure is warned about once a minute at most. */
+void nfq_metrics_tick(struct nfq_daemon *d, int64_t now_s);
+/* Removes the file this daemon wrote (a clean stop: stale counters would
+ * look like a live daemon's). */
+void nfq_metrics_stop(struct nfq_daemon *d);
+/* Writes the metrics to path atomically: a temporary file in the same
+ * directory (mode 0644, for node_exporter's user), renamed over path.
+ * Returns 0, or -1 with errno. */
+int nfq_metrics_write_file(const struct nfq_daemon *d, const char *path);
 
 #endif

@@ -51,6 +51,8 @@ struct nfq_declog {
 	int fd;
 	int open_errno;
 	int use_syslog;
+	struct nfq_syslog *syslog;	/* option log-syslog udp:// or tcp://, or NULL */
+	char gateway[256];		/* the name records carry (option gateway, or the host's) */
 	uint32_t rate, period;
 	uint32_t cap, cap_period;	/* records of all devices per cap_period; 0 = no cap */
 	time_t cap_start;
@@ -163,7 +165,8 @@ static void sb_addr(struct sbuf *b, const struct rules_flow *f, int dst)
 	sb_json_str(b, a);
 }
 
-size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+/* nfq_logrec_format() naming the gateway (NULL: no "gateway" field). */
+static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, const char *gateway,
 			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	struct sbuf b = { buf, len, 0, len == 0 };
@@ -172,6 +175,10 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 
 	sb_add(&b, "{\"ts\":", 6);
 	sb_ts(&b, &r->ts);
+	if (gateway) {		/* which gateway decided: logs of many are merged */
+		sb_add(&b, ",\"gateway\":", 11);
+		sb_json_str(&b, gateway);
+	}
 	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
 	       action_name(r->action), r->audit ? "true" : "false", r->line);
 	sb_json_str(&b, r->rule_name);
@@ -219,6 +226,12 @@ size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
 		sb_fmt(&b, ",\"retries\":%u", retries);
 	sb_fmt(&b, "%s%s}", flags ? ",\"folded\":true" : "", flags & NFQ_FOLD_CAP ? ",\"over_cap\":true" : "");
 	return b.overflow ? 0 : b.used;
+}
+
+size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+			 uint32_t count, uint32_t retries, unsigned flags)
+{
+	return format_rec(buf, len, r, NULL, count, retries, flags);
 }
 
 void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
@@ -269,6 +282,7 @@ void nfq_declog_flush(struct nfq_declog *d)
 {
 	size_t off = 0;
 
+	nfq_syslog_flush(d->syslog);
 	if (d->buflen == 0)
 		return;
 	while (off < d->buflen) {
@@ -301,7 +315,7 @@ static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t coun
 	char line[DL_REC_MAX];
 	size_t n;
 
-	if (d->fd < 0 && !d->use_syslog) {
+	if (d->fd < 0 && !d->use_syslog && !d->syslog) {
 		if (d->path) {	/* configured but not open: every record is lost */
 			d->st.failed++;
 			d->fail_pending++;
@@ -309,7 +323,7 @@ static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t coun
 		}
 		return;
 	}
-	n = nfq_logrec_format(line, sizeof(line) - 1, r, count, retries, flags);
+	n = format_rec(line, sizeof(line) - 1, r, d->gateway[0] ? d->gateway : NULL, count, retries, flags);
 	if (n == 0) {
 		d->st.failed++;
 		d->fail_pending++;
@@ -318,6 +332,9 @@ static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t coun
 	}
 	if (d->use_syslog)
 		syslog(LOG_INFO, "%s", line);
+	if (d->syslog)	/* what stopped a flow (or would have, in audit mode) is a notice */
+		nfq_syslog_send(d->syslog, r->audit || r->action == RULES_BLOCK ||
+				r->action == RULES_REJECT ? LOG_NOTICE : LOG_INFO, &r->ts, line, n);
 	if (d->fd < 0) {
 		d->st.written++;
 		return;
@@ -489,6 +506,7 @@ static void over_settle(struct nfq_declog *d)
 
 void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force)
 {
+	nfq_syslog_tick(d->syslog);
 	if (force || (d->cap && now_s - d->cap_start >= (time_t)d->cap_period)) {
 		over_settle(d);
 		d->cap_start = now_s;
@@ -554,6 +572,46 @@ int nfq_declog_reopen(struct nfq_declog *d)
 void nfq_declog_stats(const struct nfq_declog *d, struct nfq_declog_stats *st)
 {
 	*st = d->st;
+	st->gateway = d->gateway;
+	st->syslog_remote = d->syslog != NULL;
+	if (d->syslog)
+		nfq_syslog_stats(d->syslog, &st->syslog);
+	else
+		memset(&st->syslog, 0, sizeof(st->syslog));
+}
+
+int nfq_declog_outputs(struct nfq_declog *d, const char *gateway, const struct rules_syslog *t)
+{
+	char host[256];
+	int err = 0;
+
+	if (!gateway) {	/* the host name: each of many gateways names itself */
+		if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		gateway = host;
+	}
+	snprintf(d->gateway, sizeof(d->gateway), "%s", gateway);
+	if (t->kind != RULES_SYSLOG_UDP && t->kind != RULES_SYSLOG_TCP) {
+		nfq_syslog_flush(d->syslog);	/* what the socket takes of what waits */
+		nfq_syslog_free(d->syslog);
+		d->syslog = NULL;
+		return 0;
+	}
+	if (nfq_syslog_same(d->syslog, t, d->gateway))
+		return 0;	/* a reload keeps the connection */
+	nfq_syslog_flush(d->syslog);
+	nfq_syslog_free(d->syslog);
+	d->syslog = nfq_syslog_new(t, d->gateway, &err);
+	if (!d->syslog)
+		err = ENOMEM;
+	errno = err;
+	return err ? -1 : 0;
+}
+
+uint64_t nfq_declog_take_syslog_drops(struct nfq_declog *d, int *err)
+{
+	return d->syslog ? nfq_syslog_take_drops(d->syslog, err) : 0;
 }
 
 uint64_t nfq_declog_take_failures(struct nfq_declog *d, int *err)
@@ -574,6 +632,7 @@ void nfq_declog_free(struct nfq_declog *d)
 	nfq_declog_flush(d);
 	if (d->fd >= 0)
 		close(d->fd);
+	nfq_syslog_free(d->syslog);
 	free(d->path);
 	free(d);
 }

@@ -180,6 +180,16 @@ struct nfq_kstats {
 int nfq_kstats_read(const char *path, uint16_t first, uint16_t count, struct nfq_kstats *ks);
 
 /* ---- declog.c: the decision log (doc/log-format.md) ---- */
+/* What a remote syslog target did (syslog5424.c). */
+struct nfq_syslog_stats {
+	uint64_t sent;		/* messages handed whole to the socket */
+	uint64_t dropped;	/* messages lost: queue full, no socket, send errors */
+	uint64_t connects;	/* TCP connections begun */
+	int last_errno;		/* of the last failure */
+	int connected;		/* TCP: the connection is up; UDP: a socket is open */
+	size_t queued;		/* TCP: bytes waiting */
+};
+
 struct nfq_declog;
 
 /* One decision to log.  Strings may be NULL. */
@@ -211,6 +221,9 @@ struct nfq_declog_stats {
 				 * carried by folded records */
 	uint64_t retries;	/* retries, carried by retries records */
 	uint64_t failed;	/* records lost to write errors */
+	const char *gateway;	/* the name records carry (valid until the next outputs call) */
+	int syslog_remote;	/* log-syslog sends to a udp:// or tcp:// target */
+	struct nfq_syslog_stats syslog;	/* ... and how that goes */
 };
 
 /* What a record that stands for several decisions says (flags of
@@ -256,6 +269,14 @@ void nfq_declog_flush(struct nfq_declog *d);
 /* Reopens the file (logrotate).  Returns 0 or -1 with errno. */
 int nfq_declog_reopen(struct nfq_declog *d);
 void nfq_declog_stats(const struct nfq_declog *d, struct nfq_declog_stats *st);
+/* What records carry and where they go besides the file: gateway (NULL:
+ * the host name, read now) and the remote syslog target t (kind UDP or TCP;
+ * anything else: none).  An unchanged target keeps its socket.  Returns 0,
+ * or -1 with errno when the socket cannot be opened (the records are
+ * dropped and counted until a later attempt, once a second at most, works). */
+int nfq_declog_outputs(struct nfq_declog *d, const char *gateway, const struct rules_syslog *t);
+/* Records the syslog target dropped since the last call, and the last errno. */
+uint64_t nfq_declog_take_syslog_drops(struct nfq_declog *d, int *err);
 /* Failures since the last call and the last errno; for rate-limited warnings. */
 uint64_t nfq_declog_take_failures(struct nfq_declog *d, int *err);
 void nfq_declog_free(struct nfq_declog *d);	/* flushes; NULL ok */
@@ -336,6 +357,38 @@ uint32_t nfq_names_now(void);
  * fd, or -1 with a message in err (another daemon listening: EADDRINUSE).
  * *made_dir (may be NULL) is set when the socket's directory was created. */
 int nfq_ctl_listen(const char *path, int *made_dir, char *err, size_t errlen);
+
+/* ---- syslog5424.c: decision records to a remote syslog collector ---- */
+struct nfq_syslog;
+
+
+/* A sender to target t (UDP or TCP; rules.h) whose messages name the
+ * gateway hostname (HOSTNAME; PRINTUSASCII, anything else becomes '_').
+ * The socket is opened (TCP: connected in the background) now; when that
+ * fails, *err is its errno and nfq_syslog_tick() tries again.  NULL only
+ * without memory. */
+struct nfq_syslog *nfq_syslog_new(const struct rules_syslog *t, const char *hostname, int *err);
+/* 1 when s sends to t as hostname already (a reload keeps the connection). */
+int nfq_syslog_same(const struct nfq_syslog *s, const struct rules_syslog *t, const char *hostname);
+void nfq_syslog_free(struct nfq_syslog *s);	/* NULL ok */
+/* Sends one decision record (json: its JSON line, no newline) at severity
+ * (LOG_NOTICE, LOG_INFO) and time ts: UDP at once, TCP queued for
+ * nfq_syslog_flush().  Never blocks.  0, or -1 when it was dropped. */
+int nfq_syslog_send(struct nfq_syslog *s, int severity, const struct timespec *ts, const char *json,
+		    size_t jlen);
+void nfq_syslog_flush(struct nfq_syslog *s);	/* TCP: writes what the socket takes; NULL ok */
+/* Once a second: reconnects (1, 2, 4 ... 30 s apart), notices a finished
+ * TCP connect, flushes.  NULL ok. */
+void nfq_syslog_tick(struct nfq_syslog *s);
+void nfq_syslog_stats(const struct nfq_syslog *s, struct nfq_syslog_stats *st);
+/* Messages dropped since the last call, and the last errno. */
+uint64_t nfq_syslog_take_drops(struct nfq_syslog *s, int *err);
+/* The RFC 5424 message for one record (no framing, no newline) into buf:
+ * facility daemon, APP-NAME geoegress, PROCID pid, MSGID decision; the
+ * record as MSG (t->format JSON) or as SD-ELEMENT geoegress@32473 (SD).
+ * Returns its length, or 0 when it does not fit. */
+size_t nfq_syslog_format(char *buf, size_t len, const struct rules_syslog *t, const char *host,
+			 long pid, int severity, const struct timespec *ts, const char *json, size_t jlen);
 
 /* ---- privdrop.c ---- */
 /* Becomes user keeping only CAP_NET_ADMIN (also ambient, for iptables/nft

@@ -120,16 +120,37 @@ int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **
 	return 0;
 }
 
+/* option log-syslog's remote target; warns when its socket cannot be had. */
+static void open_syslog_target(struct nfq_daemon *d, const struct rules_options *o)
+{
+	char t[80];
+	int e;
+
+	if (nfq_declog_outputs(d->log, o->gateway, &o->syslog) == 0)
+		return;
+	e = errno;
+	rules_syslog_target(&o->syslog, t, sizeof(t));
+	errno = e;
+	log_warn("log-syslog %s: no socket yet (records are dropped and counted until a later "
+		 "attempt, 1 to 30 s apart, works)%s", t, e == EAFNOSUPPORT || e == EPERM ?
+		 "; under systemd the unit must allow AF_INET/AF_INET6 and the collector's address "
+		 "(RestrictAddressFamilies=, IPAddressAllow=; README)" : "");
+}
+
 int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o)
 {
+	int rc = 0;
+
 	nfq_declog_cap(d->log, o->log_total, o->log_total_period);
 	if (nfq_declog_configure(d->log, o->log_file, o->log_syslog, o->log_rate,
 				 o->log_rate_period) < 0) {
 		log_warn("decision log %s: cannot open (decisions are still enforced; "
 			 "records are counted as failed)", o->log_file);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	/* After: the pending folded records went where the old options said. */
+	open_syslog_target(d, o);
+	return rc;
 }
 
 /* Warns about settings that only a restart applies. */

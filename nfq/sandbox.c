@@ -10,14 +10,18 @@
  *   memory, threads, signals, time   the C library and pthreads
  *   files                            reload (policy, database: open, mmap),
  *                                    the decision log (append, reopen),
- *                                    the state file (write, fsync, rename)
+ *                                    the state file (write, fsync, rename),
+ *                                    the metrics file (write, fchmod, rename)
  *   sockets                          netlink (queue, nftables, ctnetlink,
  *                                    rtnetlink), the control and syslog
  *                                    sockets; socket() only for AF_UNIX and
- *                                    AF_NETLINK, and AF_INET/AF_INET6 for
+ *                                    AF_NETLINK, and AF_INET/AF_INET6 for a
+ *                                    remote syslog collector (log-syslog
+ *                                    udp:// or tcp://, opened again at a
+ *                                    reload or reconnection) and
  *                                    iptables-legacy's raw socket (the
  *                                    unit admits these when an admin adds
- *                                    them with CAP_NET_RAW)
+ *                                    them)
  *   fork + exec + wait               iptables-nft / iptables-restore, on
  *                                    kernels without nft's queue, and what
  *                                    its dynamic loader needs
@@ -63,6 +67,7 @@ static const char *const allowed[] = {
 	"open", "openat", "stat", "lstat", "fstat", "fstat64", "newfstatat", "fstatat64",
 	"statx", "access", "faccessat", "faccessat2", "readlink", "readlinkat",
 	"getdents64", "ftruncate", "ftruncate64", "fsync", "fdatasync",
+	"fchmod",	/* the metrics file is 0644 whatever the umask (metrics.c) */
 	"rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat",
 	"umask", "getcwd", "uname",
 	"sysinfo",	/* qsort() asks for the memory size once, maybe in a reload */

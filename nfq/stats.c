@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "nfq/daemon_int.h"
+#include "util/buildinfo.h"
 
 /* Everything the reply shows, gathered once. */
 struct snap {
@@ -45,6 +46,9 @@ static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, stru
 		for (int a = 0; a < 4; a++)
 			c->by_action[a] += CNT_GET(w->by_action[a]);
 		c->audit_passed += CNT_GET(w->audit_passed);
+		for (int a = 0; a < 4; a++)
+			for (int k = 0; k <= NFQ_CC_SLOTS; k++)
+				c->by_action_cc[a][k] += CNT_GET(w->by_action_cc[a][k]);
 		for (int k = 0; k < NFQ_CC_SLOTS; k++)
 			c->by_cc[k] += CNT_GET(w->by_cc[k]);
 		c->cc_unknown += CNT_GET(w->cc_unknown);
@@ -205,11 +209,35 @@ static void asn_json(FILE *out, const struct snap *s)
 	fprintf(out, ",\"build_epoch\":%lld}", (long long)s->ai.build_epoch);
 }
 
+/* The gateway records name and option log-syslog (in the log object). */
+static void outputs_json(FILE *out, const struct snap *s)
+{
+	const struct rules_syslog *t = &s->o->syslog;
+	const struct nfq_syslog_stats *sl = &s->ls.syslog;
+	char target[80];
+
+	fputs(",\"gateway\":", out);
+	json_str(out, s->ls.gateway);
+	fputs(",\"syslog\":", out);
+	if (t->kind == RULES_SYSLOG_NONE) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out, "{\"target\":\"%s\"", rules_syslog_target(t, target, sizeof(target)));
+	if (s->ls.syslog_remote)
+		fprintf(out, ",\"format\":\"%s\",\"sent\":%llu,\"dropped\":%llu,\"connected\":%s,"
+			"\"queued_bytes\":%zu", t->format == RULES_SYSLOG_SD ? "sd" : "json", u(sl->sent),
+			u(sl->dropped), sl->connected ? "true" : "false", sl->queued);
+	fputc('}', out);
+}
+
 static void write_json(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
 
-	fprintf(out, "{\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
+	fputs("{\"build\":", out);
+	buildinfo_json(out);
+	fprintf(out, ",\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
 		"\"reject\":%llu,\"log\":%llu},\"audit_passed\":%llu,\"malformed\":%llu,"
 		"\"cache_hits\":%llu,\"by_country\":", s->uptime, u(c->packets),
 		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
@@ -221,6 +249,7 @@ static void write_json(FILE *out, const struct snap *s)
 		u(s->ks.user_dropped), u(s->ks.id_sequence), u(s->qs.enobufs), u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed));
 	json_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
+	outputs_json(out, s);
 	fputs("},\"policy\":{\"path\":", out);
 	json_str(out, s->d->opts->conf);
 	fprintf(out, ",\"loaded_at\":\"%s\",\"age_s\":%ld,\"rules\":%lu,\"summary\":", s->loaded_at,
@@ -277,11 +306,31 @@ static void names_text(FILE *out, const struct snap *s)
 	fputc('\n', out);
 }
 
+static void outputs_text(FILE *out, const struct snap *s)
+{
+	const struct rules_syslog *t = &s->o->syslog;
+	const struct nfq_syslog_stats *sl = &s->ls.syslog;
+	char target[80];
+
+	fprintf(out, "gateway         %s (the name records carry)\n", s->ls.gateway);
+	if (!s->ls.syslog_remote)
+		return;
+	fprintf(out, "syslog          %s format %s: sent %llu, dropped %llu, %s", rules_syslog_target(t,
+		target, sizeof(target)), t->format == RULES_SYSLOG_SD ? "sd" : "json", u(sl->sent),
+		u(sl->dropped), sl->connected ? "connected" : "not connected");
+	if (sl->queued)
+		fprintf(out, ", %zu bytes waiting", sl->queued);
+	fputc('\n', out);
+}
+
 static void write_text(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
 
 	fprintf(out, "uptime          %ld s\n", s->uptime);
+	fprintf(out, "build           geoegress %s; ", buildinfo_version());
+	buildinfo_text(out);
+	fputc('\n', out);
 	fprintf(out, "packets         %llu  (allow %llu, block %llu, reject %llu, log %llu; "
 		"audit passed %llu; malformed %llu; cached retries %llu)\n", u(c->packets),
 		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
@@ -294,6 +343,7 @@ static void write_text(FILE *out, const struct snap *s)
 	fprintf(out, "log             written %llu, folded %llu, failed %llu (%s)\n", u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed),
 		s->o->log_file && *s->o->log_file ? s->o->log_file : "no file");
+	outputs_text(out, s);
 	fprintf(out, "policy          %s, loaded %s (%ld s ago), %s\n", s->d->opts->conf,
 		s->loaded_at, s->age_s, s->summary);
 	fprintf(out, "database        %s, %s, built %s (%ld days ago)\n", s->gi.path,
@@ -332,4 +382,246 @@ void nfq_stats_write(const struct nfq_daemon *d, FILE *out, int json)
 		write_json(out, &s);
 	else
 		write_text(out, &s);
+}
+
+/* ---- the Prometheus text exposition format (`stats --format prometheus`,
+ * option metrics-file): names and labels per the Prometheus conventions,
+ * geoegress_ first, counters ending in _total, times in seconds, states as
+ * 0/1 gauges, what is text (versions, the backend) as labels of an _info
+ * gauge of value 1. ---- */
+
+static void prom_family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A family of one sample without labels: a counter ("..._total"), else a
+ * gauge.  Integers: counts, flags, seconds. */
+struct prom_one {
+	const char *name, *help;
+	int64_t v;
+};
+
+static void prom_list(FILE *out, const struct prom_one *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(m[i].name);
+		int counter = len > 6 && !strcmp(m[i].name + len - 6, "_total");
+
+		prom_family(out, m[i].name, counter ? "counter" : "gauge", m[i].help);
+		fprintf(out, "%s %lld\n", m[i].name, (long long)m[i].v);
+	}
+}
+
+#define PROM_LIST(out, ...) do { \
+	const struct prom_one m_[] = { __VA_ARGS__ }; \
+	prom_list(out, m_, sizeof(m_) / sizeof(m_[0])); \
+} while (0)
+
+/* ,key="value" with the format's escapes (\\, \", \n). */
+static void prom_label(FILE *out, const char *key, const char *v, int first)
+{
+	fprintf(out, "%s%s=\"", first ? "" : ",", key);
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(out, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+	fputc('"', out);
+}
+
+static void prom_build(FILE *out, const struct snap *s)
+{
+	struct buildinfo_lib libs[BUILDINFO_LIBS];
+	size_t n = buildinfo_libs(libs);
+
+	prom_family(out, "geoegress_build_info", "gauge", "geoegress's version and its libraries' "
+		    "(libmaxminddb, libseccomp, zlib: loaded; the others: built against), as labels");
+	fputs("geoegress_build_info{", out);
+	prom_label(out, "version", buildinfo_version(), 1);
+	for (size_t i = 0; i < n; i++)
+		prom_label(out, libs[i].name, libs[i].version, 0);
+	fputs("} 1\n", out);
+	prom_family(out, "geoegress_gateway_info", "gauge", "The name this gateway's decision "
+		    "records carry (option gateway, or the host name)");
+	fputs("geoegress_gateway_info{", out);
+	prom_label(out, "gateway", s->ls.gateway, 1);
+	fputs("} 1\n", out);
+	PROM_LIST(out, { "geoegress_start_time_seconds", "When the daemon started, seconds since the "
+			 "epoch", (int64_t)s->d->started });
+}
+
+static void prom_decisions(FILE *out, const struct nfq_counters *c)
+{
+	static const char *const actions[] = { "allow", "block", "reject", "log" };
+
+	PROM_LIST(out, { "geoegress_packets_total", "Packets the queue handed to the daemon (the first "
+			 "of each new flow, retries, malformed ones)", (int64_t)c->packets });
+	prom_family(out, "geoegress_decisions_total", "counter", "Packets decided, by the policy's "
+		    "action and the destination's country (ISO code, or unknown)");
+	for (int a = 0; a < 4; a++) {
+		for (int k = 0; k <= NFQ_CC_SLOTS; k++) {
+			if (!c->by_action_cc[a][k])
+				continue;
+			if (k < NFQ_CC_SLOTS)
+				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%c%c\"} %llu\n",
+					actions[a], 'A' + k / 26, 'A' + k % 26, u(c->by_action_cc[a][k]));
+			else
+				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"unknown\"} %llu\n",
+					actions[a], u(c->by_action_cc[a][k]));
+		}
+	}
+	PROM_LIST(out,
+		{ "geoegress_audit_passed_total", "Block and reject decisions of mode audit: counted in "
+		  "geoegress_decisions_total, not enforced", (int64_t)c->audit_passed },
+		{ "geoegress_cached_retries_total", "Retries of blocked flows answered from the verdict "
+		  "cache", (int64_t)c->cache_hits },
+		{ "geoegress_malformed_packets_total", "Queued packets without a readable IP header (they "
+		  "follow the fail mode)", (int64_t)c->malformed });
+}
+
+static void prom_queue_log(FILE *out, const struct snap *s)
+{
+	const struct nfq_syslog_stats *sl = &s->ls.syslog;
+
+	PROM_LIST(out,
+		{ "geoegress_queue_waiting", "Packets waiting in the kernel's queues now "
+		  "(nfnetlink_queue)", (int64_t)s->ks.queue_total },
+		{ "geoegress_queue_dropped_total", "Packets the kernel dropped: the queue was full",
+		  (int64_t)s->ks.queue_dropped },
+		{ "geoegress_queue_user_dropped_total", "Packets the kernel dropped: the daemon's socket "
+		  "buffer was full", (int64_t)s->ks.user_dropped },
+		{ "geoegress_queue_recv_enobufs_total", "Receive buffer overruns (ENOBUFS) the daemon saw",
+		  (int64_t)s->qs.enobufs },
+		{ "geoegress_queue_send_errors_total", "Verdicts that could not be sent",
+		  (int64_t)s->qs.send_errors },
+		{ "geoegress_log_records_total", "Decision-log records written (folded ones included)",
+		  (int64_t)s->ls.written },
+		{ "geoegress_log_folded_total", "Decisions option log-rate folded into counted records",
+		  (int64_t)s->ls.folded },
+		{ "geoegress_log_retries_total", "Retries summed into retries records",
+		  (int64_t)s->ls.retries },
+		{ "geoegress_log_failed_total", "Decision-log records lost to write errors",
+		  (int64_t)s->ls.failed });
+	if (s->ls.syslog_remote)
+		PROM_LIST(out,
+			{ "geoegress_log_syslog_sent_total", "Records sent to the remote syslog collector "
+			  "(option log-syslog)", (int64_t)sl->sent },
+			{ "geoegress_log_syslog_dropped_total", "Records not sent to the remote syslog "
+			  "collector", (int64_t)sl->dropped },
+			{ "geoegress_log_syslog_connected", "1 while the collector's socket is up (TCP: "
+			  "connected)", sl->connected });
+}
+
+static void prom_hook(FILE *out, const struct nfq_daemon *d)
+{
+	PROM_LIST(out,
+		{ "geoegress_undecided_packets_total", "Packets that reached the last chain without a "
+		  "decision since the daemon started (passed with fail-mode open, dropped with closed)",
+		  (int64_t)(d->undecided - d->undecided_at_start) },
+		{ "geoegress_fail_open", "1: fail-mode open, 0: closed", d->fail_open });
+	prom_family(out, "geoegress_hook_info", "gauge", "Where the queue rule lives");
+	fprintf(out, "geoegress_hook_info{backend=\"%s\"} 1\n", d->hook == NFQ_HOOK_NFT ? "nft" :
+		d->hook == NFQ_HOOK_IPTABLES ? "iptables" : "none");
+	PROM_LIST(out,
+		{ "geoegress_hook_intact", "1 while the hook is installed as geoegress made it",
+		  d->hook != NFQ_HOOK_NONE && !d->hook_broken },
+		{ "geoegress_hook_watched", "1 while ruleset changes are watched", d->watch != NULL },
+		{ "geoegress_hook_repairs_total", "Times another tool changed the hook and the daemon "
+		  "restored it", (int64_t)d->repairs },
+		{ "geoegress_hook_last_repair_timestamp_seconds", "When the hook was last restored (0: "
+		  "never)", (int64_t)d->last_repair });
+}
+
+static void prom_sweeps(FILE *out, const struct nfq_sweep_stats *sw)
+{
+	static const char *const dec[] = { "allow", "block", "reject" };
+
+	PROM_LIST(out, { "geoegress_conntrack_readable", "1 when conntrack can be read (sweeps run)",
+			 sw->enabled });
+	if (!sw->enabled)
+		return;
+	PROM_LIST(out,
+		{ "geoegress_conntrack_sweeps_total", "Conntrack sweeps", (int64_t)sw->runs },
+		{ "geoegress_conntrack_undecided_found_total", "Connections sweeps found without a "
+		  "decision", (int64_t)sw->undecided_found });
+	prom_family(out, "geoegress_conntrack_marks_written_total", "counter", "Connection marks "
+		    "sweeps wrote, by decision");
+	for (int i = 0; i < 3; i++)
+		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n", dec[i],
+			u(sw->decided[NFQ_CT_ALLOW + i]));
+	PROM_LIST(out, { "geoegress_conntrack_last_sweep_timestamp_seconds", "When the last sweep ran",
+			 sw->last_at });
+	prom_family(out, "geoegress_conntrack_last_sweep_duration_seconds", "gauge", "How long the "
+		    "last sweep took");
+	fprintf(out, "geoegress_conntrack_last_sweep_duration_seconds %.3f\n", (double)sw->last_ms / 1000);
+	PROM_LIST(out, { "geoegress_conntrack_last_sweep_connections", "Connections the last sweep "
+			 "looked at", (int64_t)sw->last_seen });
+}
+
+static void prom_policy(FILE *out, const struct snap *s)
+{
+	time_t now = time(NULL);
+
+	PROM_LIST(out,
+		{ "geoegress_policy_loaded_timestamp_seconds", "When the policy in force was loaded",
+		  (int64_t)s->d->cfg->loaded },
+		{ "geoegress_policy_age_seconds", "Seconds since the policy in force was loaded", s->age_s },
+		{ "geoegress_policy_rules", "Rules of the policy in force", (int64_t)s->rules },
+		{ "geoegress_policy_audit_mode", "1: mode audit (nothing is blocked)",
+		  s->o->mode == RULES_MODE_AUDIT });
+	prom_family(out, "geoegress_reloads_total", "counter", "Reloads, by result");
+	fprintf(out, "geoegress_reloads_total{result=\"ok\"} %llu\ngeoegress_reloads_total"
+		"{result=\"failed\"} %llu\n", u(s->d->reloads_ok), u(s->d->reloads_failed));
+	PROM_LIST(out,
+		{ "geoegress_database_build_timestamp_seconds", "When the country database was built (its "
+		  "metadata)", (int64_t)s->gi.build_epoch },
+		{ "geoegress_database_age_seconds", "Seconds since the country database was built",
+		  s->gi.build_epoch ? (int64_t)(now - s->gi.build_epoch) : -1 });
+}
+
+/* Names from DNS answers (option names) and the AS database: what the
+ * names and asn_database objects of `stats --json` hold. */
+static void prom_names(FILE *out, const struct snap *s)
+{
+	const struct nfq_names_stats *n = &s->ns;
+
+	PROM_LIST(out, { "geoegress_names_learning", "1 when names are learned from DNS answers (option "
+			 "names)", n->on });
+	if (n->on)
+		PROM_LIST(out,
+			{ "geoegress_names_answers_total", "DNS answers names were learned from",
+			  (int64_t)n->answers },
+			{ "geoegress_names_malformed_total", "Copies of DNS answers that could not be read",
+			  (int64_t)n->malformed },
+			{ "geoegress_names_lost_total", "Overruns: the kernel dropped copies of DNS answers",
+			  (int64_t)n->lost },
+			{ "geoegress_names_cache_entries", "Name cache entries holding a name not expired",
+			  s->cs.entries },
+			{ "geoegress_names_cache_evicted_total", "Name cache entries replaced before they "
+			  "expired", (int64_t)s->cs.evicted },
+			{ "geoegress_flows_explained_total", "New flows (not to port 53) a DNS answer of "
+			  "the device explained", (int64_t)s->c.named },
+			{ "geoegress_flows_unexplained_total", "New flows (not to port 53) no DNS answer "
+			  "explained (connections by address, encrypted DNS, ...)", (int64_t)s->c.unnamed });
+	if (s->ai.path)
+		PROM_LIST(out, { "geoegress_asn_database_build_timestamp_seconds", "When the AS database "
+				 "was built (its metadata)", (int64_t)s->ai.build_epoch });
+}
+
+void nfq_stats_write_prom(const struct nfq_daemon *d, FILE *out)
+{
+	struct snap s;
+
+	snap_take(&s, d);
+	prom_build(out, &s);
+	prom_decisions(out, &s.c);
+	prom_queue_log(out, &s);
+	prom_hook(out, d);
+	prom_sweeps(out, &s.sw);
+	prom_policy(out, &s);
+	prom_names(out, &s);
 }

@@ -180,6 +180,9 @@ static void count(struct nfq_worker *w, const struct rules_verdict *v)
 		CNT_INC(w->c.by_cc[a * 26 + b]);
 	else
 		CNT_INC(w->c.cc_unknown);
+	if ((unsigned)v->action < 4)	/* geoegress_decisions_total{action,country} */
+		CNT_INC(w->c.by_action_cc[v->action][v->country != GEO_CC_UNKNOWN && a < 26 && b < 26 ?
+						      a * 26 + b : NFQ_CC_SLOTS]);
 }
 
 /* The destination's names and AS (what a log record carries beyond the

@@ -81,6 +81,27 @@ enum rules_failmode { RULES_FAIL_OPEN = 0, RULES_FAIL_CLOSED };
 #define RULES_HOOK_FORWARD 0x1
 #define RULES_HOOK_OUTPUT  0x2
 
+/* option log-syslog: where decision records go besides the file.  LOCAL
+ * is `yes` (syslog(3), the record as the message); UDP and TCP send RFC
+ * 5424 messages to an address (TCP framed by octet counting, RFC 6587). */
+enum rules_syslog_kind { RULES_SYSLOG_NONE = 0, RULES_SYSLOG_LOCAL, RULES_SYSLOG_UDP, RULES_SYSLOG_TCP };
+/* What an RFC 5424 message carries: the record as a JSON payload (MSG), or
+ * as the parameters of one SD-ELEMENT (STRUCTURED-DATA) */
+enum rules_syslog_format { RULES_SYSLOG_JSON = 0, RULES_SYSLOG_SD };
+
+struct rules_syslog {
+	enum rules_syslog_kind kind;
+	enum rules_syslog_format format;
+	int format_given;		/* `format` was written */
+	uint8_t family;			/* AF_INET or AF_INET6 (UDP, TCP) */
+	uint8_t addr[16];		/* network order; IPv4 in the first 4 bytes */
+	uint16_t port;			/* host order */
+};
+
+#define RULES_SYSLOG_PORT 514		/* when a target gives none */
+#define RULES_METRICS_INTERVAL 15	/* s: a common Prometheus scrape interval */
+#define RULES_GATEWAY_MAX 64		/* characters of option gateway */
+
 /* Options with their defaults filled in.  Strings belong to the policy. */
 struct rules_options {
 	const char *database;		/* default GEOEGRESS_DEFAULT_DB */
@@ -90,7 +111,7 @@ struct rules_options {
 	enum rules_action unknown;	/* default for unknown-country destinations */
 	int unknown_log;
 	const char *log_file;		/* default GEOEGRESS_DEFAULT_LOG; "" = none */
-	int log_syslog;			/* default 0 */
+	int log_syslog;			/* log-syslog yes: syslog(3); default 0 */
 	uint32_t log_rate;		/* records per device per log_rate_period s; 0 = unlimited */
 	uint32_t log_rate_period;	/* seconds (1, 60, 3600) */
 	uint32_t log_total;		/* records of all devices together per log_total_period s
@@ -115,6 +136,13 @@ struct rules_options {
 	struct geo_xlat nat64;		/* the operator's NAT64 prefixes (64:ff9b::/96 is always
 					 * translated); pass to geo_lookup_xlat().  Last: the
 					 * fields evaluation reads stay on one cache line */
+	/* Evaluation reads none of these. */
+	struct rules_syslog syslog;	/* option log-syslog with a udp:// or tcp:// target */
+	const char *gateway;		/* option gateway: the name decision records carry;
+					 * NULL: the host name */
+	const char *metrics_file;	/* option metrics-file; "" = none (default) */
+	uint32_t metrics_interval;	/* seconds between writes (`every`), default 15 */
+	int metrics_every_given;	/* `every` was written */
 };
 
 #define RULES_LOG_TOTAL_FACTOR 50	/* default total cap: 50 devices at their full rate */
@@ -205,6 +233,10 @@ struct rules_unknown_info {
 	int first_rule;			/* the first one's line, 0 if none */
 };
 void rules_unknown_info(const struct rules_policy *p, struct rules_unknown_info *out);
+
+/* A syslog target as text: "udp://198.51.100.7:514", "tcp://[2001:db8::7]:6514",
+ * "local" (log-syslog yes) or "no".  Returns buf. */
+char *rules_syslog_target(const struct rules_syslog *sl, char *buf, size_t len);
 
 /* Writes the canonical form of p; parsing it again gives an equal policy. */
 int rules_print(const struct rules_policy *p, FILE *out);

@@ -171,7 +171,8 @@ struct rules_index {
 /* Option bits for "given" */
 enum opt_id {
 	OPT_DATABASE = 0, OPT_FIELD, OPT_NAT64, OPT_MODE, OPT_UNKNOWN, OPT_LOGFILE, OPT_SYSLOG,
-	OPT_RATE, OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD,
+	OPT_RATE, OPT_GATEWAY, OPT_METRICS,
+	OPT_FAILMODE, OPT_HOOKS, OPT_QUEUE, OPT_RELOAD,
 	OPT_NAMES, OPT_NAMES_GROUP, OPT_NAMES_TTL, OPT_NAMES_MAX, OPT_ASN_DB, OPT_COUNT
 };
 
@@ -180,6 +181,7 @@ struct rules_policy {
 	unsigned given;		/* 1 << enum opt_id */
 	int opt_line[OPT_COUNT];
 	char *database, *log_file, *asn_database;
+	char *gateway, *metrics_file;	/* option gateway, metrics-file */
 	char *pool;		/* host names of EL_HOST/EL_WILD elements */
 	size_t poollen, poolcap;
 	struct hosttab hosts;

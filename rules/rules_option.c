@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* rules — `option NAME VALUE` statements. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@ static const char *const opt_names[OPT_COUNT] = {
 	[OPT_DATABASE] = "database", [OPT_FIELD] = "country-field", [OPT_NAT64] = "nat64",
 	[OPT_MODE] = "mode",
 	[OPT_UNKNOWN] = "unknown", [OPT_LOGFILE] = "log-file", [OPT_SYSLOG] = "log-syslog",
-	[OPT_RATE] = "log-rate", [OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
+	[OPT_RATE] = "log-rate", [OPT_GATEWAY] = "gateway", [OPT_METRICS] = "metrics-file",
+	[OPT_FAILMODE] = "fail-mode", [OPT_HOOKS] = "hooks",
 	[OPT_QUEUE] = "queue", [OPT_RELOAD] = "reload", [OPT_NAMES] = "names",
 	[OPT_NAMES_GROUP] = "names-group", [OPT_NAMES_TTL] = "names-ttl", [OPT_NAMES_MAX] = "names-max",
 	[OPT_ASN_DB] = "asn-database",
@@ -136,6 +138,184 @@ static int opt_rate(struct parser *ps, struct rules_options *o)
 	pnext(ps);
 	o->log_total_given = 1;
 	return rate_value(ps, "the total of option 'log-rate'", &o->log_total, &o->log_total_period);
+}
+
+/* ---- where records and counters go: log-syslog, gateway, metrics-file ---- */
+
+/* The text of a word or a string token (without its quotes) into buf;
+ * -1 when it does not fit. */
+static int tok_text(const struct tok *t, char *buf, size_t len)
+{
+	size_t n = t->kind == T_STRING ? t->len - 2 : t->len;
+
+	if (n >= len)
+		return -1;
+	memcpy(buf, t->kind == T_STRING ? t->p + 1 : t->p, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* ADDR[:PORT] or [ADDR6][:PORT] of a syslog target, in place.  Returns
+ * NULL, or the reason it is not one. */
+static const char *target_addr(char *s, struct rules_syslog *sl)
+{
+	char *port = NULL, *close;
+	unsigned long n;
+
+	sl->family = AF_INET;
+	if (*s == '[') {
+		close = strchr(s, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return "an IPv6 address goes in brackets, as in \"udp://[2001:db8::514]:514\"";
+		*close = '\0';
+		port = close[1] ? close + 2 : NULL;
+		s++;
+		sl->family = AF_INET6;
+	} else if ((port = strchr(s, ':')) != NULL) {
+		if (strchr(port + 1, ':'))
+			return "write an IPv6 address in brackets and quote the target, as in "
+			       "\"udp://[2001:db8::514]:514\"";
+		*port++ = '\0';
+	}
+	if (inet_pton(sl->family, s, sl->addr) != 1)
+		return "give the collector's IP address (a name would need DNS at every start "
+		       "and reload)";
+	sl->port = RULES_SYSLOG_PORT;
+	if (port) {
+		if (parse_uint(port, strlen(port), 65535, &n) < 0 || n == 0)
+			return "the port is a number from 1 to 65535";
+		sl->port = (uint16_t)n;
+	}
+	return NULL;
+}
+
+/* udp://ADDR[:PORT] or tcp://ADDR[:PORT] at t. */
+static int syslog_target(struct parser *ps, const struct tok *t, struct rules_syslog *sl)
+{
+	static const char *const words[] = { "yes", "no" };
+	char buf[96];
+	const char *why, *s;
+
+	if ((t->kind == T_WORD || t->kind == T_STRING) && tok_text(t, buf, sizeof(buf)) == 0 &&
+	    (!strncmp(buf, "udp://", 6) || !strncmp(buf, "tcp://", 6))) {
+		sl->kind = buf[0] == 'u' ? RULES_SYSLOG_UDP : RULES_SYSLOG_TCP;
+		if (!(why = target_addr(buf + 6, sl)))
+			return 0;
+		perr(ps, t, "option 'log-syslog': '%.*s': %s", TOKFMT(t), why);
+		return -1;
+	}
+	s = t->kind == T_WORD ? sugg_pick(t->p, t->len, words, 2) : NULL;
+	if (tok_end(t))
+		perr(ps, t, "option 'log-syslog' needs a value: yes, no, udp://ADDRESS[:PORT] or "
+			    "tcp://ADDRESS[:PORT]");
+	else if (t->kind != T_BAD)
+		perr(ps, t, "option 'log-syslog' takes yes, no, udp://ADDRESS[:PORT] or "
+			    "tcp://ADDRESS[:PORT], not '%.*s'%s%s%s", TOKFMT(t), s ? " — did you mean '" : "",
+		     s ? s : "", s ? "'?" : "");
+	return -1;
+}
+
+/* option log-syslog no | yes | TARGET [format json|sd] */
+static int opt_syslog(struct parser *ps, struct rules_options *o)
+{
+	static const char *const formats[] = { "json", "sd" };
+	struct tok *t = pcur(ps);
+	int f;
+
+	memset(&o->syslog, 0, sizeof(o->syslog));
+	o->log_syslog = 0;
+	if (tok_is(t, "yes") || tok_is(t, "no")) {
+		o->log_syslog = tok_is(t, "yes");
+		o->syslog.kind = o->log_syslog ? RULES_SYSLOG_LOCAL : RULES_SYSLOG_NONE;
+		pnext(ps);
+		if (tok_is(pcur(ps), "format")) {
+			perr(ps, pcur(ps), "'format' goes with a udp:// or tcp:// target; yes sends the "
+					   "record through syslog(3) as it is");
+			return -1;
+		}
+		return 0;
+	}
+	if (syslog_target(ps, t, &o->syslog) < 0)
+		return -1;
+	pnext(ps);
+	if (!tok_is(pcur(ps), "format"))
+		return 0;
+	pnext(ps);
+	if ((f = choice(ps, "log-syslog ... format", formats, 2)) < 0)
+		return -1;
+	o->syslog.format = (enum rules_syslog_format)f;
+	o->syslog.format_given = 1;
+	return 0;
+}
+
+/* option gateway NAME: letters, digits, '.', '-', '_' (a host name fits). */
+static int opt_gateway(struct parser *ps)
+{
+	struct tok *t = pcur(ps);
+	char buf[RULES_GATEWAY_MAX + 1];
+	size_t n;
+
+	if ((t->kind != T_WORD && t->kind != T_STRING) || tok_text(t, buf, sizeof(buf)) < 0 ||
+	    !*buf || (n = strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789.-_")) != strlen(buf)) {
+		if (tok_end(t))
+			perr(ps, t, "option 'gateway' needs the name decision records give this gateway, "
+				    "as in \"pune-1\"");
+		else if (t->kind != T_BAD)
+			perr(ps, t, "option 'gateway' takes a name of 1 to %d letters, digits, '.', '-' "
+				    "and '_', not '%.*s'", RULES_GATEWAY_MAX, TOKFMT(t));
+		return -1;
+	}
+	free(ps->p->gateway);
+	ps->p->gateway = strdup(buf);
+	ps->p->opt.gateway = ps->p->gateway;
+	if (!ps->p->gateway)
+		ps->oom = 1;
+	pnext(ps);
+	return ps->p->gateway ? 0 : -1;
+}
+
+/* `every N(s|m)` after the metrics file: 1 s to 1 h. */
+static int metrics_every(struct parser *ps, struct rules_options *o)
+{
+	struct tok *t = pnext(ps);
+	unsigned long n;
+	char unit = t->kind == T_WORD && t->len > 1 ? t->p[t->len - 1] : 0;
+
+	if ((unit != 's' && unit != 'm') || parse_uint(t->p, t->len - 1, 3600, &n) < 0 || n == 0 ||
+	    (unit == 'm' && n > 60)) {
+		if (t->kind != T_BAD)
+			perr(ps, t, "'every' takes an interval from 1s to 60m, as in 15s or 1m");
+		return -1;
+	}
+	o->metrics_interval = (uint32_t)(unit == 'm' ? n * 60 : n);
+	o->metrics_every_given = 1;
+	pnext(ps);
+	return 0;
+}
+
+/* option metrics-file PATH|none [every N(s|m)] */
+static int opt_metrics(struct parser *ps, struct rules_options *o)
+{
+	struct tok *t = pcur(ps);
+	size_t n;
+
+	if (t->kind != T_STRING && !tok_is(t, "none")) {
+		if (t->kind != T_BAD)
+			perr(ps, t, "option 'metrics-file' takes a quoted path, as in "
+				    "\"/var/lib/prometheus/node-exporter/geoegress.prom\", or none");
+		return -1;
+	}
+	free(ps->p->metrics_file);
+	ps->p->metrics_file = path_value(ps, "metrics-file", 1);
+	if (!ps->p->metrics_file)
+		return -1;
+	o->metrics_file = ps->p->metrics_file;
+	n = strlen(o->metrics_file);
+	if (n && (n < 6 || strcmp(o->metrics_file + n - 5, ".prom")))
+		diag(&ps->dc, RULES_WARNING, t->line, t->col, (int)t->len, "option 'metrics-file': "
+		     "node_exporter's textfile collector reads only files whose names end in .prom");
+	return tok_is(pcur(ps), "every") ? metrics_every(ps, o) : 0;
 }
 
 static int opt_hooks(struct parser *ps, struct rules_options *o)
@@ -320,7 +500,6 @@ static int opt_value(struct parser *ps, int id)
 {
 	static const char *const fields[] = { "located", "registered", "either" };
 	static const char *const modes[] = { "enforce", "audit" };
-	static const char *const yesno[] = { "yes", "no" };
 	static const char *const fails[] = { "open", "closed" };
 	static const char *const reloads[] = { "redecide", "new-only" };
 	struct rules_options *o = &ps->p->opt;
@@ -342,7 +521,11 @@ static int opt_value(struct parser *ps, int id)
 	case OPT_MODE:
 		return (v = choice(ps, "mode", modes, 2)) < 0 ? -1 : (o->mode = (enum rules_mode)v, 0);
 	case OPT_SYSLOG:
-		return (v = choice(ps, "log-syslog", yesno, 2)) < 0 ? -1 : (o->log_syslog = v == 0, 0);
+		return opt_syslog(ps, o);
+	case OPT_GATEWAY:
+		return opt_gateway(ps);
+	case OPT_METRICS:
+		return opt_metrics(ps, o);
 	case OPT_FAILMODE:
 		return (v = choice(ps, "fail-mode", fails, 2)) < 0 ? -1 :
 			(o->fail_mode = (enum rules_failmode)v, 0);

@@ -625,6 +625,8 @@ static void set_defaults(struct rules_options *o)
 	o->log_total_period = 60;
 	o->hooks = RULES_HOOK_FORWARD;
 	o->queue_count = 1;
+	o->metrics_file = "";
+	o->metrics_interval = RULES_METRICS_INTERVAL;
 	o->names_group = RULES_NAMES_GROUP;
 	o->names_ttl_min = RULES_NAMES_TTL_MIN;
 	o->names_ttl_max = RULES_NAMES_TTL_MAX;
@@ -768,6 +770,8 @@ void rules_free(struct rules_policy *p)
 	free(p->log_file);
 	free(p->asn_database);
 	free(p->pool);
+	free(p->gateway);
+	free(p->metrics_file);
 	free(p->text);
 	free(p->line_off);
 	free(p);

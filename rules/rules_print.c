@@ -95,6 +95,36 @@ static void print_list(const struct rules_policy *p, const struct elist *l, int 
 	fputs(braces ? " }" : "", out);
 }
 
+static void print_string(const char *s, FILE *out);
+
+char *rules_syslog_target(const struct rules_syslog *sl, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sl->kind != RULES_SYSLOG_UDP && sl->kind != RULES_SYSLOG_TCP) {
+		snprintf(buf, len, "%s", sl->kind == RULES_SYSLOG_LOCAL ? "local" : "no");
+		return buf;
+	}
+	inet_ntop(sl->family, sl->addr, a, sizeof(a));
+	snprintf(buf, len, sl->family == AF_INET6 ? "%s://[%s]:%u" : "%s://%s:%u",
+		 sl->kind == RULES_SYSLOG_UDP ? "udp" : "tcp", a, sl->port);
+	return buf;
+}
+
+/* no, yes, or the target: "udp://198.51.100.7:514" format sd */
+static void print_syslog(const struct rules_syslog *sl, FILE *out)
+{
+	char t[80];
+
+	if (sl->kind != RULES_SYSLOG_UDP && sl->kind != RULES_SYSLOG_TCP) {
+		fputs(sl->kind == RULES_SYSLOG_LOCAL ? "yes" : "no", out);
+		return;
+	}
+	fprintf(out, "\"%s\"", rules_syslog_target(sl, t, sizeof(t)));
+	if (sl->format_given)
+		fputs(sl->format == RULES_SYSLOG_SD ? " format sd" : " format json", out);
+}
+
 static void print_options(const struct rules_policy *p, FILE *out)
 {
 	static const char *const fields[] = { "located", "registered", "either" };
@@ -129,7 +159,16 @@ static void print_options(const struct rules_policy *p, FILE *out)
 			fprintf(out, *o->log_file ? "\"%s\"" : "none", o->log_file);
 			break;
 		case OPT_SYSLOG:
-			fputs(o->log_syslog ? "yes" : "no", out);
+			print_syslog(&o->syslog, out);
+			break;
+		case OPT_GATEWAY:
+			print_string(o->gateway, out);
+			break;
+		case OPT_METRICS:
+			fprintf(out, *o->metrics_file ? "\"%s\"" : "none", o->metrics_file);
+			if (o->metrics_every_given)
+				fprintf(out, o->metrics_interval % 60 ? " every %us" : " every %um",
+					o->metrics_interval % 60 ? o->metrics_interval : o->metrics_interval / 60);
 			break;
 		case OPT_RATE:
 			if (!o->log_rate)
@@ -270,6 +309,18 @@ static int str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* log-syslog's target, gateway, metrics-file */
+static int outputs_eq(const struct rules_options *x, const struct rules_options *y)
+{
+	const struct rules_syslog *s = &x->syslog, *t = &y->syslog;
+
+	return s->kind == t->kind && s->format == t->format && s->format_given == t->format_given &&
+	       s->family == t->family && !memcmp(s->addr, t->addr, 16) && s->port == t->port &&
+	       str_eq(x->gateway, y->gateway) && str_eq(x->metrics_file, y->metrics_file) &&
+	       x->metrics_interval == y->metrics_interval &&
+	       x->metrics_every_given == y->metrics_every_given;
+}
+
 static int options_eq(const struct rules_policy *a, const struct rules_policy *b)
 {
 	const struct rules_options *x = &a->opt, *y = &b->opt;
@@ -278,7 +329,7 @@ static int options_eq(const struct rules_policy *a, const struct rules_policy *b
 	       !memcmp(&x->nat64, &y->nat64, sizeof(x->nat64)) &&
 	       x->mode == y->mode && x->has_unknown == y->has_unknown && x->unknown == y->unknown &&
 	       x->unknown_log == y->unknown_log && str_eq(x->log_file, y->log_file) &&
-	       x->log_syslog == y->log_syslog && x->log_rate == y->log_rate &&
+	       x->log_syslog == y->log_syslog && outputs_eq(x, y) && x->log_rate == y->log_rate &&
 	       x->log_rate_period == y->log_rate_period && x->log_total == y->log_total &&
 	       x->log_total_period == y->log_total_period && x->log_total_given == y->log_total_given &&
 	       x->fail_mode == y->fail_mode &&

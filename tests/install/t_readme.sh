@@ -49,6 +49,8 @@ not_here() {
 	"apt-get install tor-geoipdb") echo "scripts/setup installs it for make check/demo" ;;
 	geoipupdate) echo "needs network and a MaxMind licence key" ;;
 	"make unit") echo "make check (.ci/run) runs the same unit tests" ;;
+	"apt-get install prometheus-node-exporter") echo "installs and starts a service; the metrics file is checked with promtool in tests/netns/t_metrics.sh" ;;
+	"dpkg-statoverride "*) echo "changes this machine's directory; t_metrics.sh and lifecycle.sh write the metrics file as another user" ;;
 	"make fuzz" | "make bench") echo "long (600 s per harness / full benchmarks); make check runs fuzz-smoke and t_bench_smoke" ;;
 	"BUILD=build tests/run "*) echo "tests/run is what make check runs" ;;
 	"geoegress unlock") echo "lifts a held gateway; exercised in tests/netns/t_failclosed.sh and t_systemd.sh" ;;
@@ -132,6 +134,24 @@ while IFS= read -r cmd; do
 		not_ok "README: '$cmd' (ran: $run) exit $rc" "$(printf '%s\n' "$out" | tail -8)"
 	fi
 done <"$tmp/commands"
+
+# The rsyslog configurations README shows (plain ``` blocks that load
+# modules) are valid for Debian's rsyslogd (-N1: check only).
+if command -v rsyslogd >/dev/null; then
+	awk '/^ *```/ { if (on) { on = 0; n++ } else on = /^ *```$/ ? 1 : 2; next }
+		on == 1 { print > (dir "/rsyslog." n) }' \
+		dir="$tmp" README.md
+	k=0
+	for f in "$tmp"/rsyslog.*; do
+		grep -q 'module(load=' "$f" || continue
+		k=$((k + 1))
+		sed -i -e 's/^ *//' -e "s|/var/log/geoegress|$tmp/log|g; s|/srv/geoegress|$tmp/srv|g" "$f"
+		printf 'global(workDirectory="%s")\n' "$tmp" | cat - "$f" >"$f.conf"
+		out=$(rsyslogd -N1 -f "$f.conf" 2>&1) && ok "README rsyslog configuration $k: rsyslogd -N1 accepts it" ||
+			not_ok "README rsyslog configuration $k" "$out"$'\n'"$(cat "$f.conf")"
+	done
+	[ "$k" -ge 2 ] || not_ok "README: the rsyslog configurations (gateway, collector) not found ($k)"
+fi
 
 # A few answers the README shows must be what the commands say.
 out=$(GEOEGRESS_DB=$real "$GEOEGRESS" lookup 8.8.8.8 114.114.114.114)

@@ -8,7 +8,8 @@
 #                      CapabilityBoundingSet=CAP_NET_ADMIN, NoNewPrivileges=yes
 #                      as a setpriv command line (no systemd as PID 1 here)
 #   life_cycle USER    after netns_setup (P, T, LOG): start (READY), credentials
-#                      and the seccomp filter in every thread, hook, decide,
+#                      and the seccomp filter in every thread, hook, decide
+#                      (with the metrics file and a remote syslog target),
 #                      reload as USER (ExecReload), log rotation (LIFE_ROTATE:
 #                      a command that rotates $LOG and signals $LIFE_PID, default
 #                      mv + SIGUSR1), hook repair after `nft flush ruleset`,
@@ -37,14 +38,16 @@ _life_start() {	# the directories the unit's *Directory= settings give USER; the
 	d=$(lab_dir "$P")
 	chmod 0755 "$T"
 	LOG=$T/log/decisions.jsonl
-	mkdir -p "$T/log"
-	chown "$u:" "$T/log" "$d"
+	mkdir -p "$T/log" "$T/prom"
+	chown "$u:" "$T/log" "$d" "$T/prom"
 	cp "$FIX/geoip2.mmdb" "$T/geo.mmdb"
 	chmod 0644 "$T/geo.mmdb"
 	cat >"$T/policy.conf" <<EOF
 option database "$T/geo.mmdb"
 option log-file "$LOG"
 option fail-mode closed
+option metrics-file "$T/prom/geoegress.prom" every 1s
+option log-syslog udp://198.18.0.2:5514
 countries forbidden = { CN }
 reject log to country @forbidden name "forbidden"
 default allow log
@@ -81,6 +84,24 @@ _life_decide() {
 	sg=$(curl_rc "$P-phone" http://203.0.113.10/)
 	[ "$cn:$sg" = 7:0 ] && ok "decides: CN rejected, SG allowed" || not_ok "decisions: CN curl $cn, SG curl $sg"
 	check_log "CN logged as rejected" '.dst == "198.51.100.10"' '.action == "reject" and .country == "CN"'
+	_life_outputs "$1"
+}
+
+# The metrics file (fchmod, rename) and a UDP syslog target (an AF_INET
+# socket; nothing listens, so ICMP refusals come back) as USER, filtered.
+_life_outputs() {
+	local u=$1 mf=$T/prom/geoegress.prom out
+	_life_wait 5 test -s "$mf"
+	[ "$(stat -c '%U %a' "$mf" 2>/dev/null)" = "$u 644" ] &&
+		ok "metrics file written by $u, mode 0644" || not_ok "metrics file" "$(ls -l "$T/prom" 2>&1)"
+	if command -v promtool >/dev/null; then
+		out=$(promtool check metrics <"$mf" 2>&1) && ok "promtool accepts the metrics file" ||
+			not_ok "promtool check metrics" "$out"
+	fi
+	lab_ge "$P" stats --json 2>/dev/null | jq -e '.log.syslog.target == "udp://198.18.0.2:5514" and
+		.log.syslog.sent + .log.syslog.dropped >= 1' >/dev/null &&
+		ok "records went to the UDP syslog target" ||
+		not_ok "syslog target" "$(lab_ge "$P" stats --json 2>&1 | jq -c .log)"
 }
 
 _life_reload() {
@@ -137,6 +158,8 @@ _life_stop() {
 	else
 		not_ok "SIGTERM: exit ${LAB_GE_RC:-?}" "$(tail -5 "$glog")"
 	fi
+	[ -e "$T/prom/geoegress.prom" ] && not_ok "metrics file left after the stop" ||
+		ok "the stop removed the metrics file"
 	rs=$(_life_ruleset)
 	grep -q 'table inet geoegress' <<<"$rs" && ! grep -qE 'queue|NFQUEUE' <<<"$rs" &&
 		ok "fail-mode closed: held closed after the stop" || not_ok "held after stop" "$rs"

@@ -126,6 +126,16 @@ if jq -e '.names.learned and .names.group == 53 and .names.answers >= 6 and .nam
 else
 	not_ok "stats --json names" "$(jq -c '.names, .asn_database' <<<"$s")"
 fi
+lab_ge "$P" stats --format prometheus >"$T/m.txt" 2>&1
+m() { awk -v k="$1" '$1 == k { print $2 }' "$T/m.txt"; }
+if promtool check metrics <"$T/m.txt" >/dev/null 2>&1 && [ "$(m geoegress_names_learning)" = 1 ] &&
+	[ "$(m geoegress_flows_explained_total)" -ge "$(jq .names.flows_explained <<<"$s")" ] &&
+	[ "$(m geoegress_flows_unexplained_total)" -ge "$(jq .names.flows_unexplained <<<"$s")" ] &&
+	[ "$(m geoegress_asn_database_build_timestamp_seconds)" = "$(jq .asn_database.build_epoch <<<"$s")" ]; then
+	ok "stats --format prometheus: names learned, flows explained and not, the AS database"
+else
+	not_ok "prometheus names metrics" "$(grep -E 'names|flows_|asn' "$T/m.txt")"
+fi
 lab_ge "$P" stats >"$T/stats.txt" 2>&1
 check_grep "stats: the share of new flows no answer explained" '^ +new flows \(not to port 53\): [0-9]+ explained by a DNS answer, [0-9]+ not \([0-9.]+% unexplained' "$T/stats.txt"
 

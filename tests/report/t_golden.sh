@@ -45,6 +45,12 @@ names-hosts.csv|--format csv --table hosts $IN/names.jsonl
 names-asns.csv|--format csv --table asns $IN/names.jsonl
 names-nopsl.txt|--psl none --width 100 $IN/names.jsonl
 nat64.json|--format json $IN/nat64.jsonl
+gateways.txt|$IN/gateways.jsonl
+gateways.json|--format json $IN/gateways.jsonl
+gateways.csv|--format csv $IN/gateways.jsonl
+gateways-table.csv|--format csv --table gateways $IN/gateways.jsonl
+gateway-filter.txt|--gateway DELHI-2 $IN/gateways.jsonl
+gateway-filter.json|--gateway mumbai-hq --action blocked --format json $IN/gateways.jsonl
 "
 
 run_case() {	# name args... → $tmp/name
@@ -89,17 +95,45 @@ fi
 # JSON outputs are valid JSON, and flows add up: sum(countries) == totals.
 for j in "$GOLD"/*.json; do
 	if jq -e '([.countries[].flows] | add // 0) == .totals.flows and
-		  ([.devices[].flows] | add // 0) == .totals.flows' "$j" >/dev/null 2>&1; then
-		ok "$(basename "$j"): valid JSON, country and device flows sum to the total"
+		  ([.devices[].flows] | add // 0) == .totals.flows and
+		  ([.gateways[].flows] | add // 0) == .totals.flows and
+		  ([.gateways[].devices] | add // 0) == .totals.devices' "$j" >/dev/null 2>&1; then
+		ok "$(basename "$j"): valid JSON, country, device and gateway flows sum to the total"
 	else
 		not_ok "$(basename "$j"): invalid JSON or sums differ"
 	fi
 done
 
+# Merged logs of several gateways: a device is one per gateway (the same
+# address at two offices is two devices), records without a gateway (an
+# older log) are one more; the filter is case-insensitive; a single
+# gateway's text report has no gateway table or column.
+g=$GOLD/gateways.json
+if jq -e '[.gateways[].gateway] == ["delhi-2", "mumbai-hq", "pune-1", null] and
+	  ([.devices[] | select(.id == "198.18.1.10") | .gateway] | sort) == ["delhi-2"] and
+	  ([.devices[] | select(.id == "02:00:5e:00:53:01") | .gateway] | sort) == [null, "mumbai-hq", "pune-1"]' "$g" >/dev/null; then
+	ok "gateways.json: per-gateway rows, devices kept apart by gateway"
+else
+	not_ok "gateways.json: gateways and devices" "$(jq -c '[.gateways[].gateway], [.devices[] | [.id, .gateway]]' "$g")"
+fi
+grep -q '^Filters: gateway DELHI-2$' "$GOLD/gateway-filter.txt" && ! grep -q '^Gateways' "$GOLD/gateway-filter.txt" &&
+	grep -q '^Flows:   8 in 4 records' "$GOLD/gateway-filter.txt" &&
+	ok "--gateway: one gateway's records (case-insensitive), no gateway table" ||
+	not_ok "--gateway filter" "$(head -5 "$GOLD/gateway-filter.txt")"
+! grep -q 'GATEWAY\|^Gateways' "$GOLD/basic.txt" && grep -q '^Gateways: 4' "$GOLD/gateways.txt" &&
+	ok "text: the gateway table and column only with several gateways" || not_ok "text gateway table"
+"$GEOEGRESS" report --format html "$IN/gateways.jsonl" >"$tmp/gw.html"
+"$GEOEGRESS" report --format html "$IN/basic.jsonl" >"$tmp/basic.html"
+n=$(sed -n '/<table id="gateways">/,/<\/table>/p' "$tmp/gw.html" | grep -c '^<tr>')
+[ "$n" = 4 ] && grep -q '<th>device</th><th>gateway</th>' "$tmp/gw.html" &&
+	! grep -q 'id="gateways"\|<th>gateway</th>' "$tmp/basic.html" &&
+	ok "html: a gateways table (4 rows) and a gateway column with several gateways only" ||
+	not_ok "html gateways table ($n rows)"
+
 # Text fits 80 columns (the skipped-line notes at the end excepted).
 if awk 'FNR == 1 { skip = 0 } / skipped:$/ { skip = 1 }
 	 !skip && length($0) > 80 { bad = 1; print FILENAME": "$0 } END { exit bad }' \
-	"$GOLD"/basic.txt "$GOLD"/rotated.txt "$GOLD"/window.txt >"$tmp/wide"; then
+	"$GOLD"/basic.txt "$GOLD"/rotated.txt "$GOLD"/window.txt "$GOLD"/gateway-filter.txt >"$tmp/wide"; then
 	ok "text reports fit 80 columns"
 else
 	not_ok "text wider than 80 columns" "$(cat "$tmp/wide")"
