@@ -87,8 +87,8 @@ struct nfq_ct *nfq_ct_open(char *err, size_t errlen)
 
 	if (!ct)
 		goto fail;
-	ct->rbuf = malloc(CT_RBUF);
-	ct->bbuf = malloc(2 * CT_BATCH);
+	ct->rbuf = nfq_alloc_resident(CT_RBUF);
+	ct->bbuf = nfq_alloc_resident(2 * CT_BATCH);
 	if (!ct->rbuf || !ct->bbuf || nfq_ct_scratch_init(&ct->parse) < 0 ||
 	    nfq_ct_scratch_init(&ct->build) < 0 ||
 	    nfq_ct_hosts_init(&ct->hosts, NFQ_CT_LOCAL_MAX, NFQ_CT_NEIGH_MAX) < 0)

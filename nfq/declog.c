@@ -254,7 +254,7 @@ void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const stru
 
 struct nfq_declog *nfq_declog_new(void)
 {
-	struct nfq_declog *d = calloc(1, sizeof(*d));
+	struct nfq_declog *d = nfq_alloc_resident(sizeof(*d));
 
 	if (d)
 		d->fd = -1;

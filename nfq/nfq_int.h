@@ -9,12 +9,30 @@
 #include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "dns/dns.h"
 #include "geo/geo.h"
 #include "nfq/nfq.h"
 #include "rules/rules.h"
+
+/* Zeroed memory that is resident from the start: calloc() of a large
+ * block maps zero pages the kernel backs only when first written, so
+ * buffers sized for the worst burst (a full recvmmsg batch, a conntrack
+ * dump read) would grow the resident size the first time a flood fills
+ * them.  The daemon's memory is then what it holds from start, and a test
+ * of flat memory sees growth only from real allocation.  NULL: no memory.
+ * Free with free(). */
+static inline void *nfq_alloc_resident(size_t n)
+{
+	void *p = calloc(1, n);
+
+	if (p)
+		memset(p, 0, n);	/* touch every page now */
+	return p;
+}
 
 /*
  * Decision marks.  A verdict sets the packet mark within NFQ_MARK_MASK and

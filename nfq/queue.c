@@ -104,7 +104,7 @@ struct nfq_queue *nfq_queue_open(uint16_t first, uint16_t count, int fail_open,
 	struct nfq_queue *q = calloc(1, sizeof(*q));
 	uint16_t i = 0;
 
-	if (!q || !(q->rbuf = malloc(NFQ_MMSG * NFQ_SLOT_SIZE)) || !(q->sbuf = malloc(NFQ_SEND_SIZE))) {
+	if (!q || !(q->rbuf = nfq_alloc_resident(NFQ_MMSG * NFQ_SLOT_SIZE)) || !(q->sbuf = nfq_alloc_resident(NFQ_SEND_SIZE))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

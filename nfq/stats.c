@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The `geoegress stats` reply: the daemon's counters, the kernel queue's
  * counters, log, policy and database state — as aligned text or JSON. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@ struct snap {
 	char loaded_at[32], built_at[32], repaired_at[32];
 	unsigned long rules;
 	long uptime, age_s, age_days;
+	size_t heap_in_use;		/* bytes malloc() has handed out (mallinfo2 uordblks + hblkhd) */
 };
 
 static void rfc3339(char *buf, size_t len, time_t t)
@@ -93,6 +95,14 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 		geo_info(cfg->asn_db, &s->ai);
 	rfc3339(s->swept_at, sizeof(s->swept_at), (time_t)s->sw.last_at);
 	s->uptime = (long)(now - d->started);
+	{
+		/* Bytes allocated and not freed, in every arena: unlike the
+		 * resident size, neither first-touched pages nor heap
+		 * fragmentation move it, so growth here is memory held. */
+		struct mallinfo2 mi = mallinfo2();
+
+		s->heap_in_use = mi.uordblks + mi.hblkhd;
+	}
 	s->age_s = (long)(now - cfg->loaded);
 	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
 }
@@ -237,9 +247,10 @@ static void write_json(FILE *out, const struct snap *s)
 
 	fputs("{\"build\":", out);
 	buildinfo_json(out);
-	fprintf(out, ",\"uptime_s\":%ld,\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
+	fprintf(out, ",\"uptime_s\":%ld,\"heap_in_use\":%zu", s->uptime, s->heap_in_use);
+	fprintf(out, ",\"packets\":%llu,\"by_action\":{\"allow\":%llu,\"block\":%llu,"
 		"\"reject\":%llu,\"log\":%llu},\"audit_passed\":%llu,\"malformed\":%llu,"
-		"\"cache_hits\":%llu,\"by_country\":", s->uptime, u(c->packets),
+		"\"cache_hits\":%llu,\"by_country\":", u(c->packets),
 		u(c->by_action[RULES_ALLOW]), u(c->by_action[RULES_BLOCK]), u(c->by_action[RULES_REJECT]),
 		u(c->by_action[RULES_LOG]), u(c->audit_passed), u(c->malformed), u(c->cache_hits));
 	countries_json(out, c);
@@ -327,7 +338,7 @@ static void write_text(FILE *out, const struct snap *s)
 {
 	const struct nfq_counters *c = &s->c;
 
-	fprintf(out, "uptime          %ld s\n", s->uptime);
+	fprintf(out, "uptime          %ld s; heap in use %zu KiB\n", s->uptime, s->heap_in_use / 1024);
 	fprintf(out, "build           geoegress %s; ", buildinfo_version());
 	buildinfo_text(out);
 	fputc('\n', out);

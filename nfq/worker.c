@@ -384,7 +384,7 @@ int nfq_workers_open(struct nfq_daemon *d, uint16_t first, uint16_t count, char 
 		return -1;
 	}
 	for (uint16_t i = 0; i < count; i++) {
-		struct nfq_worker *w = calloc(1, sizeof(*w));
+		struct nfq_worker *w = nfq_alloc_resident(sizeof(*w));
 
 		if (!w) {
 			snprintf(err, errlen, "out of memory");
