@@ -52,7 +52,7 @@ Q := @
 endif
 
 # Library modules (one folder, one header each); the CLI links them.
-MODULES  := util geo rules dns nfq log
+MODULES  := util geo rules dns nfq report
 LIB_SRC  := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cli/*.c)

@@ -108,7 +108,7 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 		int rc;
 
 		pthread_mutex_lock(&d->log_lock);
-		rc = nfq_declog_reopen(d->log);
+		rc = nfq_declog_reopen(d->declog);
 		pthread_mutex_unlock(&d->log_lock);
 
 		fprintf(out, rc == 0 ? "ok\nlog reopened\n" : "error\ncannot reopen the log: %s\n",
@@ -189,7 +189,7 @@ static void handle_signal(struct nfq_daemon *d)
 			break;
 		case SIGUSR1:
 			pthread_mutex_lock(&d->log_lock);
-			rc = nfq_declog_reopen(d->log);
+			rc = nfq_declog_reopen(d->declog);
 			pthread_mutex_unlock(&d->log_lock);
 			if (rc < 0)
 				log_warn("cannot reopen the decision log");
@@ -214,7 +214,7 @@ static void syslog_warnings(struct nfq_daemon *d, int64_t s)
 	if (s - d->syslog_warn_s < FAIL_WARN_S && d->syslog_warn_s)
 		return;
 	pthread_mutex_lock(&d->log_lock);
-	n = nfq_declog_take_syslog_drops(d->log, &err);
+	n = nfq_declog_take_syslog_drops(d->declog, &err);
 	pthread_mutex_unlock(&d->log_lock);
 	if (!n)
 		return;
@@ -237,10 +237,10 @@ static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
 	d->last_tick_s = s;
 	nfq_guard_tick(d, s);
 	pthread_mutex_lock(&d->log_lock);
-	nfq_declog_tick(d->log, s, 0);
-	nfq_declog_flush(d->log);
+	nfq_declog_tick(d->declog, s, 0);
+	nfq_declog_flush(d->declog);
 	lost = (s - d->last_fail_warn_s >= FAIL_WARN_S || !d->last_fail_warn_s) ?
-		nfq_declog_take_failures(d->log, &err) : 0;
+		nfq_declog_take_failures(d->declog, &err) : 0;
 	pthread_mutex_unlock(&d->log_lock);
 	if (lost) {
 		errno = err;
@@ -344,7 +344,7 @@ static int drop_privileges(struct nfq_daemon *d, int made_dir)
 	return 0;
 }
 
-static void log_ready(struct nfq_daemon *d, const struct rules_options *o)
+static void announce_ready(struct nfq_daemon *d, const struct rules_options *o)
 {
 	char summary[256], queues[32];
 
@@ -419,7 +419,7 @@ static int daemon_start(struct nfq_daemon *d)
 	if (!policy || load_first(d, policy, err, sizeof(err)) < 0)
 		return nfq_guard_failed(d, err);
 	o = rules_options(d->cfg->policy);
-	if (!(d->log = nfq_declog_new()))
+	if (!(d->declog = nfq_declog_new()))
 		return nfq_guard_failed(d, "out of memory");
 	nfq_open_log(d, o);
 	if (nfq_reload_init(&d->reload, d->opts->conf) < 0)
@@ -461,7 +461,7 @@ static int daemon_start(struct nfq_daemon *d)
 	/* What passed between the sweep above and the hook. */
 	nfq_sweep_request(d->sweep, NFQ_SWEEP_UNDECIDED);
 	nfq_guard_started(d, d->opts->conf, o);
-	log_ready(d, o);
+	announce_ready(d, o);
 	nfq_sd_notify("READY=1");
 	return 0;
 }
@@ -480,7 +480,7 @@ static void daemon_stop(struct nfq_daemon *d, int rc)
 	nfq_workers_close(d);
 	nfq_names_free(d->names);	/* after the workers: they read its cache */
 	d->names = NULL;
-	nfq_declog_free(d->log);	/* writes pending folded records */
+	nfq_declog_free(d->declog);	/* writes pending folded records */
 	if (d->ctlfd >= 0) {
 		close(d->ctlfd);
 		unlink(d->opts->ctl_path);

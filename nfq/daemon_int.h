@@ -127,7 +127,7 @@ struct nfq_daemon {
 	const struct nfq_opts *opts;
 	struct nfq_config *cfg;		/* atomic pointer; written by the main thread only */
 	uint64_t next_gen;
-	struct nfq_declog *log;
+	struct nfq_declog *declog;
 	pthread_mutex_t log_lock;	/* the log is shared by the workers */
 	struct nfq_hook *hookh;		/* NULL with --no-hook */
 	enum nfq_hook_kind hook;	/* NONE until installed (and with --no-hook) */
@@ -192,7 +192,7 @@ void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, c
 void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
 		uint32_t now_s, struct nfq_dest *x, struct rules_verdict *v);
 /* Copies the host, AS and organisation of x into a log record. */
-void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x);
+void nfq_declog_dest(struct nfq_declog_rec *r, const struct nfq_dest *x);
 
 /* Marks a verdict gives (hook.c): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
  * new flow that is simply dropped.  existing: the connection was

@@ -32,7 +32,7 @@
 struct dl_fold {
 	uint32_t n;
 	uint32_t retries;
-	struct nfq_logrec last;
+	struct nfq_declog_rec last;
 };
 
 enum { DL_KEY_NONE = 0, DL_KEY_MAC, DL_KEY_V4, DL_KEY_V6 };
@@ -165,8 +165,8 @@ static void sb_addr(struct sbuf *b, const struct rules_flow *f, int dst)
 	sb_json_str(b, a);
 }
 
-/* nfq_logrec_format() naming the gateway (NULL: no "gateway" field). */
-static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, const char *gateway,
+/* nfq_declog_format() naming the gateway (NULL: no "gateway" field). */
+static size_t format_rec(char *buf, size_t len, const struct nfq_declog_rec *r, const char *gateway,
 			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	struct sbuf b = { buf, len, 0, len == 0 };
@@ -228,13 +228,13 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, cons
 	return b.overflow ? 0 : b.used;
 }
 
-size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+size_t nfq_declog_format(char *buf, size_t len, const struct nfq_declog_rec *r,
 			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	return format_rec(buf, len, r, NULL, count, retries, flags);
 }
 
-void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
+void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const struct rules_flow *f,
 		     const struct rules_verdict *v)
 {
 	memset(r, 0, sizeof(*r));
@@ -309,7 +309,7 @@ void nfq_declog_flush(struct nfq_declog *d)
 }
 
 /* Appends one formatted record to the buffer (and syslog). */
-static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, uint32_t retries,
+static void emit(struct nfq_declog *d, const struct nfq_declog_rec *r, uint32_t count, uint32_t retries,
 		 unsigned flags)
 {
 	char line[DL_REC_MAX];
@@ -397,7 +397,7 @@ static int cap_take(struct nfq_declog *d, time_t now)
 	return 1;
 }
 
-static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n, uint32_t retries)
+static void fold_into(struct dl_fold *f, const struct nfq_declog_rec *r, uint32_t n, uint32_t retries)
 {
 	f->n += n;
 	f->retries += retries;
@@ -408,7 +408,7 @@ static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n,
  * the cap; empties f. */
 static void write_or_fold(struct nfq_declog *d, struct dl_fold *f, unsigned flags, time_t now)
 {
-	const struct nfq_logrec *r = &f->last;
+	const struct nfq_declog_rec *r = &f->last;
 
 	if (!f->n)
 		return;
@@ -455,7 +455,7 @@ static struct dl_dev *dev_slot(struct nfq_declog *d, const struct rules_flow *f,
 	return victim;
 }
 
-static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_logrec *r, time_t now)
+static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now)
 {
 	struct dl_dev *e = dev_slot(d, &r->flow, now);
 
@@ -467,7 +467,7 @@ static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_logrec 
 	return e;
 }
 
-void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+void nfq_declog_add(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s)
 {
 	struct dl_dev *e;
 
@@ -485,7 +485,7 @@ void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now
 	d->st.folded++;
 }
 
-void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s)
 {
 	struct dl_dev *e = dev_current(d, r, now_s);
 

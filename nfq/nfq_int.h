@@ -195,7 +195,7 @@ struct nfq_declog;
 /* One decision to log.  Strings may be NULL. */
 #define NFQ_HOST_MAX 253		/* a DNS name, text form */
 
-struct nfq_logrec {
+struct nfq_declog_rec {
 	struct timespec ts;		/* CLOCK_REALTIME */
 	struct rules_flow flow;
 	enum rules_action action;
@@ -227,18 +227,18 @@ struct nfq_declog_stats {
 };
 
 /* What a record that stands for several decisions says (flags of
- * nfq_logrec_format): */
+ * nfq_declog_format): */
 #define NFQ_FOLD_RATE	0x1	/* "folded": decisions log-rate did not write one by one */
 #define NFQ_FOLD_CAP	0x2	/* "over_cap": ... because the total cap was used up */
 
 /* Formats one record (no newline) into buf: count decisions, of which
  * retries were retries ("retries", written when > 0), flags NFQ_FOLD_*.
  * Returns the length, or 0 when it did not fit. */
-size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+size_t nfq_declog_format(char *buf, size_t len, const struct nfq_declog_rec *r,
 			 uint32_t count, uint32_t retries, unsigned flags);
 
 /* A record of verdict v for flow f at ts; interfaces empty, not existing. */
-void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
+void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const struct rules_flow *f,
 		     const struct rules_verdict *v);
 
 struct nfq_declog *nfq_declog_new(void);
@@ -256,12 +256,12 @@ void nfq_declog_cap(struct nfq_declog *d, uint32_t total, uint32_t period);
 /* Logs one decision, rate limited per device (the source MAC when the
  * record has one, else the source address) and by the cap.  now_s: a
  * monotonic second counter. */
-void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
+void nfq_declog_add(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s);
 /* Counts a retry: a repeat of an attempt already decided (a retransmitted
  * SYN, the next echo request of the same ping), answered from the verdict
  * cache.  Not written one by one: when the device's period ends, one
  * record with "retries" and "count" N (not "folded") carries the last. */
-void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s);
 /* Writes folded records whose period has ended (all when force). */
 void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force);
 /* Writes buffered records.  Call once per batch. */

@@ -77,7 +77,7 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	sum_workers(d, &s->c, &s->qs);
 	nfq_kstats_read(NULL, o->queue_first, o->queue_count, &s->ks);
 	pthread_mutex_lock((pthread_mutex_t *)&d->log_lock);
-	nfq_declog_stats(d->log, &s->ls);
+	nfq_declog_stats(d->declog, &s->ls);
 	pthread_mutex_unlock((pthread_mutex_t *)&d->log_lock);
 	geo_info(cfg->db, &s->gi);
 	rules_summary(cfg->policy, s->summary, sizeof(s->summary));

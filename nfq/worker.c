@@ -56,7 +56,7 @@ static void batch_end(struct nfq_worker *w)
 {
 	if (w->logged) {
 		pthread_mutex_lock(&w->d->log_lock);
-		nfq_declog_flush(w->d->log);
+		nfq_declog_flush(w->d->declog);
 		pthread_mutex_unlock(&w->d->log_lock);
 		w->logged = 0;
 	}
@@ -225,7 +225,7 @@ void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const 
 	rules_eval_dest(cfg->policy, f, &x->geo, &x->rd, v);
 }
 
-void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x)
+void nfq_declog_dest(struct nfq_declog_rec *r, const struct nfq_dest *x)
 {
 	const char *host = dns_names_host(&x->names);
 
@@ -234,23 +234,23 @@ void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x)
 	r->as_org = x->asn.org;
 }
 
-static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,
+static void declog_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,
 			 const struct rules_verdict *v, int repeat)
 {
-	struct nfq_logrec r;
+	struct nfq_declog_rec r;
 
 	if (!v->log)	/* rules_eval says what is recorded */
 		return;
-	nfq_logrec_fill(&r, &w->now_rt, f, v);
-	nfq_logrec_dest(&r, &w->dest);
+	nfq_declog_fill(&r, &w->now_rt, f, v);
+	nfq_declog_dest(&r, &w->dest);
 	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
 	pthread_mutex_lock(&w->d->log_lock);
 	if (repeat)
-		nfq_declog_retry(w->d->log, &r, w->now_ms / 1000);
+		nfq_declog_retry(w->d->declog, &r, w->now_ms / 1000);
 	else
-		nfq_declog_add(w->d->log, &r, w->now_ms / 1000);
+		nfq_declog_add(w->d->declog, &r, w->now_ms / 1000);
 	w->logged = 1;
 	pthread_mutex_unlock(&w->d->log_lock);
 }
@@ -316,7 +316,7 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		CNT_INC(w->c.names_busy);
 	answer(pkt, &flow, &v, w->d->fail_open, ans);
 	count(w, &v);
-	log_decision(w, pkt, &flow, &v, hit);
+	declog_decision(w, pkt, &flow, &v, hit);
 	if (w->d->opts->verbose)
 		debug_decision(&flow, &v, hit);
 }

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "log/report_priv.h"
+#include "report/report_priv.h"
 
 static void cstr(FILE *out, const char *s)
 {

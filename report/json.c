@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log/report.h"
+#include "report/report.h"
 
 #define MAX_DEPTH 32
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log/report_priv.h"
+#include "report/report_priv.h"
 
 #define MAXCOL 11
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log/report.h"
+#include "report/report.h"
 
 const char *report_cat_name(enum report_cat c)
 {

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "log/report_priv.h"
+#include "report/report_priv.h"
 
 #ifndef GEOEGRESS_VERSION
 #define GEOEGRESS_VERSION "?"

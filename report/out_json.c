@@ -3,7 +3,7 @@
  * lines, for scripts and SIEMs. */
 #include <string.h>
 
-#include "log/report_priv.h"
+#include "report/report_priv.h"
 
 /* A JSON string; control characters escaped, invalid UTF-8 → U+FFFD. */
 static void jstr(FILE *out, const char *s)

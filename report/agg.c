@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "geo/geo.h"
-#include "log/report_priv.h"
+#include "report/report_priv.h"
 
 #define ARENA_CHUNK (256 * 1024)
 

@@ -184,7 +184,7 @@ struct report_totals {
 };
 void report_totals(const struct report *r, struct report_totals *t);
 
-/* ---- registered domains: the Public Suffix List (log/psl.c) ---- */
+/* ---- registered domains: the Public Suffix List (report/psl.c) ---- */
 struct report_psl;
 
 #define REPORT_PSL_DEFAULT "/usr/share/publicsuffix/public_suffix_list.dat"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "log/report.h"
+#include "report/report.h"
 
 struct report_reader {
 	gzFile gz;

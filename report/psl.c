@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log/report.h"
+#include "report/report.h"
 
 enum { R_NORMAL = 1, R_WILD, R_EXCEPT };
 

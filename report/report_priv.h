@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Internals of log/: the aggregation tables and the sorted view the
+/* Internals of report/: the aggregation tables and the sorted view the
  * writers print.  Not a public interface. */
 #ifndef GEOEGRESS_LOG_REPORT_PRIV_H
 #define GEOEGRESS_LOG_REPORT_PRIV_H
 
-#include "log/report.h"
+#include "report/report.h"
 
 #define REPORT_BAD_KEEP 5	/* skipped lines kept with their reason */
 #define REPORT_MAX_FIELDS 7
