@@ -60,4 +60,20 @@ char *cli_human_age(char buf[8], uint64_t seconds);
  * log name them), else the number written into num. */
 const char *cli_proto_name(uint8_t proto, char num[4]);
 
+/* ---- ctl.c: the control-socket client of stats and reload ---- */
+enum cli_ctl_format { CLI_CTL_TEXT, CLI_CTL_JSON, CLI_CTL_PROMETHEUS };
+struct cli_ctl_args {
+	const char *ctl;	/* control socket (default NFQ_DEFAULT_CTL) */
+	const char *state_dir;	/* NULL: the default */
+	int format;		/* enum cli_ctl_format: --json, --format */
+};
+/* Reads --ctl, --state-dir and (allow_format) --json/--format for
+ * subcommand sub.  Returns 0, or EXIT_USAGE after printing the usage
+ * error (--json/--format without allow_format are usage errors). */
+int cli_ctl_args(int argc, char **argv, const char *sub, int allow_format, struct cli_ctl_args *a);
+/* Sends cmd to the daemon and prints its reply (stdout, or stderr when it
+ * refused); when none answers, says why and whether the gateway is held
+ * closed.  Returns the exit code: 0, or 1. */
+int cli_ctl_command(const char *sub, const struct cli_ctl_args *a, const char *cmd);
+
 #endif

@@ -7,13 +7,6 @@
 
 #include "report/report.h"
 
-const char *report_cat_name(enum report_cat c)
-{
-	static const char *const names[REPORT_NCAT] = { "allow", "block", "reject", "log", "audit" };
-
-	return (unsigned)c < REPORT_NCAT ? names[c] : "?";
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

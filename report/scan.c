@@ -445,13 +445,23 @@ static int get_int(struct scan *s, enum field f, int64_t lo, int64_t hi, int64_t
 	return 0;
 }
 
+/* The categories of records; the first four are the actions of the log
+ * format (doc/log-format.md), which set_action reads. */
+const char *report_cat_name(enum report_cat c)
+{
+	static const char *const names[REPORT_NCAT] = { "allow", "block", "reject", "log", "audit" };
+
+	return (unsigned)c < REPORT_NCAT ? names[c] : "?";
+}
+
 static int set_action(struct scan *s, const struct report_str *a, struct report_record *rec)
 {
-	static const char *const names[] = { "allow", "block", "reject", "log" };
+	for (uint8_t i = REPORT_ALLOW; i <= REPORT_LOG; i++) {
+		const char *name = report_cat_name((enum report_cat)i);
 
-	for (uint8_t i = 0; i < 4; i++)
-		if (strlen(names[i]) == a->len && !memcmp(names[i], a->p, a->len))
+		if (strlen(name) == a->len && !memcmp(name, a->p, a->len))
 			return rec->action = i, 0;
+	}
 	return fail(s, "unknown action '%.*s'", a->len > 20 ? 20 : (int)a->len, a->p);
 }
 
