@@ -144,15 +144,14 @@ static void check_ntp(const struct rules_policy *p, const struct geo_db *db)
 
 	if (own_flow_stopped(p, db, NULL, GEO_CC_UNKNOWN, 17, 123, &v))
 		used += (size_t)snprintf(list, sizeof(list), "unknown destinations (line %d)", v.line);
-	for (char a = 'A'; a <= 'Z'; a++) {
-		for (char b = 'A'; b <= 'Z'; b++) {
-			if (!geo_country_name(geo_cc_make(a, b)) ||
-			    !own_flow_stopped(p, db, NULL, geo_cc_make(a, b), 17, 123, &v))
-				continue;
-			if (n++ < 12 && used < sizeof(list) - 8)
-				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-							 used ? ", " : "", geo_cc_str(geo_cc_make(a, b), cc));
-		}
+	for (unsigned i = 0; i < GEO_CC_SLOTS; i++) {
+		geo_cc c = geo_cc_of_index(i);
+
+		if (!geo_country_name(c) || !own_flow_stopped(p, db, NULL, c, 17, 123, &v))
+			continue;
+		if (n++ < 12 && used < sizeof(list) - 8)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 used ? ", " : "", geo_cc_str(c, cc));
 	}
 	if (!used)
 		return;
@@ -172,8 +171,9 @@ static void check_own_traffic(const struct rules_policy *p, const struct geo_db 
  * what this policy does with them (they are unknown destinations). */
 static void noncountry_report(const struct rules_policy *p, const struct geo_db *db, FILE *out)
 {
-	static uint64_t counts[26 * 26];
+	static uint64_t counts[GEO_CC_SLOTS];
 	struct rules_unknown_info u;
+	char cc[3];
 	uint64_t n;
 	int shown = 0;
 
@@ -185,13 +185,13 @@ static void noncountry_report(const struct rules_policy *p, const struct geo_db 
 	for (;;) {	/* by count, largest first */
 		size_t best = 0;
 
-		for (size_t i = 1; i < 26 * 26; i++)
+		for (size_t i = 1; i < GEO_CC_SLOTS; i++)
 			if (counts[i] > counts[best])
 				best = i;
 		if (!counts[best])
 			break;
-		fprintf(out, "%s%c%c %llu", shown++ ? ", " : "", (char)('A' + best / 26),
-			(char)('A' + best % 26), (unsigned long long)counts[best]);
+		fprintf(out, "%s%s %llu", shown++ ? ", " : "", geo_cc_str(geo_cc_of_index(best), cc),
+			(unsigned long long)counts[best]);
 		counts[best] = 0;
 	}
 	rules_unknown_info(p, &u);

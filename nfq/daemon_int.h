@@ -10,17 +10,16 @@
 
 #include "nfq/nfq_int.h"
 
-#define NFQ_CC_SLOTS (26 * 26)
 #define NFQ_VC_SLOTS 4096	/* verdict cache entries (blocked-flow retries) */
 #define NFQ_IFC_SLOTS 64	/* interface name cache */
 
 struct nfq_counters {
 	uint64_t packets;		/* every packet decided, malformed included */
 	uint64_t by_action[4];		/* by the policy's action (audit included) */
-	uint64_t by_action_cc[4][NFQ_CC_SLOTS + 1];	/* both: action, then the country
+	uint64_t by_action_cc[4][GEO_CC_SLOTS + 1];	/* both: action, then the country
 							 * (the last slot: unknown) */
 	uint64_t audit_passed;
-	uint64_t by_cc[NFQ_CC_SLOTS];
+	uint64_t by_cc[GEO_CC_SLOTS];
 	uint64_t cc_unknown;
 	uint64_t malformed;		/* not even an IP header */
 	uint64_t cache_hits;		/* retries answered from the verdict cache */

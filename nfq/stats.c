@@ -47,9 +47,9 @@ static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, stru
 			c->by_action[a] += CNT_GET(w->by_action[a]);
 		c->audit_passed += CNT_GET(w->audit_passed);
 		for (int a = 0; a < 4; a++)
-			for (int k = 0; k <= NFQ_CC_SLOTS; k++)
+			for (int k = 0; k <= GEO_CC_SLOTS; k++)
 				c->by_action_cc[a][k] += CNT_GET(w->by_action_cc[a][k]);
-		for (int k = 0; k < NFQ_CC_SLOTS; k++)
+		for (int k = 0; k < GEO_CC_SLOTS; k++)
 			c->by_cc[k] += CNT_GET(w->by_cc[k]);
 		c->cc_unknown += CNT_GET(w->cc_unknown);
 		c->malformed += CNT_GET(w->malformed);
@@ -124,10 +124,12 @@ static unsigned long long u(uint64_t v)
 
 static void countries_json(FILE *out, const struct nfq_counters *c)
 {
+	char cc[3];
+
 	fputc('{', out);
-	for (int i = 0; i < NFQ_CC_SLOTS; i++)
+	for (int i = 0; i < GEO_CC_SLOTS; i++)
 		if (c->by_cc[i])
-			fprintf(out, "\"%c%c\":%llu,", 'A' + i / 26, 'A' + i % 26, u(c->by_cc[i]));
+			fprintf(out, "\"%s\":%llu,", geo_cc_str(geo_cc_of_index(i), cc), u(c->by_cc[i]));
 	fprintf(out, "\"unknown\":%llu}", u(c->cc_unknown));
 }
 
@@ -273,11 +275,12 @@ static void write_json(FILE *out, const struct snap *s)
 
 static void countries_text(FILE *out, const struct nfq_counters *c)
 {
+	char cc[3];
 	int n = 0;
 
-	for (int i = 0; i < NFQ_CC_SLOTS; i++)
+	for (int i = 0; i < GEO_CC_SLOTS; i++)
 		if (c->by_cc[i])
-			fprintf(out, "%s%c%c %llu", n++ ? ", " : "", 'A' + i / 26, 'A' + i % 26,
+			fprintf(out, "%s%s %llu", n++ ? ", " : "", geo_cc_str(geo_cc_of_index(i), cc),
 				u(c->by_cc[i]));
 	fprintf(out, "%sunknown %llu\n", n ? ", " : "", u(c->cc_unknown));
 }
@@ -457,18 +460,19 @@ static void prom_build(FILE *out, const struct snap *s)
 static void prom_decisions(FILE *out, const struct nfq_counters *c)
 {
 	static const char *const actions[] = { "allow", "block", "reject", "log" };
+	char cc[3];
 
 	PROM_LIST(out, { "geoegress_packets_total", "Packets the queue handed to the daemon (the first "
 			 "of each new flow, retries, malformed ones)", (int64_t)c->packets });
 	prom_family(out, "geoegress_decisions_total", "counter", "Packets decided, by the policy's "
 		    "action and the destination's country (ISO code, or unknown)");
 	for (int a = 0; a < 4; a++) {
-		for (int k = 0; k <= NFQ_CC_SLOTS; k++) {
+		for (int k = 0; k <= GEO_CC_SLOTS; k++) {
 			if (!c->by_action_cc[a][k])
 				continue;
-			if (k < NFQ_CC_SLOTS)
-				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%c%c\"} %llu\n",
-					actions[a], 'A' + k / 26, 'A' + k % 26, u(c->by_action_cc[a][k]));
+			if (k < GEO_CC_SLOTS)
+				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%s\"} %llu\n",
+					actions[a], geo_cc_str(geo_cc_of_index(k), cc), u(c->by_action_cc[a][k]));
 			else
 				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"unknown\"} %llu\n",
 					actions[a], u(c->by_action_cc[a][k]));

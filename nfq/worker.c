@@ -170,19 +170,18 @@ static void answer(const struct nfq_pkt *pkt, const struct rules_flow *f,
 
 static void count(struct nfq_worker *w, const struct rules_verdict *v)
 {
-	unsigned a = (unsigned)(v->country >> 8) - 'A', b = (unsigned)(v->country & 0xff) - 'A';
+	int i = geo_cc_index(v->country);	/* -1: unknown, or not two letters */
 
 	if ((unsigned)v->action < 4)
 		CNT_INC(w->c.by_action[v->action]);
 	if (v->audit)
 		CNT_INC(w->c.audit_passed);
-	if (v->country != GEO_CC_UNKNOWN && a < 26 && b < 26)
-		CNT_INC(w->c.by_cc[a * 26 + b]);
+	if (i >= 0)
+		CNT_INC(w->c.by_cc[i]);
 	else
 		CNT_INC(w->c.cc_unknown);
 	if ((unsigned)v->action < 4)	/* geoegress_decisions_total{action,country} */
-		CNT_INC(w->c.by_action_cc[v->action][v->country != GEO_CC_UNKNOWN && a < 26 && b < 26 ?
-						      a * 26 + b : NFQ_CC_SLOTS]);
+		CNT_INC(w->c.by_action_cc[v->action][i >= 0 ? i : GEO_CC_SLOTS]);
 }
 
 /* The destination's names and AS (what a log record carries beyond the

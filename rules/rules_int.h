@@ -207,13 +207,6 @@ struct cc_group {
 extern const struct cc_group rules_groups[];
 extern const size_t rules_ngroups;
 
-static inline int cc_index(uint16_t cc)
-{
-	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
-
-	return a < 26 && b < 26 ? (int)(a * 26 + b) : -1;
-}
-
 /* lex.c */
 struct tok *rules_lex(const char *text, size_t len, size_t *ntok,
 		      void (*bad)(void *ctx, int line, int col, int width, const char *msg),
