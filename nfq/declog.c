@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "nfq/nfq_int.h"
+#include "util/hash.h"
 
 #define DL_BUF_SIZE	(64 * 1024)
 #define DL_REC_MAX	4096		/* one formatted record at most */
@@ -372,11 +373,7 @@ static void dev_key(const struct rules_flow *f, uint8_t *kind, uint8_t key[16])
 
 static uint32_t key_hash(uint8_t kind, const uint8_t key[16])
 {
-	uint32_t h = (2166136261u ^ kind) * 16777619u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h;
+	return fnv1a32(fnv1a32_step(FNV1A32_BASIS, kind), key, 16);
 }
 
 static void over_settle(struct nfq_declog *d);

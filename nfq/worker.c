@@ -28,6 +28,7 @@
 #include <linux/netfilter.h>
 
 #include "nfq/daemon_int.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #define VC_TTL_MS 30000		/* a blocked flow's retries within 30 s hit the cache */
@@ -82,17 +83,12 @@ static const char *ifname(struct nfq_worker *w, uint32_t index)
 
 static uint32_t vc_hash(const struct rules_flow *f)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *k[2] = { f->src.b, f->dst.b };
+	uint32_t h = fnv1a32(fnv1a32(FNV1A32_BASIS, f->src.b, 16), f->dst.b, 16);
 
-	for (int j = 0; j < 2; j++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ k[j][i]) * 16777619u;
-	h = (h ^ f->proto) * 16777619u;
-	h = (h ^ f->sport) * 16777619u;
-	h = (h ^ f->dport) * 16777619u;
-	h = (h ^ f->icmp_id) * 16777619u;
-	return h;
+	h = fnv1a32_step(h, f->proto);
+	h = fnv1a32_step(h, f->sport);
+	h = fnv1a32_step(h, f->dport);
+	return fnv1a32_step(h, f->icmp_id);
 }
 
 static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "util/hash.h"
 
 enum { R_NORMAL = 1, R_WILD, R_EXCEPT };
 
@@ -36,10 +37,8 @@ struct report_psl {
 
 static uint64_t hash(const char *s, size_t len, int kind)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+	uint64_t h = fnv1a64(FNV1A64_BASIS ^ (uint64_t)kind, s, len);
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
 	return h ? h : 1;
 }
 
