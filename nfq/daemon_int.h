@@ -15,8 +15,8 @@
 
 struct nfq_counters {
 	uint64_t packets;		/* every packet decided, malformed included */
-	uint64_t by_action[4];		/* by the policy's action (audit included) */
-	uint64_t by_action_cc[4][GEO_CC_SLOTS + 1];	/* both: action, then the country
+	uint64_t by_action[RULES_NACTION];		/* by the policy's action (audit included) */
+	uint64_t by_action_cc[RULES_NACTION][GEO_CC_SLOTS + 1];	/* both: action, then the country
 							 * (the last slot: unknown) */
 	uint64_t audit_passed;
 	uint64_t by_cc[GEO_CC_SLOTS];

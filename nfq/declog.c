@@ -125,14 +125,6 @@ static void sb_json_str(struct sbuf *b, const char *s)
 	sb_add(b, "\"", 1);
 }
 
-/* The log format's names (doc/log-format.md), fixed whatever rules/ calls them. */
-static const char *action_name(enum rules_action a)
-{
-	static const char *const names[] = { "allow", "block", "reject", "log" };
-
-	return (unsigned)a < 4 ? names[a] : "allow";
-}
-
 static const char *proto_name(uint8_t p, char num[4])
 {
 	switch (p) {
@@ -181,7 +173,7 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_declog_rec *r, 
 		sb_json_str(&b, gateway);
 	}
 	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
-	       action_name(r->action), r->audit ? "true" : "false", r->line);
+	       rules_action_name(r->action), r->audit ? "true" : "false", r->line);
 	sb_json_str(&b, r->rule_name);
 	sb_fmt(&b, ",\"default\":%s%s,\"src\":", r->is_default ? "true" : "false",
 	       r->existing ? ",\"existing\":true" : "");

@@ -43,10 +43,10 @@ static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, stru
 		struct nfq_queue_stats q;
 
 		c->packets += CNT_GET(w->packets);
-		for (int a = 0; a < 4; a++)
+		for (int a = 0; a < RULES_NACTION; a++)
 			c->by_action[a] += CNT_GET(w->by_action[a]);
 		c->audit_passed += CNT_GET(w->audit_passed);
-		for (int a = 0; a < 4; a++)
+		for (int a = 0; a < RULES_NACTION; a++)
 			for (int k = 0; k <= GEO_CC_SLOTS; k++)
 				c->by_action_cc[a][k] += CNT_GET(w->by_action_cc[a][k]);
 		for (int k = 0; k < GEO_CC_SLOTS; k++)
@@ -459,23 +459,23 @@ static void prom_build(FILE *out, const struct snap *s)
 
 static void prom_decisions(FILE *out, const struct nfq_counters *c)
 {
-	static const char *const actions[] = { "allow", "block", "reject", "log" };
 	char cc[3];
 
 	PROM_LIST(out, { "geoegress_packets_total", "Packets the queue handed to the daemon (the first "
 			 "of each new flow, retries, malformed ones)", (int64_t)c->packets });
 	prom_family(out, "geoegress_decisions_total", "counter", "Packets decided, by the policy's "
 		    "action and the destination's country (ISO code, or unknown)");
-	for (int a = 0; a < 4; a++) {
+	for (int a = 0; a < RULES_NACTION; a++) {
 		for (int k = 0; k <= GEO_CC_SLOTS; k++) {
 			if (!c->by_action_cc[a][k])
 				continue;
 			if (k < GEO_CC_SLOTS)
 				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%s\"} %llu\n",
-					actions[a], geo_cc_str(geo_cc_of_index(k), cc), u(c->by_action_cc[a][k]));
+					rules_action_name(a), geo_cc_str(geo_cc_of_index(k), cc),
+					u(c->by_action_cc[a][k]));
 			else
 				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"unknown\"} %llu\n",
-					actions[a], u(c->by_action_cc[a][k]));
+					rules_action_name(a), u(c->by_action_cc[a][k]));
 		}
 	}
 	PROM_LIST(out,
@@ -542,8 +542,6 @@ static void prom_hook(FILE *out, const struct nfq_daemon *d)
 
 static void prom_sweeps(FILE *out, const struct nfq_sweep_stats *sw)
 {
-	static const char *const dec[] = { "allow", "block", "reject" };
-
 	PROM_LIST(out, { "geoegress_conntrack_readable", "1 when conntrack can be read (sweeps run)",
 			 sw->enabled });
 	if (!sw->enabled)
@@ -555,8 +553,8 @@ static void prom_sweeps(FILE *out, const struct nfq_sweep_stats *sw)
 	prom_family(out, "geoegress_conntrack_marks_written_total", "counter", "Connection marks "
 		    "sweeps wrote, by decision");
 	for (int i = 0; i < 3; i++)
-		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n", dec[i],
-			u(sw->decided[NFQ_CT_ALLOW + i]));
+		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n",
+			nfq_ct_decision_name(NFQ_CT_ALLOW + i), u(sw->decided[NFQ_CT_ALLOW + i]));
 	PROM_LIST(out, { "geoegress_conntrack_last_sweep_timestamp_seconds", "When the last sweep ran",
 			 sw->last_at });
 	prom_family(out, "geoegress_conntrack_last_sweep_duration_seconds", "gauge", "How long the "

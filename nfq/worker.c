@@ -168,7 +168,7 @@ static void count(struct nfq_worker *w, const struct rules_verdict *v)
 {
 	int i = geo_cc_index(v->country);	/* -1: unknown, or not two letters */
 
-	if ((unsigned)v->action < 4)
+	if ((unsigned)v->action < RULES_NACTION)
 		CNT_INC(w->c.by_action[v->action]);
 	if (v->audit)
 		CNT_INC(w->c.audit_passed);
@@ -176,7 +176,7 @@ static void count(struct nfq_worker *w, const struct rules_verdict *v)
 		CNT_INC(w->c.by_cc[i]);
 	else
 		CNT_INC(w->c.cc_unknown);
-	if ((unsigned)v->action < 4)	/* geoegress_decisions_total{action,country} */
+	if ((unsigned)v->action < RULES_NACTION)	/* geoegress_decisions_total{action,country} */
 		CNT_INC(w->c.by_action_cc[v->action][i >= 0 ? i : GEO_CC_SLOTS]);
 }
 

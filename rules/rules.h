@@ -24,8 +24,12 @@ enum rules_action {
 	RULES_REJECT,		/* drop, and the kernel answers (TCP RST / ICMP admin-prohibited) */
 	RULES_LOG,		/* accept and record */
 };
+#define RULES_NACTION 4
 
-const char *rules_action_name(enum rules_action a);	/* "allow", "block", "reject", "log" */
+/* The action's keyword: "allow", "block", "reject", "log" ("?" out of
+ * range).  The policy language, the decision log (doc/log-format.md) and
+ * the daemon's counters all name actions so. */
+const char *rules_action_name(enum rules_action a);
 
 /* One flow as the daemon saw its first packet.  Addresses in network
  * order; ports in host order. */

@@ -410,8 +410,7 @@ static int opt_nat64(struct parser *ps, struct rules_options *o)
 
 static int opt_unknown(struct parser *ps, struct rules_options *o)
 {
-	static const char *const acts[] = { "allow", "block", "reject", "log" };
-	int a = choice(ps, "unknown", acts, 4);
+	int a = choice(ps, "unknown", rules_action_words, RULES_NACTION);
 
 	if (a < 0)
 		return -1;

@@ -14,8 +14,6 @@ static const char *const stmt_words[] = {
 };
 #define NSTMT (sizeof(stmt_words) / sizeof(stmt_words[0]))
 
-static const char *const action_words[] = { "allow", "block", "reject", "log" };
-
 static int is_stmt_word(const struct tok *t)
 {
 	for (size_t i = 0; i < NSTMT; i++)
@@ -53,8 +51,8 @@ static void skip_stmt(struct parser *ps)
 
 static int action_of(const struct tok *t, enum rules_action *a)
 {
-	for (size_t i = 0; i < 4; i++) {
-		if (tok_is(t, action_words[i])) {
+	for (size_t i = 0; i < RULES_NACTION; i++) {
+		if (tok_is(t, rules_action_words[i])) {
 			*a = (enum rules_action)i;
 			return 0;
 		}

@@ -10,11 +10,11 @@
 
 #include "rules/rules_int.h"
 
-static const char *const action_names[] = { "allow", "block", "reject", "log" };
+const char *const rules_action_words[RULES_NACTION] = { "allow", "block", "reject", "log" };
 
 const char *rules_action_name(enum rules_action a)
 {
-	return (unsigned)a < 4 ? action_names[a] : "?";
+	return (unsigned)a < RULES_NACTION ? rules_action_words[a] : "?";
 }
 
 const struct rules_options *rules_options(const struct rules_policy *p)
