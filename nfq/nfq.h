@@ -234,7 +234,7 @@ int nfq_ct_flush(struct nfq_ct *ct);
 
 void nfq_ct_stats(const struct nfq_ct *ct, struct nfq_ct_stats *st);
 
-/* The decision a ct mark carries (only the bits in 0x00e00000 count). */
+/* The decision a ct mark carries (only the bits of nfq_int.h's NFQ_MARK_MASK count). */
 enum nfq_ct_decision nfq_ct_decision_of(uint32_t mark);
 /* The decision the daemon enforces for a verdict: block and reject unless
  * in audit mode, allow otherwise (log is allow). */
