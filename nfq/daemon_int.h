@@ -127,7 +127,7 @@ struct nfq_daemon {
 	struct nfq_config *cfg;		/* atomic pointer; written by the main thread only */
 	uint64_t next_gen;
 	struct nfq_declog *declog;
-	pthread_mutex_t log_lock;	/* the log is shared by the workers */
+	pthread_mutex_t declog_lock;	/* the decision log is shared by the workers */
 	struct nfq_hook *hookh;		/* NULL with --no-hook */
 	enum nfq_hook_kind hook;	/* NONE until installed (and with --no-hook) */
 	enum nfq_hook_form form;

@@ -275,16 +275,16 @@ static int swap_in(struct nfq_daemon *d, FILE *msg)
 				  rules_options(nc->policy)->names_ttl_max);
 	/* Pending folded records are written (with the old policy's names)
 	 * and the log reopened (logrotate) under the new options. */
-	pthread_mutex_lock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
 	nfq_open_log(d, rules_options(nc->policy));
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_unlock(&d->declog_lock);
 	__atomic_store_n(&d->cfg, nc, __ATOMIC_SEQ_CST);
 	nfq_workers_quiesce(d, nc->gen);
 	/* Batches begun with the old policy may have folded records citing it. */
-	pthread_mutex_lock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
 	nfq_declog_tick(d->declog, 0, 1);
 	nfq_declog_flush(d->declog);
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_unlock(&d->declog_lock);
 	nfq_config_free(old);
 	/* Established connections are decided again under the new policy and
 	 * database (or, with `option reload new-only`, only undecided ones). */

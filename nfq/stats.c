@@ -76,9 +76,9 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	s->o = o;
 	sum_workers(d, &s->c, &s->qs);
 	nfq_kstats_read(NULL, o->queue_first, o->queue_count, &s->ks);
-	pthread_mutex_lock((pthread_mutex_t *)&d->log_lock);
+	pthread_mutex_lock((pthread_mutex_t *)&d->declog_lock);
 	nfq_declog_stats(d->declog, &s->ls);
-	pthread_mutex_unlock((pthread_mutex_t *)&d->log_lock);
+	pthread_mutex_unlock((pthread_mutex_t *)&d->declog_lock);
 	geo_info(cfg->db, &s->gi);
 	rules_summary(cfg->policy, s->summary, sizeof(s->summary));
 	s->rules = strtoul(s->summary, NULL, 10);	/* "12 rules, ..." */

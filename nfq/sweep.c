@@ -118,10 +118,10 @@ static void declog_existing(struct pass *x, const struct nfq_conn *c, const stru
 	nfq_declog_fill(&r, &x->now_rt, &c->flow, v);
 	nfq_declog_dest(&r, &x->dest);
 	r.existing = 1;
-	pthread_mutex_lock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
 	nfq_declog_add(d->declog, &r, x->now_s);
 	nfq_declog_flush(d->declog);
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_unlock(&d->declog_lock);
 	x->logged++;
 }
 

@@ -56,9 +56,9 @@ static void batch_begin(struct nfq_worker *w)
 static void batch_end(struct nfq_worker *w)
 {
 	if (w->logged) {
-		pthread_mutex_lock(&w->d->log_lock);
+		pthread_mutex_lock(&w->d->declog_lock);
 		nfq_declog_flush(w->d->declog);
-		pthread_mutex_unlock(&w->d->log_lock);
+		pthread_mutex_unlock(&w->d->declog_lock);
 		w->logged = 0;
 	}
 	w->cfg = NULL;
@@ -241,13 +241,13 @@ static void declog_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, con
 	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
-	pthread_mutex_lock(&w->d->log_lock);
+	pthread_mutex_lock(&w->d->declog_lock);
 	if (repeat)
 		nfq_declog_retry(w->d->declog, &r, w->now_ms / 1000);
 	else
 		nfq_declog_add(w->d->declog, &r, w->now_ms / 1000);
 	w->logged = 1;
-	pthread_mutex_unlock(&w->d->log_lock);
+	pthread_mutex_unlock(&w->d->declog_lock);
 }
 
 /* -v: one line per decision (stderr or syslog); off the hot path otherwise. */
