@@ -56,9 +56,6 @@ char *cli_fit_mid(char *buf, size_t width, const char *s);
 char *cli_human_bytes(char buf[8], uint64_t n);
 /* Seconds → "45s", "12m", "3h", "9d" (rounded down; at most 5 columns). */
 char *cli_human_age(char buf[8], uint64_t seconds);
-/* tcp, udp, icmp, icmpv6, sctp (as the policy language and the decision
- * log name them), else the number written into num. */
-const char *cli_proto_name(uint8_t proto, char num[4]);
 
 /* ---- ctl.c: the control-socket client of stats and reload ---- */
 enum cli_ctl_format { CLI_CTL_TEXT, CLI_CTL_JSON, CLI_CTL_PROMETHEUS };

@@ -56,18 +56,11 @@ struct explain_opts {
 
 static int parse_proto(const char *s, uint8_t *out)
 {
-	static const struct { const char *n; uint8_t v; } t[] = {
-		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "sctp", 132 },
-	};
 	char *end;
 	long v;
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (!strcmp(s, t[i].n)) {
-			*out = t[i].v;
-			return 0;
-		}
-	}
+	if (rules_proto_number(s, out) == 0)
+		return 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || v < 0 || v > 255)
 		return -1;

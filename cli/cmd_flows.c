@@ -411,7 +411,7 @@ static const char *mac_str(const struct rules_flow *f, char buf[18])
 static const char *proto_port(const struct rules_flow *f, char buf[24])
 {
 	char num[4];
-	const char *name = cli_proto_name(f->proto, num);
+	const char *name = rules_proto_name(f->proto, num);
 
 	if (f->has_ports)
 		snprintf(buf, 24, "%s/%u", name, f->dport);
@@ -538,7 +538,7 @@ static void json_row(const struct row *r, uint64_t now_ns)
 	json_num_or_null("dport", f->has_ports, f->dport);
 	json_key_str("orig_dst", addr_str(f, r->c.orig_dst.b, a));
 	json_num_or_null("orig_dport", f->has_ports, r->c.orig_dport);
-	json_key_str("proto", cli_proto_name(f->proto, num));
+	json_key_str("proto", rules_proto_name(f->proto, num));
 	json_num_or_null("icmp_type", icmp, f->icmp_type);
 	json_num_or_null("icmp_code", icmp, f->icmp_code);
 	json_key_str("host", r->names ? r->names->host : NULL);

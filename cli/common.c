@@ -146,16 +146,3 @@ char *cli_human_age(char buf[8], uint64_t s)
 	return buf;
 }
 
-const char *cli_proto_name(uint8_t proto, char num[4])
-{
-	switch (proto) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	default:
-		snprintf(num, 4, "%u", proto);
-		return num;
-	}
-}

@@ -125,20 +125,6 @@ static void sb_json_str(struct sbuf *b, const char *s)
 	sb_add(b, "\"", 1);
 }
 
-static const char *proto_name(uint8_t p, char num[4])
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case 132: return "sctp";
-	default:
-		snprintf(num, 4, "%u", p);
-		return num;
-	}
-}
-
 static void sb_ts(struct sbuf *b, const struct timespec *ts)
 {
 	struct tm tm;
@@ -205,7 +191,7 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_declog_rec *r, 
 			sb_json_str(&b, r->as_org);
 		}
 	}
-	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
+	sb_fmt(&b, ",\"proto\":\"%s\"", rules_proto_name(f->proto, num));
 	if (f->has_ports)
 		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);
 	else

@@ -31,6 +31,13 @@ enum rules_action {
  * the daemon's counters all name actions so. */
 const char *rules_action_name(enum rules_action a);
 
+/* A protocol's name in the policy language and the decision log: tcp, udp,
+ * icmp, icmpv6, sctp; another number is written into num (NULL: returns
+ * NULL for it).  rules_proto_number() is the inverse for the names:
+ * 0, or -1 for another word. */
+const char *rules_proto_name(unsigned proto, char num[4]);
+int rules_proto_number(const char *name, uint8_t *out);
+
 /* One flow as the daemon saw its first packet.  Addresses in network
  * order; ports in host order. */
 struct rules_flow {

@@ -317,12 +317,26 @@ static const struct { const char *name; uint8_t num; } protos[] = {
 	{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "sctp", 132 },
 };
 
-const char *rules_proto_name(unsigned proto)
+const char *rules_proto_name(unsigned proto, char num[4])
 {
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		if (protos[i].num == proto)
 			return protos[i].name;
-	return NULL;
+	if (!num)
+		return NULL;
+	snprintf(num, 4, "%u", proto & 0xff);
+	return num;
+}
+
+int rules_proto_number(const char *name, uint8_t *out)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		if (!strcmp(name, protos[i].name)) {
+			*out = protos[i].num;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int elem_proto(struct parser *ps, const struct tok *t, struct elem *out)

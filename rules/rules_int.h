@@ -248,7 +248,6 @@ static inline const char *pool_str(const struct rules_policy *p, const struct el
 void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *out);
 /* The action keywords, indexed by enum rules_action (rules_action_name). */
 extern const char *const rules_action_words[RULES_NACTION];
-const char *rules_proto_name(unsigned proto);
 
 /* parse.c helpers shared with the suggestions */
 int rules_edit_distance(const char *a, size_t alen, const char *b, size_t blen);

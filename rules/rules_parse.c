@@ -429,7 +429,7 @@ static int check_ports(struct parser *ps, struct rrule *r, const struct tok *por
 		unsigned pr = r->proto.v[i].lo;
 
 		if (pr != 6 && pr != 17 && pr != 132) {
-			const char *nm = rules_proto_name(pr);
+			const char *nm = rules_proto_name(pr, NULL);
 
 			perr(ps, port_tok, "'port' needs proto tcp, udp or sctp; this rule also has proto %s%s",
 			     nm ? nm : "", nm ? "" : "number");

@@ -66,10 +66,7 @@ void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *
 		fputs(geo_cc_str(e->cc, buf), out);
 		break;
 	case EL_PROTO:
-		if (rules_proto_name(e->lo))
-			fputs(rules_proto_name(e->lo), out);
-		else
-			fprintf(out, "%u", e->lo);
+		fputs(rules_proto_name(e->lo, buf), out);
 		break;
 	case EL_PORT:
 		fprintf(out, e->lo == e->hi ? "%u" : "%u-%u", e->lo, e->hi);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The CLI's shared formatting helpers (cli/common.c): fitting values into
  * text columns (addresses cut in the middle, IPv6 included), human sizes
- * and ages, protocol names, JSON strings. */
+ * and ages, JSON strings; and the protocol names they print (rules.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "rules/rules.h"
 #include "tests/tap.h"
 
 static void test_fit(void)
@@ -52,11 +53,11 @@ static void test_names(void)
 {
 	char num[4];
 
-	is_str(cli_proto_name(6, num), "tcp", "tcp");
-	is_str(cli_proto_name(58, num), "icmpv6", "icmpv6");
-	is_str(cli_proto_name(132, num), "sctp", "sctp");
-	is_str(cli_proto_name(50, num), "50", "esp as a number");
-	is_str(cli_proto_name(255, num), "255", "255");
+	is_str(rules_proto_name(6, num), "tcp", "tcp");
+	is_str(rules_proto_name(58, num), "icmpv6", "icmpv6");
+	is_str(rules_proto_name(132, num), "sctp", "sctp");
+	is_str(rules_proto_name(50, num), "50", "esp as a number");
+	is_str(rules_proto_name(255, num), "255", "255");
 }
 
 static void test_json(void)
