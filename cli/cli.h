@@ -43,8 +43,6 @@ struct geo_db *cli_open_db(const char *sub, const char *path);
  * when it names none.  Returns 0, or -1 after printing
  * "geoegress SUB: AS database: MSG". */
 int cli_open_asn_db(const char *sub, const struct rules_policy *p, struct geo_db **out);
-/* Writes s as a JSON string, or null for NULL. */
-void cli_json_str(FILE *out, const char *s);
 /* Fits s (ASCII) into width columns: a longer s is cut and its last
  * column shows '~'.  buf has room for width + 1 bytes.  Returns buf. */
 char *cli_fit(char *buf, size_t width, const char *s);

@@ -7,6 +7,7 @@
 
 #include "nfq/daemon_int.h"
 #include "util/buildinfo.h"
+#include "util/json.h"
 
 /* Everything the reply shows, gathered once. */
 struct snap {
@@ -97,26 +98,6 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static unsigned long long u(uint64_t v)
 {
 	return (unsigned long long)v;
@@ -146,9 +127,9 @@ static void hook_json(FILE *out, const struct snap *s)
 
 	fprintf(out, ",\"hook_state\":{\"state\":\"%s\",\"watched\":%s,\"repairs\":%llu,"
 		"\"last_repair\":", hook_state(d), d->watch ? "true" : "false", u(d->repairs));
-	json_str(out, d->last_repair ? s->repaired_at : NULL);
+	json_write_str(out, d->last_repair ? s->repaired_at : NULL);
 	fputs(",\"last_change\":", out);
-	json_str(out, d->last_change[0] ? d->last_change : NULL);
+	json_write_str(out, d->last_change[0] ? d->last_change : NULL);
 	fprintf(out, "},\"undecided\":{\"packets\":%llu,\"before_start\":%llu,\"action\":\"%s\"}",
 		u(d->undecided - d->undecided_at_start), u(d->undecided_at_start),
 		d->fail_open ? "passed" : "dropped");
@@ -205,9 +186,9 @@ static void asn_json(FILE *out, const struct snap *s)
 		return;
 	}
 	fputs("{\"path\":", out);
-	json_str(out, s->ai.path);
+	json_write_str(out, s->ai.path);
 	fputs(",\"type\":", out);
-	json_str(out, s->ai.database_type);
+	json_write_str(out, s->ai.database_type);
 	fprintf(out, ",\"build_epoch\":%lld}", (long long)s->ai.build_epoch);
 }
 
@@ -219,7 +200,7 @@ static void outputs_json(FILE *out, const struct snap *s)
 	char target[80];
 
 	fputs(",\"gateway\":", out);
-	json_str(out, s->ls.gateway);
+	json_write_str(out, s->ls.gateway);
 	fputs(",\"syslog\":", out);
 	if (t->kind == RULES_SYSLOG_NONE) {
 		fputs("null", out);
@@ -250,23 +231,23 @@ static void write_json(FILE *out, const struct snap *s)
 		"\"folded\":%llu,\"failed\":%llu,\"file\":", u(s->ks.queue_total), u(s->ks.queue_dropped),
 		u(s->ks.user_dropped), u(s->ks.id_sequence), u(s->qs.enobufs), u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed));
-	json_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
+	json_write_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
 	outputs_json(out, s);
 	fputs("},\"policy\":{\"path\":", out);
-	json_str(out, s->d->opts->conf);
+	json_write_str(out, s->d->opts->conf);
 	fprintf(out, ",\"loaded_at\":\"%s\",\"age_s\":%ld,\"rules\":%lu,\"summary\":", s->loaded_at,
 		s->age_s, s->rules);
-	json_str(out, s->summary);
+	json_write_str(out, s->summary);
 	fputs(",\"mode\":", out);
-	json_str(out, s->o->mode == RULES_MODE_AUDIT ? "audit" : "enforce");
+	json_write_str(out, s->o->mode == RULES_MODE_AUDIT ? "audit" : "enforce");
 	fputs("},\"database\":{\"path\":", out);
-	json_str(out, s->gi.path);
+	json_write_str(out, s->gi.path);
 	fputs(",\"type\":", out);
-	json_str(out, s->gi.database_type);
+	json_write_str(out, s->gi.database_type);
 	fprintf(out, ",\"build_epoch\":%lld,\"age_days\":%ld},\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
 		"\"hook\":", (long long)s->gi.build_epoch, s->age_days, u(s->d->reloads_ok),
 		u(s->d->reloads_failed));
-	json_str(out, nfq_hook_kind_name(s->d->hook));
+	json_write_str(out, nfq_hook_kind_name(s->d->hook));
 	hook_json(out, s);
 	names_json(out, s);
 	asn_json(out, s);

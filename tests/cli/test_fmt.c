@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The CLI's shared formatting helpers (cli/common.c): fitting values into
  * text columns (addresses cut in the middle, IPv6 included), human sizes
- * and ages, JSON strings; and the protocol names they print (rules.h). */
+ * and ages; and the protocol names (rules.h) and JSON strings (util/json.h)
+ * they print. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "rules/rules.h"
+#include "util/json.h"
 #include "tests/tap.h"
 
 static void test_fit(void)
@@ -66,9 +68,9 @@ static void test_json(void)
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
 
-	cli_json_str(f, "a\"b\\c\n");
+	json_write_str(f, "a\"b\\c\n");
 	fputc(' ', f);
-	cli_json_str(f, NULL);
+	json_write_str(f, NULL);
 	fclose(f);
 	is_str(s, "\"a\\\"b\\\\c\\u000a\" null", "escapes; NULL is null");
 	free(s);
