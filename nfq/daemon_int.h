@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The daemon's state, shared by daemon.c (loop, decisions, reload) and
- * stats.c (the `stats` reply).  Private to nfq/. */
+/* The daemon's state, shared by the files of the running daemon: daemon.c
+ * (start, main loop, signals, control socket), worker.c (queue threads and
+ * the decisions), reload.c (policy and database loading and swap),
+ * guard.c (fail mode, held state, ruleset watch and repairs), sweep.c
+ * (conntrack sweeps), names.c, stats.c and metrics.c (the counters'
+ * outputs).  Each function below is filed under its .c.  Private to nfq/. */
 #ifndef GEOEGRESS_NFQ_DAEMON_INT_H
 #define GEOEGRESS_NFQ_DAEMON_INT_H
 
@@ -134,7 +138,7 @@ struct nfq_daemon {
 	struct nfq_hook_cfg hookcfg;
 	int fail_open;
 	struct nfq_state state;		/* as last written to the state file */
-	/* hook integrity (daemon.c: the watch and repairs) */
+	/* hook integrity (guard.c: the watch and repairs) */
 	struct nfq_watch *watch;
 	uint64_t repairs;
 	time_t last_repair;		/* realtime; 0 never */
@@ -193,7 +197,7 @@ void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const 
 /* Copies the host, AS and organisation of x into a log record. */
 void nfq_declog_dest(struct nfq_declog_rec *r, const struct nfq_dest *x);
 
-/* Marks a verdict gives (hook.c): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
+/* Marks a verdict gives (hook.c's rules act on them): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
  * new flow that is simply dropped.  existing: the connection was
  * established before its decision. */
 uint32_t nfq_verdict_mark(const struct rules_verdict *v, uint8_t proto, int existing);
@@ -234,9 +238,6 @@ int nfq_open_asn_db(const struct rules_policy *p, FILE *msg, char *first, size_t
 /* All three.  Returns 0, or -1 after logging (errors also to msg, may be NULL). */
 int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, struct geo_db **asnp,
 		    FILE *msg);
-/* names.c: the NFLOG reader and cache for options o (names learned), or
- * NULL with a message in err. */
-struct nfq_names *nfq_names_for(const struct rules_options *o, char *err, size_t errlen);
 /* Configures the decision log from o; logs a warning when it cannot open. */
 int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o);
 int nfq_reload_init(struct nfq_reload *r, const char *conf);
@@ -247,6 +248,10 @@ void nfq_reload_request(struct nfq_daemon *d, int client_fd);
 void nfq_reload_finish(struct nfq_daemon *d);
 /* At exit: waits for a running loader, answers waiting clients. */
 void nfq_reload_cleanup(struct nfq_daemon *d);
+
+/* names.c: the NFLOG reader and cache for options o (names learned), or
+ * NULL with a message in err. */
+struct nfq_names *nfq_names_for(const struct rules_options *o, char *err, size_t errlen);
 
 /* guard.c: fail mode, held state, the ruleset watch and repairs (main thread) */
 /* Reads the state file, settles the fail mode (policy p, may be NULL when

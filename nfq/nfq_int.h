@@ -18,9 +18,11 @@
 
 /*
  * Decision marks.  A verdict sets the packet mark within NFQ_MARK_MASK and
- * answers NF_REPEAT; our chain then saves the mark to the connmark and
- * returns (allow), or rejects (reject).  Block is answered NF_DROP at
- * once.  Bits outside the mask are left alone for the admin's own use.
+ * answers NF_REPEAT; our last chain (hook.c's `enforce`) then saves the
+ * mark to the connmark and accepts (allow), drops (block) or rejects
+ * (reject).  A new flow that is blocked is answered NF_DROP at once, with
+ * no mark (nfq_verdict_mark, worker.c).  Bits outside the mask are left
+ * alone for the admin's own use.
  */
 #define NFQ_MARK_MASK	0x00e00000u
 #define NFQ_MARK_ALLOW	0x00200000u
@@ -160,8 +162,9 @@ struct nfq_queue_stats {
 	uint64_t batches;
 };
 
-/* Binds queues first..first+count-1 on one netlink socket.  Returns NULL
- * and a message in err (e.g. queue in use by another program). */
+/* Binds queues first..first+count-1 on one netlink socket of its own (the
+ * daemon opens one per worker, count 1: worker.c).  Returns NULL and a
+ * message in err (e.g. queue in use by another program). */
 struct nfq_queue *nfq_queue_open(uint16_t first, uint16_t count, int fail_open,
 				 char *err, size_t errlen);
 int nfq_queue_fd(const struct nfq_queue *q);
@@ -458,8 +461,8 @@ int nfq_ct_is_local(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t 
 int nfq_ct_is_group(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
 /* The neighbour's MAC (6 bytes, in h), or NULL. */
 const uint8_t *nfq_ct_neigh_mac(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
-/* Takes a new snapshot of this host's addresses and neighbours (as
- * nfq_ct_walk does) and returns it (valid until the next one), or NULL
+/* (ct.c, it does I/O) Takes a new snapshot of this host's addresses and
+ * neighbours (as nfq_ct_walk does) and returns it (valid until the next one), or NULL
  * with errno. */
 const struct nfq_ct_hosts *nfq_ct_hosts_refresh(struct nfq_ct *ct);
 

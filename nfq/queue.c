@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Netlink queue I/O with libmnl and libnetfilter_queue's nlmsg API.
- * One socket serves the whole queue range.  Hot path: one preallocated
+ * A struct nfq_queue is one netlink socket bound to queues first..first+
+ * count-1; the daemon opens one per worker thread, bound to that worker's
+ * one queue (worker.c), so no socket is shared.  Hot path: one preallocated
  * receive buffer, one send buffer collecting the verdicts of every packet
  * that was waiting, one sendto per batch; no allocation.
  */
