@@ -160,7 +160,7 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_declog_rec *r, 
 	}
 	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
 	       rules_action_name(r->action), r->audit ? "true" : "false", r->line);
-	sb_json_str(&b, r->rule_name);
+	sb_json_str(&b, r->has_rule_name ? r->rule_name : NULL);
 	sb_fmt(&b, ",\"default\":%s%s,\"src\":", r->is_default ? "true" : "false",
 	       r->existing ? ",\"existing\":true" : "");
 	sb_addr(&b, f, 0);
@@ -170,7 +170,7 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_declog_rec *r, 
 	else
 		sb_add(&b, ",\"src_mac\":null", 15);
 	sb_add(&b, ",\"device\":", 10);
-	sb_json_str(&b, r->device);
+	sb_json_str(&b, r->has_device ? r->device : NULL);
 	sb_add(&b, ",\"dst\":", 7);
 	sb_addr(&b, f, 1);
 	if (r->host[0]) {	/* the name the device asked for (its DNS answers) */
@@ -213,6 +213,22 @@ size_t nfq_declog_format(char *buf, size_t len, const struct nfq_declog_rec *r,
 	return format_rec(buf, len, r, NULL, count, retries, flags);
 }
 
+static void copy_name(char *dst, size_t size, const char *s)
+{
+	size_t n = s ? strnlen(s, size - 1) : 0;
+
+	memcpy(dst, s ? s : "", n);
+	dst[n] = '\0';
+}
+
+void nfq_declog_names(struct nfq_declog_rec *r, const char *rule_name, const char *device)
+{
+	r->has_rule_name = rule_name != NULL;
+	copy_name(r->rule_name, sizeof(r->rule_name), rule_name);
+	r->has_device = device != NULL;
+	copy_name(r->device, sizeof(r->device), device);
+}
+
 void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const struct rules_flow *f,
 		     const struct rules_verdict *v)
 {
@@ -223,8 +239,7 @@ void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const 
 	r->audit = v->audit;
 	r->is_default = v->is_default;
 	r->line = v->line;
-	r->rule_name = v->name;
-	r->device = v->device;
+	nfq_declog_names(r, v->name, v->device);
 	r->country = v->country;
 	r->db_code = v->db_code;
 	r->via = v->via;

@@ -195,7 +195,14 @@ struct nfq_syslog_stats {
 
 struct nfq_declog;
 
-/* One decision to log.  Strings may be NULL. */
+/* One decision to log.  A record owns its strings (fixed buffers, no
+ * allocation per packet): the rate limiter keeps the last folded record
+ * of a device across batches, and a reload frees the old policy, whose
+ * rule and set names a record would otherwise point into, whenever it
+ * likes (tests/nfq/test_declog.c: a record outlives its policy).  The one
+ * exception is as_org, borrowed from the AS database: the reload writes
+ * out the records of a config (nfq_declog_tick, flush) before it frees
+ * that config's databases (reload.c). */
 #define NFQ_HOST_MAX 253		/* a DNS name, text form */
 
 struct nfq_declog_rec {
@@ -205,8 +212,9 @@ struct nfq_declog_rec {
 	uint8_t audit, is_default;
 	uint8_t existing;		/* the connection existed before its decision */
 	int line;
-	const char *rule_name;
-	const char *device;
+	uint8_t has_rule_name, has_device;	/* 0: absent (null in the log) */
+	char rule_name[RULES_RULE_NAME_MAX + 1];	/* nfq_declog_names() sets */
+	char device[RULES_SET_NAME_MAX + 1];	/* both: the device set's name */
 	geo_cc country;
 	geo_cc db_code;			/* rules_verdict.db_code: written when set */
 	uint8_t via;			/* rules_verdict.via, via_v4: written when set */
@@ -243,6 +251,9 @@ size_t nfq_declog_format(char *buf, size_t len, const struct nfq_declog_rec *r,
 /* A record of verdict v for flow f at ts; interfaces empty, not existing. */
 void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const struct rules_flow *f,
 		     const struct rules_verdict *v);
+/* Copies the rule's name and the device set's name into r (NULL: absent;
+ * longer names than the policy allows are cut). */
+void nfq_declog_names(struct nfq_declog_rec *r, const char *rule_name, const char *device);
 
 struct nfq_declog *nfq_declog_new(void);
 /* Sets file ("" or NULL = none), syslog, and rate (records per device per

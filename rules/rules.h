@@ -58,6 +58,11 @@ struct rules_flow {
 	uint32_t iif, oif;	/* interface indices, 0 if unknown */
 };
 
+/* The longest rule name (`name "..."`) and set name a policy may have:
+ * the decision log copies them into fixed buffers (nfq_declog_rec). */
+#define RULES_RULE_NAME_MAX 200
+#define RULES_SET_NAME_MAX 64
+
 /* What evaluation decided.  Pointers point into the policy. */
 struct rules_verdict {
 	enum rules_action action;	/* the policy's action (also in audit mode) */

@@ -152,7 +152,7 @@ static int parse_stmt_end(struct parser *ps)
 
 static int valid_name(const struct tok *t)
 {
-	if (t->kind != T_WORD || t->len > 64)
+	if (t->kind != T_WORD || t->len > RULES_SET_NAME_MAX)
 		return 0;
 	if (!(t->p[0] == '_' || (t->p[0] >= 'a' && t->p[0] <= 'z') || (t->p[0] >= 'A' && t->p[0] <= 'Z')))
 		return 0;
@@ -356,8 +356,8 @@ static int parse_name(struct parser *ps, struct rrule *r)
 			perr(ps, t, "expected a quoted rule name after 'name', as in name \"IAF advisory\"");
 		return -1;
 	}
-	if (t->len > 2 + 200) {
-		perr(ps, t, "rule name is too long (at most 200 characters)");
+	if (t->len > 2 + RULES_RULE_NAME_MAX) {
+		perr(ps, t, "rule name is too long (at most %d characters)", RULES_RULE_NAME_MAX);
 		return -1;
 	}
 	r->name = tok_string(ps, t);

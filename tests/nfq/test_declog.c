@@ -31,8 +31,7 @@ static struct nfq_declog_rec rec4(const char *src, uint16_t dport)
 	inet_pton(AF_INET, "198.51.100.7", r.flow.dst.b);
 	r.action = RULES_BLOCK;
 	r.line = 12;
-	r.rule_name = "IAF advisory 2014";
-	r.device = "managed";
+	nfq_declog_names(&r, "IAF advisory 2014", "managed");
 	r.country = geo_cc_make('C', 'N');
 	strcpy(r.in, "lan0");
 	strcpy(r.out, "wan0");
@@ -61,8 +60,7 @@ static void test_format(void)
 	r.flow.proto = IPPROTO_ICMPV6;
 	inet_pton(AF_INET6, "2001:db8:1::10", r.flow.src.b);
 	inet_pton(AF_INET6, "2001:0db8:0000:0000:0001:0000:0000:0010", r.flow.dst.b);
-	r.rule_name = "a \"quoted\" \\ name\n\x01";
-	r.device = NULL;
+	nfq_declog_names(&r, "a \"quoted\" \\ name\n\x01", NULL);
 	r.country = GEO_CC_UNKNOWN;
 	r.action = RULES_LOG;
 	r.audit = 1;
@@ -348,6 +346,66 @@ static void test_partial_write(const char *dir)
 	unlink(path);
 }
 
+/* Issue 12, item 5: a folded record stays in the rate limiter across
+ * batches and reloads; the policy it was decided by may be freed first
+ * (a reload that swapped, then freed, before the log's next tick).  The
+ * record keeps its own copy of the rule and device names.  (Under
+ * SANITIZE=1 a record that pointed into the freed policy is a
+ * use-after-free; without it, the names would read as garbage or
+ * another policy's.) */
+static void test_record_outlives_policy(const char *dir)
+{
+	static const char text[] = "devices managed = { 198.18.1.0/24 }\n"
+				   "block from @managed to country CN name \"no CN for phones\"\n"
+				   "default allow\n";
+	static const char next[] = "devices other = { 192.0.2.0/24 }\ndefault block\n";
+	struct rules_errors err = { 0 };
+	struct rules_policy *p = rules_parse_buf(text, sizeof(text) - 1, "t.conf", &err);
+	struct nfq_declog *d = nfq_declog_new();
+	struct geo_answer g = { .located = geo_cc_make('C', 'N'), .found = 1 };
+	struct timespec ts = { 1795764601, 0 };
+	char path[512], line[2048], last[2048] = "";
+	struct rules_verdict v;
+	struct rules_flow f;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/outlives.jsonl", dir);
+	ok(p && nfq_declog_configure(d, path, 0, 1, 60) == 0, "a policy, and a log of 1 record a minute");
+	memset(&f, 0, sizeof(f));
+	f.proto = IPPROTO_TCP;
+	f.has_ports = 1;
+	f.dport = 443;
+	rules_flow_set_addr(&f, 's', "198.18.1.10");
+	rules_flow_set_addr(&f, 'd', "198.51.100.7");
+	rules_eval(p, &f, &g, &v);
+	ok(v.name && v.device && v.action == RULES_BLOCK, "the verdict names the rule and the device set");
+	for (int i = 0; i < 3; i++) {	/* one written, two folded and kept */
+		struct nfq_declog_rec r;
+
+		f.sport = (uint16_t)(40000 + i);
+		nfq_declog_fill(&r, &ts, &f, &v);
+		nfq_declog_add(d, &r, 100 + i);
+	}
+	nfq_declog_flush(d);
+	rules_free(p);		/* the old policy goes before the folded record is written */
+	rules_errors_free(&err);
+	p = rules_parse_buf(next, strlen(next), "new.conf", &err);	/* and its memory is reused */
+	nfq_declog_tick(d, 0, 1);
+	nfq_declog_flush(d);
+	in = fopen(path, "r");
+	while (in && fgets(line, sizeof(line), in))
+		if (strstr(line, "\"folded\":true"))
+			strcpy(last, line);
+	if (in)
+		fclose(in);
+	ok(strstr(last, "\"rule_name\":\"no CN for phones\"") && strstr(last, "\"device\":\"managed\"") &&
+	   strstr(last, "\"count\":2"), "the folded record keeps its rule and device names after the policy is freed");
+	rules_free(p);
+	rules_errors_free(&err);
+	nfq_declog_free(d);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ge-test-declog-XXXXXX";
@@ -359,6 +417,7 @@ int main(void)
 	test_per_device(dir);
 	test_failures(dir);
 	test_partial_write(dir);
+	test_record_outlives_policy(dir);
 	rmdir(dir);
 	nfq_declog_free(NULL);
 	return tap_done();
