@@ -156,6 +156,18 @@ struct nfq_answer {
 
 typedef void (*nfq_decide_fn)(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans);
 
+/* What nfq_queue_process() calls for the packets that were waiting
+ * together (one batch): begin once before the first packet (after the
+ * wait, so a worker blocked in recv holds nothing), decide once per
+ * packet, end once after the batch's verdicts were sent, also when the
+ * socket failed (and only when begin ran). */
+struct nfq_batch {
+	void (*begin)(void *arg);
+	nfq_decide_fn decide;
+	void (*end)(void *arg);
+	void *arg;
+};
+
 struct nfq_queue_stats {
 	uint64_t enobufs;	/* receive overruns (ENOBUFS) */
 	uint64_t send_errors;
@@ -169,9 +181,10 @@ struct nfq_queue *nfq_queue_open(uint16_t first, uint16_t count, int fail_open,
 				 char *err, size_t errlen);
 int nfq_queue_fd(const struct nfq_queue *q);
 /* Receives every waiting packet (the first recv blocks unless nonblock),
- * decides each with fn, sends the verdicts in one batch.  Returns the
- * number of packets decided, or -1 with errno on a socket error. */
-int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonblock);
+ * decides each with b->decide, sends the verdicts in one message, between
+ * b->begin and b->end.  Returns the number of packets decided, or -1 with
+ * errno on a socket error. */
+int nfq_queue_process(struct nfq_queue *q, const struct nfq_batch *b, int nonblock);
 void nfq_queue_stats(const struct nfq_queue *q, struct nfq_queue_stats *st);
 void nfq_queue_close(struct nfq_queue *q);	/* unbinds; NULL ok */
 
