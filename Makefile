@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# geoegress — plain Makefile (see ../shared/STYLE.md, rule 11).
+# geoegress — plain Makefile: pkg-config for the libraries, -MMD -MP dependencies,
+# V=1 for the commands, WERROR=1 (or CI=true) for warnings as errors.
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -52,7 +53,7 @@ Q := @
 endif
 
 # Library modules (one folder, one header each); the CLI links them.
-MODULES  := util geo rules dns nfq log
+MODULES  := util geo rules dns nfq report
 LIB_SRC  := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cli/*.c)

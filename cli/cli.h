@@ -43,8 +43,6 @@ struct geo_db *cli_open_db(const char *sub, const char *path);
  * when it names none.  Returns 0, or -1 after printing
  * "geoegress SUB: AS database: MSG". */
 int cli_open_asn_db(const char *sub, const struct rules_policy *p, struct geo_db **out);
-/* Writes s as a JSON string, or null for NULL. */
-void cli_json_str(FILE *out, const char *s);
 /* Fits s (ASCII) into width columns: a longer s is cut and its last
  * column shows '~'.  buf has room for width + 1 bytes.  Returns buf. */
 char *cli_fit(char *buf, size_t width, const char *s);
@@ -56,8 +54,21 @@ char *cli_fit_mid(char *buf, size_t width, const char *s);
 char *cli_human_bytes(char buf[8], uint64_t n);
 /* Seconds → "45s", "12m", "3h", "9d" (rounded down; at most 5 columns). */
 char *cli_human_age(char buf[8], uint64_t seconds);
-/* tcp, udp, icmp, icmpv6, sctp (as the policy language and the decision
- * log name them), else the number written into num. */
-const char *cli_proto_name(uint8_t proto, char num[4]);
+
+/* ---- ctl.c: the control-socket client of stats and reload ---- */
+enum cli_ctl_format { CLI_CTL_TEXT, CLI_CTL_JSON, CLI_CTL_PROMETHEUS };
+struct cli_ctl_args {
+	const char *ctl;	/* control socket (default NFQ_DEFAULT_CTL) */
+	const char *state_dir;	/* NULL: the default */
+	int format;		/* enum cli_ctl_format: --json, --format */
+};
+/* Reads --ctl, --state-dir and (allow_format) --json/--format for
+ * subcommand sub.  Returns 0, or EXIT_USAGE after printing the usage
+ * error (--json/--format without allow_format are usage errors). */
+int cli_ctl_args(int argc, char **argv, const char *sub, int allow_format, struct cli_ctl_args *a);
+/* Sends cmd to the daemon and prints its reply (stdout, or stderr when it
+ * refused); when none answers, says why and whether the gateway is held
+ * closed.  Returns the exit code: 0, or 1. */
+int cli_ctl_command(const char *sub, const struct cli_ctl_args *a, const char *cmd);
 
 #endif

@@ -18,6 +18,7 @@
 #include "geo/geo.h"
 #include "nfq/nfq.h"
 #include "rules/rules.h"
+#include "util/json.h"
 
 const char cmd_flows_usage[] =
 	"Usage: geoegress flows [-c FILE] [--db FILE] [--json] [--all]\n"
@@ -411,7 +412,7 @@ static const char *mac_str(const struct rules_flow *f, char buf[18])
 static const char *proto_port(const struct rules_flow *f, char buf[24])
 {
 	char num[4];
-	const char *name = cli_proto_name(f->proto, num);
+	const char *name = rules_proto_name(f->proto, num);
 
 	if (f->has_ports)
 		snprintf(buf, 24, "%s/%u", name, f->dport);
@@ -515,7 +516,7 @@ static void json_num_or_null(const char *key, int has, uint64_t v)
 static void json_key_str(const char *key, const char *s)
 {
 	printf(",\"%s\":", key);
-	cli_json_str(stdout, s);
+	json_write_str(stdout, s);
 }
 
 static void json_row(const struct row *r, uint64_t now_ns)
@@ -538,14 +539,14 @@ static void json_row(const struct row *r, uint64_t now_ns)
 	json_num_or_null("dport", f->has_ports, f->dport);
 	json_key_str("orig_dst", addr_str(f, r->c.orig_dst.b, a));
 	json_num_or_null("orig_dport", f->has_ports, r->c.orig_dport);
-	json_key_str("proto", cli_proto_name(f->proto, num));
+	json_key_str("proto", rules_proto_name(f->proto, num));
 	json_num_or_null("icmp_type", icmp, f->icmp_type);
 	json_num_or_null("icmp_code", icmp, f->icmp_code);
 	json_key_str("host", r->names ? r->names->host : NULL);
 	fputs(",\"names\":[", stdout);
 	for (unsigned i = 0; r->names && i < r->names->n; i++) {
 		fputs(i ? "," : "", stdout);
-		cli_json_str(stdout, r->names->name[i]);
+		json_write_str(stdout, r->names->name[i]);
 	}
 	putchar(']');
 	json_key_str("country", r->cc == GEO_CC_UNKNOWN ? NULL : geo_cc_str(r->cc, cc));
@@ -571,9 +572,9 @@ static void print_json(const struct flows *fl, const struct group *g, size_t ng,
 	json_key_str("note", daemon ? NULL : "no daemon running: decisions are what conntrack "
 				 "carries; undecided connections stay undecided until geoegress runs");
 	fputs(",\"policy\":{\"path\":", stdout);	/* as in stats --json */
-	cli_json_str(stdout, fl->o->conf);
+	json_write_str(stdout, fl->o->conf);
 	fputs("},\"database\":{\"path\":", stdout);
-	cli_json_str(stdout, db);
+	json_write_str(stdout, db);
 	putchar('}');
 	printf(",\"counts\":{\"total\":%zu,\"undecided\":%zu,\"block\":%zu,\"reject\":%zu,"
 	       "\"allow\":%zu,\"stale\":%zu,\"not_shown\":%zu}", fl->n, k.by[NFQ_CT_UNDECIDED],

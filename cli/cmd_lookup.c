@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "geo/geo.h"
 #include "rules/rules.h"
+#include "util/json.h"
 
 const char cmd_lookup_usage[] =
 	"Usage: geoegress lookup [--db FILE] [--field located|registered|either] [--json]\n"
@@ -83,21 +84,21 @@ static void json_cc(const char *key, geo_cc cc)
 	if (cc == GEO_CC_UNKNOWN)
 		fputs("null", stdout);
 	else
-		cli_json_str(stdout, geo_cc_str(cc, b));
+		json_write_str(stdout, geo_cc_str(cc, b));
 }
 
 static void print_json(const char *addr, const struct geo_answer *a, geo_cc cc, geo_cc code,
 		       enum geo_source src)
 {
 	fputs("{\"address\":", stdout);
-	cli_json_str(stdout, addr);
+	json_write_str(stdout, addr);
 	json_cc("country", cc);
 	json_cc("code", code);
 	fputs(",\"name\":", stdout);
 	if (cc == GEO_CC_UNKNOWN || !geo_country_name(cc))
 		fputs("null", stdout);
 	else
-		cli_json_str(stdout, geo_country_name(cc));
+		json_write_str(stdout, geo_country_name(cc));
 	printf(",\"source\":\"%s\"", geo_source_name(src));
 	json_cc("registered", a->registered);
 	json_cc("located", a->located);

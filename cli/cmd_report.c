@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* geoegress report: summarise decision logs (log/report.h does the work). */
+/* geoegress report: summarise decision logs (report/report.h does the work). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "log/report.h"
+#include "report/report.h"
 #include "rules/rules.h"
 
 const char cmd_report_usage[] =

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* geoegress run | stats | reload: the daemon and its control-socket clients. */
-#include <errno.h>
+/* geoegress run: the daemon. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -38,26 +36,8 @@ const char cmd_run_usage[] =
 	"Signals: HUP reloads policy and database, USR1 reopens the decision log,\n"
 	"TERM/INT stop: the hook is removed (fail-mode open) or held closed (closed).\n";
 
-const char cmd_stats_usage[] =
-	"Usage: geoegress stats [--ctl PATH] [--state-dir DIR] [--json | --format F]\n"
-	"Shows the running daemon's counters: packets by action and country, kernel\n"
-	"queue drops, packets that passed undecided, the hook's state and repairs,\n"
-	"decision-log records, policy and database ages, the build.  Exits 0 when the\n"
-	"daemon answered (i.e. it is ready), 1 when none runs; then it says whether\n"
-	"the gateway is held closed (see geoegress unlock) and why.\n"
-	"  --format text|json|prometheus\n"
-	"                      text (default), JSON (= --json), or the Prometheus text\n"
-	"                      exposition format (what option metrics-file writes for\n"
-	"                      node_exporter's textfile collector)\n";
-
-const char cmd_reload_usage[] =
-	"Usage: geoegress reload [--ctl PATH] [--state-dir DIR]\n"
-	"Makes the running daemon re-read its policy and database and reopen its\n"
-	"decision log.  Exits 0 when the new ones are in force; 1 with the errors when\n"
-	"they were rejected (the running policy and database stay in force).\n";
-
-enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_JSON, OPT_USER, OPT_BACKEND, OPT_STATE_DIR,
-       OPT_FAIL_MODE, OPT_SECCOMP, OPT_FORMAT };
+enum { OPT_NO_HOOK = 256, OPT_CTL, OPT_PIDFILE, OPT_USER, OPT_BACKEND, OPT_STATE_DIR, OPT_FAIL_MODE,
+       OPT_SECCOMP };
 
 int cmd_run(int argc, char **argv)
 {
@@ -115,87 +95,4 @@ int cmd_run(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 	return nfq_run(&o);
-}
-
-/* Sends cmd to the daemon; prints the reply.  Exit code 0 / 1. */
-static int ctl_command(const char *sub, const char *ctl, const char *cmd, const char *state_dir)
-{
-	char *reply = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&reply, &len);
-	int rc;
-
-	if (!mem) {
-		fprintf(stderr, "geoegress %s: out of memory\n", sub);
-		return 1;
-	}
-	rc = nfq_ctl_request(ctl, cmd, mem);
-	fclose(mem);
-	/* The daemon's error text (e.g. the policy's file:line:col errors) to stderr. */
-	fputs(reply ? reply : "", rc == 0 ? stdout : stderr);
-	free(reply);
-	if (rc < 0) {
-		int e = errno;
-
-		fprintf(stderr, "geoegress %s: cannot reach the daemon at %s: %s%s\n", sub, ctl,
-			strerror(e), e == ENOENT || e == ECONNREFUSED ?
-			" (is `geoegress run` running? see --ctl)" :
-			e == EACCES ? " (root only)" : "");
-		if (e == ENOENT || e == ECONNREFUSED)
-			nfq_held_status(state_dir, 0, stderr);
-		return 1;
-	}
-	return rc == 0 ? 0 : 1;
-}
-
-static int ctl_cmd_main(int argc, char **argv, const char *sub, int allow_json)
-{
-	static const struct option longopts[] = {
-		{ "ctl", required_argument, NULL, OPT_CTL },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ NULL, 0, NULL, 0 },
-	};
-	static const char *const formats[] = { "text", "json", "prometheus" };
-	static const char *const stats_cmds[] = { "stats", "stats json", "stats prometheus" };
-	const char *ctl = NFQ_DEFAULT_CTL, *state_dir = NULL;
-	int c, json = 0;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CTL: ctl = optarg; break;
-		case OPT_STATE_DIR: state_dir = optarg; break;
-		case OPT_JSON:
-			if (!allow_json)
-				return cli_usage_error(sub, "--json is only for stats");
-			json = 1;
-			break;
-		case OPT_FORMAT:
-			if (!allow_json)
-				return cli_usage_error(sub, "--format is only for stats");
-			for (json = 0; json < 3 && strcmp(optarg, formats[json]); json++)
-				;
-			if (json == 3)
-				return cli_usage_error(sub, "--format: '%s' is not text, json or prometheus", optarg);
-			break;
-		default: return cli_usage_error(sub, "unknown option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(sub, "unexpected argument '%s'", argv[optind]);
-	if (!strcmp(sub, "stats"))
-		return ctl_command(sub, ctl, stats_cmds[json], state_dir);
-	return ctl_command(sub, ctl, sub, state_dir);
-}
-
-int cmd_stats(int argc, char **argv)
-{
-	return ctl_cmd_main(argc, argv, "stats", 1);
-}
-
-int cmd_reload(int argc, char **argv)
-{
-	return ctl_cmd_main(argc, argv, "reload", 0);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Helpers the subcommands share: loading a policy with its diagnostics,
- * opening its database, JSON strings, and fitting values into text
+ * opening its database, and fitting values into text
  * columns.  Pure functions apart from the first two (which print the
  * errors a person acts on), so tests/cli links this file alone.
  */
@@ -59,24 +59,6 @@ int cli_open_asn_db(const char *sub, const struct rules_policy *p, struct geo_db
 		return 0;
 	fprintf(stderr, "geoegress %s: AS database: %s\n", sub, err.msg);
 	return -1;
-}
-
-void cli_json_str(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	putc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			putc(*s, out);
-	}
-	putc('"', out);
 }
 
 char *cli_fit(char *buf, size_t width, const char *s)
@@ -146,16 +128,3 @@ char *cli_human_age(char buf[8], uint64_t s)
 	return buf;
 }
 
-const char *cli_proto_name(uint8_t proto, char num[4])
-{
-	switch (proto) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	default:
-		snprintf(num, 4, "%u", proto);
-		return num;
-	}
-}

@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 
 #include "dns/dns.h"
+#include "util/hash.h"
 
 #define WAYS 8
 #define TRIES 4
@@ -93,12 +94,7 @@ static uint64_t mix(uint64_t h)
 
 static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return mix(h);
+	return mix(fnv1a64(seed ^ (n * 0x9e3779b97f4a7c15ULL), p, n));
 }
 
 static uint32_t pow2(uint32_t n)

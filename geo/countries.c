@@ -5,8 +5,8 @@
 
 #include "geo/geo.h"
 
-/* Indexed by (a - 'A') * 26 + (b - 'A'). */
-static const char *const country_names[26 * 26] = {
+/* Indexed by geo_cc_index(). */
+static const char *const country_names[GEO_CC_SLOTS] = {
 	[3] = "Andorra",	/* AD */
 	[4] = "United Arab Emirates",	/* AE */
 	[5] = "Afghanistan",	/* AF */
@@ -258,7 +258,7 @@ static const char *const country_names[26 * 26] = {
 	[672] = "Zimbabwe",	/* ZW */
 };
 
-static const char *const other_names[26 * 26] = {
+static const char *const other_names[GEO_CC_SLOTS] = {
 	[1] = "an unofficial code for Abkhazia",	/* AB */
 	[13] = "the withdrawn code of the Netherlands Antilles",	/* AN */
 	[15] = "a region code for Asia/Pacific",	/* AP */
@@ -275,7 +275,7 @@ static const char *const other_names[26 * 26] = {
 	[675] = "the code for unknown or unassigned",	/* ZZ */
 };
 
-/* Bit (a - 'A') * 26 + (b - 'A'): an ISO 3166-1 country (geo_cc_is_country). */
+/* Bit geo_cc_index(cc): an ISO 3166-1 country (geo_cc_is_country). */
 const uint64_t geo_country_bits[11] = {
 	0xdeddbdefeedf5978ull,
 	0x0e00d48015843f27ull,
@@ -292,11 +292,9 @@ const uint64_t geo_country_bits[11] = {
 
 static const char *name_in(const char *const *names, geo_cc cc)
 {
-	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
+	int i = geo_cc_index(cc);
 
-	if (a >= 26 || b >= 26)
-		return NULL;
-	return names[a * 26 + b];
+	return i < 0 ? NULL : names[i];
 }
 
 const char *geo_country_name(geo_cc cc)

@@ -388,11 +388,11 @@ static void count_one(const struct geo_answer *a, enum geo_field field, uint64_t
 
 	if (code == GEO_CC_UNKNOWN || geo_pick(a, field, NULL) != GEO_CC_UNKNOWN)
 		return;
-	counts[((code >> 8) - 'A') * 26 + (code & 0xff) - 'A']++;
+	counts[geo_cc_index(code)]++;
 	(*n)++;
 }
 
-uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[26 * 26])
+uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[GEO_CC_SLOTS])
 {
 	uint64_t n = 0;
 

@@ -33,6 +33,23 @@ static inline geo_cc geo_cc_make(char a, char b)
 	return (geo_cc)(((uint8_t)a << 8) | (uint8_t)b);
 }
 
+/* Tables kept per code (counters, names) have GEO_CC_SLOTS entries, one
+ * per pair of letters A-Z: geo_cc_index(cc) is (a - 'A') * 26 + (b - 'A'),
+ * or -1 when cc is not two upper-case letters (GEO_CC_UNKNOWN included);
+ * geo_cc_of_index() is its inverse (0 <= i < GEO_CC_SLOTS). */
+#define GEO_CC_SLOTS (26 * 26)
+static inline int geo_cc_index(geo_cc cc)
+{
+	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
+
+	return a < 26 && b < 26 ? (int)(a * 26 + b) : -1;
+}
+
+static inline geo_cc geo_cc_of_index(unsigned i)
+{
+	return geo_cc_make((char)('A' + i / 26), (char)('A' + i % 26));
+}
+
 /* Writes the two letters and a NUL into buf[3]; "--" for unknown.
  * Returns buf. */
 char *geo_cc_str(geo_cc cc, char buf[3]);
@@ -123,9 +140,9 @@ struct geo_answer {
 extern const uint64_t geo_country_bits[11];
 static inline int geo_cc_is_country(geo_cc cc)
 {
-	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A', i = a * 26 + b;
+	int i = geo_cc_index(cc);
 
-	return a < 26 && b < 26 && (geo_country_bits[i / 64] >> (i % 64) & 1);
+	return i >= 0 && (geo_country_bits[i / 64] >> (i % 64) & 1);
 }
 
 /* The first field in field's order that holds a code (countries_only: a
@@ -171,10 +188,10 @@ static inline geo_cc geo_pick_code(const struct geo_answer *a, enum geo_field fi
 
 /* Counts the compiled ranges (IPv4 and IPv6 tables) that carry a code
  * but no country for field (geo_pick() unknown, geo_pick_code() not):
- * counts[(a - 'A') * 26 + (b - 'A')] += 1 per range, by that code.
+ * counts[geo_cc_index(code)] += 1 per range, by that code.
  * Returns the number of such ranges.  Walks every range: for `check`,
  * not the packet path. */
-uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[26 * 26]);
+uint64_t geo_count_noncountry(const struct geo_db *db, enum geo_field field, uint64_t counts[GEO_CC_SLOTS]);
 
 /* Error record filled by geo_open()/geo_reload(): a full sentence that names
  * the file and the problem, e.g. "/x.mmdb: not a MaxMind DB file (no

@@ -203,14 +203,14 @@ static int build_idx6(struct geo_table6 *t)
 
 static void count_countries(struct geo_db *db)
 {
-	uint8_t seen[26 * 26] = { 0 };
+	uint8_t seen[GEO_CC_SLOTS] = { 0 };
 	uint32_t i;
 
 	for (i = 0; i < db->nvals; i++) {
 		geo_cc c[3] = { db->vals[i].located, db->vals[i].registered, db->vals[i].represented };
 
 		for (int k = 0; k < 3; k++) {
-			if (c[k] != GEO_CC_UNKNOWN && !seen[((c[k] >> 8) - 'A') * 26 + (c[k] & 0xff) - 'A']++)
+			if (c[k] != GEO_CC_UNKNOWN && !seen[geo_cc_index(c[k])]++)
 				db->countries++;
 		}
 	}

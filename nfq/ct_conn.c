@@ -55,11 +55,15 @@ enum nfq_ct_decision nfq_ct_decision_for(const struct rules_verdict *v)
 	return NFQ_CT_ALLOW;
 }
 
+/* A decision is named as the action that made it (rules_action_name). */
+_Static_assert(NFQ_CT_BLOCK - NFQ_CT_ALLOW == RULES_BLOCK - RULES_ALLOW &&
+	       NFQ_CT_REJECT - NFQ_CT_ALLOW == RULES_REJECT - RULES_ALLOW, "decisions follow the actions");
+
 const char *nfq_ct_decision_name(enum nfq_ct_decision d)
 {
-	static const char *const names[] = { "undecided", "allow", "block", "reject" };
-
-	return (unsigned)d < 4 ? names[d] : "undecided";
+	if (d < NFQ_CT_ALLOW || d > NFQ_CT_REJECT)
+		return "undecided";
+	return rules_action_name((enum rules_action)(RULES_ALLOW + (d - NFQ_CT_ALLOW)));
 }
 
 const char *nfq_ct_cover_name(enum nfq_ct_cover c)

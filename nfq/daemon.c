@@ -58,6 +58,21 @@ void nfq_config_free(struct nfq_config *c)
 
 /* ---- control socket and signals ---- */
 
+/* Reopens the decision log (logrotate: SIGUSR1, or `reopen` on the
+ * control socket) under the lock the workers write it with.  Returns 0,
+ * or -1 with errno set. */
+static int reopen_declog(struct nfq_daemon *d)
+{
+	int rc, e;
+
+	pthread_mutex_lock(&d->declog_lock);
+	rc = nfq_declog_reopen(d->declog);
+	e = errno;
+	pthread_mutex_unlock(&d->declog_lock);
+	errno = e;
+	return rc;
+}
+
 /* "explain SRC MAC|- DST PROTO PORT|-1": rules_explain() with the policy and
  * database in force (the main thread swaps them: stable here). */
 static void ctl_explain(struct nfq_daemon *d, const char *args, FILE *out)
@@ -105,11 +120,7 @@ static void ctl_dispatch(struct nfq_daemon *d, const char *cmd, FILE *out)
 		if (d->names)
 			nfq_names_dump(d->names, out);
 	} else if (!strcmp(cmd, "reopen")) {
-		int rc;
-
-		pthread_mutex_lock(&d->log_lock);
-		rc = nfq_declog_reopen(d->log);
-		pthread_mutex_unlock(&d->log_lock);
+		int rc = reopen_declog(d);
 
 		fprintf(out, rc == 0 ? "ok\nlog reopened\n" : "error\ncannot reopen the log: %s\n",
 			strerror(errno));
@@ -180,7 +191,6 @@ out:
 static void handle_signal(struct nfq_daemon *d)
 {
 	struct signalfd_siginfo si;
-	int rc;
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -188,10 +198,7 @@ static void handle_signal(struct nfq_daemon *d)
 			nfq_reload_request(d, -1);
 			break;
 		case SIGUSR1:
-			pthread_mutex_lock(&d->log_lock);
-			rc = nfq_declog_reopen(d->log);
-			pthread_mutex_unlock(&d->log_lock);
-			if (rc < 0)
+			if (reopen_declog(d) < 0)
 				log_warn("cannot reopen the decision log");
 			else
 				log_info("decision log reopened");
@@ -213,9 +220,9 @@ static void syslog_warnings(struct nfq_daemon *d, int64_t s)
 
 	if (s - d->syslog_warn_s < FAIL_WARN_S && d->syslog_warn_s)
 		return;
-	pthread_mutex_lock(&d->log_lock);
-	n = nfq_declog_take_syslog_drops(d->log, &err);
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
+	n = nfq_declog_take_syslog_drops(d->declog, &err);
+	pthread_mutex_unlock(&d->declog_lock);
 	if (!n)
 		return;
 	errno = err;
@@ -236,12 +243,12 @@ static void housekeeping(struct nfq_daemon *d, int64_t now_ms)
 		return;
 	d->last_tick_s = s;
 	nfq_guard_tick(d, s);
-	pthread_mutex_lock(&d->log_lock);
-	nfq_declog_tick(d->log, s, 0);
-	nfq_declog_flush(d->log);
+	pthread_mutex_lock(&d->declog_lock);
+	nfq_declog_tick(d->declog, s, 0);
+	nfq_declog_flush(d->declog);
 	lost = (s - d->last_fail_warn_s >= FAIL_WARN_S || !d->last_fail_warn_s) ?
-		nfq_declog_take_failures(d->log, &err) : 0;
-	pthread_mutex_unlock(&d->log_lock);
+		nfq_declog_take_failures(d->declog, &err) : 0;
+	pthread_mutex_unlock(&d->declog_lock);
 	if (lost) {
 		errno = err;
 		log_warn("decision log: %llu record%s lost (filtering goes on)",
@@ -344,7 +351,7 @@ static int drop_privileges(struct nfq_daemon *d, int made_dir)
 	return 0;
 }
 
-static void log_ready(struct nfq_daemon *d, const struct rules_options *o)
+static void announce_ready(struct nfq_daemon *d, const struct rules_options *o)
 {
 	char summary[256], queues[32];
 
@@ -419,7 +426,7 @@ static int daemon_start(struct nfq_daemon *d)
 	if (!policy || load_first(d, policy, err, sizeof(err)) < 0)
 		return nfq_guard_failed(d, err);
 	o = rules_options(d->cfg->policy);
-	if (!(d->log = nfq_declog_new()))
+	if (!(d->declog = nfq_declog_new()))
 		return nfq_guard_failed(d, "out of memory");
 	nfq_open_log(d, o);
 	if (nfq_reload_init(&d->reload, d->opts->conf) < 0)
@@ -461,7 +468,7 @@ static int daemon_start(struct nfq_daemon *d)
 	/* What passed between the sweep above and the hook. */
 	nfq_sweep_request(d->sweep, NFQ_SWEEP_UNDECIDED);
 	nfq_guard_started(d, d->opts->conf, o);
-	log_ready(d, o);
+	announce_ready(d, o);
 	nfq_sd_notify("READY=1");
 	return 0;
 }
@@ -480,7 +487,7 @@ static void daemon_stop(struct nfq_daemon *d, int rc)
 	nfq_workers_close(d);
 	nfq_names_free(d->names);	/* after the workers: they read its cache */
 	d->names = NULL;
-	nfq_declog_free(d->log);	/* writes pending folded records */
+	nfq_declog_free(d->declog);	/* writes pending folded records */
 	if (d->ctlfd >= 0) {
 		close(d->ctlfd);
 		unlink(d->opts->ctl_path);
@@ -492,7 +499,7 @@ static void daemon_stop(struct nfq_daemon *d, int rc)
 	nfq_watch_close(d->watch);
 	nfq_hook_free(d->hookh);
 	nfq_config_free(d->cfg);
-	pthread_mutex_destroy(&d->log_lock);
+	pthread_mutex_destroy(&d->declog_lock);
 	g_daemon = NULL;
 }
 
@@ -509,7 +516,7 @@ int nfq_run(const struct nfq_opts *opts)
 	d->opts = opts;
 	d->ctlfd = d->sigfd = d->reload.evfd = -1;
 	d->started = time(NULL);
-	pthread_mutex_init(&d->log_lock, NULL);
+	pthread_mutex_init(&d->declog_lock, NULL);
 	g_daemon = d;
 	log_set_fatal_hook(fatal_cleanup);
 	if (daemon_start(d) == 0 && event_loop(d) == 0)

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The daemon's state, shared by daemon.c (loop, decisions, reload) and
- * stats.c (the `stats` reply).  Private to nfq/. */
+/* The daemon's state, shared by the files of the running daemon: daemon.c
+ * (start, main loop, signals, control socket), worker.c (queue threads and
+ * the decisions), reload.c (policy and database loading and swap),
+ * guard.c (fail mode, held state, ruleset watch and repairs), sweep.c
+ * (conntrack sweeps), names.c, stats.c and metrics.c (the counters'
+ * outputs).  Each function below is filed under its .c.  Private to nfq/. */
 #ifndef GEOEGRESS_NFQ_DAEMON_INT_H
 #define GEOEGRESS_NFQ_DAEMON_INT_H
 
@@ -10,17 +14,16 @@
 
 #include "nfq/nfq_int.h"
 
-#define NFQ_CC_SLOTS (26 * 26)
 #define NFQ_VC_SLOTS 4096	/* verdict cache entries (blocked-flow retries) */
 #define NFQ_IFC_SLOTS 64	/* interface name cache */
 
 struct nfq_counters {
 	uint64_t packets;		/* every packet decided, malformed included */
-	uint64_t by_action[4];		/* by the policy's action (audit included) */
-	uint64_t by_action_cc[4][NFQ_CC_SLOTS + 1];	/* both: action, then the country
+	uint64_t by_action[RULES_NACTION];		/* by the policy's action (audit included) */
+	uint64_t by_action_cc[RULES_NACTION][GEO_CC_SLOTS + 1];	/* both: action, then the country
 							 * (the last slot: unknown) */
 	uint64_t audit_passed;
-	uint64_t by_cc[NFQ_CC_SLOTS];
+	uint64_t by_cc[GEO_CC_SLOTS];
 	uint64_t cc_unknown;
 	uint64_t malformed;		/* not even an IP header */
 	uint64_t cache_hits;		/* retries answered from the verdict cache */
@@ -127,15 +130,15 @@ struct nfq_daemon {
 	const struct nfq_opts *opts;
 	struct nfq_config *cfg;		/* atomic pointer; written by the main thread only */
 	uint64_t next_gen;
-	struct nfq_declog *log;
-	pthread_mutex_t log_lock;	/* the log is shared by the workers */
+	struct nfq_declog *declog;
+	pthread_mutex_t declog_lock;	/* the decision log is shared by the workers */
 	struct nfq_hook *hookh;		/* NULL with --no-hook */
 	enum nfq_hook_kind hook;	/* NONE until installed (and with --no-hook) */
 	enum nfq_hook_form form;
 	struct nfq_hook_cfg hookcfg;
 	int fail_open;
 	struct nfq_state state;		/* as last written to the state file */
-	/* hook integrity (daemon.c: the watch and repairs) */
+	/* hook integrity (guard.c: the watch and repairs) */
 	struct nfq_watch *watch;
 	uint64_t repairs;
 	time_t last_repair;		/* realtime; 0 never */
@@ -192,9 +195,9 @@ void nfq_dest_lookup(const struct nfq_daemon *d, const struct nfq_config *cfg, c
 void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const struct rules_flow *f,
 		uint32_t now_s, struct nfq_dest *x, struct rules_verdict *v);
 /* Copies the host, AS and organisation of x into a log record. */
-void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x);
+void nfq_declog_dest(struct nfq_declog_rec *r, const struct nfq_dest *x);
 
-/* Marks a verdict gives (hook.c): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
+/* Marks a verdict gives (hook.c's rules act on them): NFQ_MARK_ALLOW/BLOCK/REJECT, or 0 for a
  * new flow that is simply dropped.  existing: the connection was
  * established before its decision. */
 uint32_t nfq_verdict_mark(const struct rules_verdict *v, uint8_t proto, int existing);
@@ -235,9 +238,6 @@ int nfq_open_asn_db(const struct rules_policy *p, FILE *msg, char *first, size_t
 /* All three.  Returns 0, or -1 after logging (errors also to msg, may be NULL). */
 int nfq_load_config(const char *conf, struct rules_policy **pp, struct geo_db **dbp, struct geo_db **asnp,
 		    FILE *msg);
-/* names.c: the NFLOG reader and cache for options o (names learned), or
- * NULL with a message in err. */
-struct nfq_names *nfq_names_for(const struct rules_options *o, char *err, size_t errlen);
 /* Configures the decision log from o; logs a warning when it cannot open. */
 int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o);
 int nfq_reload_init(struct nfq_reload *r, const char *conf);
@@ -248,6 +248,10 @@ void nfq_reload_request(struct nfq_daemon *d, int client_fd);
 void nfq_reload_finish(struct nfq_daemon *d);
 /* At exit: waits for a running loader, answers waiting clients. */
 void nfq_reload_cleanup(struct nfq_daemon *d);
+
+/* names.c: the NFLOG reader and cache for options o (names learned), or
+ * NULL with a message in err. */
+struct nfq_names *nfq_names_for(const struct rules_options *o, char *err, size_t errlen);
 
 /* guard.c: fail mode, held state, the ruleset watch and repairs (main thread) */
 /* Reads the state file, settles the fail mode (policy p, may be NULL when

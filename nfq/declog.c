@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "nfq/nfq_int.h"
+#include "util/hash.h"
 
 #define DL_BUF_SIZE	(64 * 1024)
 #define DL_REC_MAX	4096		/* one formatted record at most */
@@ -32,7 +33,7 @@
 struct dl_fold {
 	uint32_t n;
 	uint32_t retries;
-	struct nfq_logrec last;
+	struct nfq_declog_rec last;
 };
 
 enum { DL_KEY_NONE = 0, DL_KEY_MAC, DL_KEY_V4, DL_KEY_V6 };
@@ -124,28 +125,6 @@ static void sb_json_str(struct sbuf *b, const char *s)
 	sb_add(b, "\"", 1);
 }
 
-/* The log format's names (doc/log-format.md), fixed whatever rules/ calls them. */
-static const char *action_name(enum rules_action a)
-{
-	static const char *const names[] = { "allow", "block", "reject", "log" };
-
-	return (unsigned)a < 4 ? names[a] : "allow";
-}
-
-static const char *proto_name(uint8_t p, char num[4])
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case 132: return "sctp";
-	default:
-		snprintf(num, 4, "%u", p);
-		return num;
-	}
-}
-
 static void sb_ts(struct sbuf *b, const struct timespec *ts)
 {
 	struct tm tm;
@@ -165,8 +144,8 @@ static void sb_addr(struct sbuf *b, const struct rules_flow *f, int dst)
 	sb_json_str(b, a);
 }
 
-/* nfq_logrec_format() naming the gateway (NULL: no "gateway" field). */
-static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, const char *gateway,
+/* nfq_declog_format() naming the gateway (NULL: no "gateway" field). */
+static size_t format_rec(char *buf, size_t len, const struct nfq_declog_rec *r, const char *gateway,
 			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	struct sbuf b = { buf, len, 0, len == 0 };
@@ -180,8 +159,8 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, cons
 		sb_json_str(&b, gateway);
 	}
 	sb_fmt(&b, ",\"action\":\"%s\",\"audit\":%s,\"rule\":%d,\"rule_name\":",
-	       action_name(r->action), r->audit ? "true" : "false", r->line);
-	sb_json_str(&b, r->rule_name);
+	       rules_action_name(r->action), r->audit ? "true" : "false", r->line);
+	sb_json_str(&b, r->has_rule_name ? r->rule_name : NULL);
 	sb_fmt(&b, ",\"default\":%s%s,\"src\":", r->is_default ? "true" : "false",
 	       r->existing ? ",\"existing\":true" : "");
 	sb_addr(&b, f, 0);
@@ -191,7 +170,7 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, cons
 	else
 		sb_add(&b, ",\"src_mac\":null", 15);
 	sb_add(&b, ",\"device\":", 10);
-	sb_json_str(&b, r->device);
+	sb_json_str(&b, r->has_device ? r->device : NULL);
 	sb_add(&b, ",\"dst\":", 7);
 	sb_addr(&b, f, 1);
 	if (r->host[0]) {	/* the name the device asked for (its DNS answers) */
@@ -212,7 +191,7 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, cons
 			sb_json_str(&b, r->as_org);
 		}
 	}
-	sb_fmt(&b, ",\"proto\":\"%s\"", proto_name(f->proto, num));
+	sb_fmt(&b, ",\"proto\":\"%s\"", rules_proto_name(f->proto, num));
 	if (f->has_ports)
 		sb_fmt(&b, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);
 	else
@@ -228,13 +207,29 @@ static size_t format_rec(char *buf, size_t len, const struct nfq_logrec *r, cons
 	return b.overflow ? 0 : b.used;
 }
 
-size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+size_t nfq_declog_format(char *buf, size_t len, const struct nfq_declog_rec *r,
 			 uint32_t count, uint32_t retries, unsigned flags)
 {
 	return format_rec(buf, len, r, NULL, count, retries, flags);
 }
 
-void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
+static void copy_name(char *dst, size_t size, const char *s)
+{
+	size_t n = s ? strnlen(s, size - 1) : 0;
+
+	memcpy(dst, s ? s : "", n);
+	dst[n] = '\0';
+}
+
+void nfq_declog_names(struct nfq_declog_rec *r, const char *rule_name, const char *device)
+{
+	r->has_rule_name = rule_name != NULL;
+	copy_name(r->rule_name, sizeof(r->rule_name), rule_name);
+	r->has_device = device != NULL;
+	copy_name(r->device, sizeof(r->device), device);
+}
+
+void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const struct rules_flow *f,
 		     const struct rules_verdict *v)
 {
 	memset(r, 0, sizeof(*r));
@@ -244,8 +239,7 @@ void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const stru
 	r->audit = v->audit;
 	r->is_default = v->is_default;
 	r->line = v->line;
-	r->rule_name = v->name;
-	r->device = v->device;
+	nfq_declog_names(r, v->name, v->device);
 	r->country = v->country;
 	r->db_code = v->db_code;
 	r->via = v->via;
@@ -309,7 +303,7 @@ void nfq_declog_flush(struct nfq_declog *d)
 }
 
 /* Appends one formatted record to the buffer (and syslog). */
-static void emit(struct nfq_declog *d, const struct nfq_logrec *r, uint32_t count, uint32_t retries,
+static void emit(struct nfq_declog *d, const struct nfq_declog_rec *r, uint32_t count, uint32_t retries,
 		 unsigned flags)
 {
 	char line[DL_REC_MAX];
@@ -372,11 +366,7 @@ static void dev_key(const struct rules_flow *f, uint8_t *kind, uint8_t key[16])
 
 static uint32_t key_hash(uint8_t kind, const uint8_t key[16])
 {
-	uint32_t h = (2166136261u ^ kind) * 16777619u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h;
+	return fnv1a32(fnv1a32_step(FNV1A32_BASIS, kind), key, 16);
 }
 
 static void over_settle(struct nfq_declog *d);
@@ -397,7 +387,7 @@ static int cap_take(struct nfq_declog *d, time_t now)
 	return 1;
 }
 
-static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n, uint32_t retries)
+static void fold_into(struct dl_fold *f, const struct nfq_declog_rec *r, uint32_t n, uint32_t retries)
 {
 	f->n += n;
 	f->retries += retries;
@@ -408,7 +398,7 @@ static void fold_into(struct dl_fold *f, const struct nfq_logrec *r, uint32_t n,
  * the cap; empties f. */
 static void write_or_fold(struct nfq_declog *d, struct dl_fold *f, unsigned flags, time_t now)
 {
-	const struct nfq_logrec *r = &f->last;
+	const struct nfq_declog_rec *r = &f->last;
 
 	if (!f->n)
 		return;
@@ -455,7 +445,7 @@ static struct dl_dev *dev_slot(struct nfq_declog *d, const struct rules_flow *f,
 	return victim;
 }
 
-static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_logrec *r, time_t now)
+static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now)
 {
 	struct dl_dev *e = dev_slot(d, &r->flow, now);
 
@@ -467,7 +457,7 @@ static struct dl_dev *dev_current(struct nfq_declog *d, const struct nfq_logrec 
 	return e;
 }
 
-void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+void nfq_declog_add(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s)
 {
 	struct dl_dev *e;
 
@@ -485,7 +475,7 @@ void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now
 	d->st.folded++;
 }
 
-void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s)
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s)
 {
 	struct dl_dev *e = dev_current(d, r, now_s);
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The firewall hook: which packets reach the queue, and how the kernel
- * carries out and remembers the decisions (marks in nfq_int.h: mask
- * 0x00e00000; allow 0x00200000, block 0x00400000, reject 0x00600000 in the
- * connection mark; "pending" 0x00800000 | 0x00a00000 | 0x00c00000 in the
- * packet mark).
+ * carries out and remembers the decisions: the NFQ_MARK_* values of
+ * nfq_int.h, written below without the prefix (MASK; ALLOW, BLOCK, REJECT
+ * in the connection mark; "pending" PENDING_NEW, PENDING_EST, PENDING_NOCT
+ * in the packet mark; KEEP = ~MASK, the bits left to the admin).  The text
+ * is table_text()'s, which prints the numbers from those macros; `geoegress
+ * check --print-hook` shows it.
  *
  * Everything is in a table of our own, built with libnftables (the nft
  * tool's library), in three base chains per hook:
@@ -12,29 +14,29 @@
  *   table inet geoegress {
  *     counter undecided { }
  *     chain classify {                     # a connection's decision, or "pending"
- *       ct mark & 0x00e00000 == 0x00200000 return
- *       ct mark & 0x00e00000 == 0x00400000 drop
- *       ct mark & 0x00e00000 == 0x00600000 goto refuse
- *       ct state new tcp flags & syn == 0 meta mark set meta mark & 0xff1fffff | 0x00a00000 return
+ *       ct mark & MASK == ALLOW return
+ *       ct mark & MASK == BLOCK drop
+ *       ct mark & MASK == REJECT goto refuse
+ *       ct state new tcp flags & syn == 0 meta mark set meta mark & KEEP | PENDING_EST return
  *                                          # picked up mid-stream: it existed untracked
- *       ct state new meta mark set meta mark & 0xff1fffff | 0x00800000 return
+ *       ct state new meta mark set meta mark & KEEP | PENDING_NEW return
  *       ct direction reply return          # the originator's packets decide
- *       ct state established,related meta mark set meta mark & 0xff1fffff | 0x00a00000 return
- *       meta mark set meta mark & 0xff1fffff | 0x00c00000      # invalid, untracked
+ *       ct state established,related meta mark set meta mark & KEEP | PENDING_EST return
+ *       meta mark set meta mark & KEEP | PENDING_NOCT      # invalid, untracked
  *     }
  *     chain enforce {                      # the verdict's mark, saved to the connection
  *       ct state invalid,untracked goto enforce_noct
- *       meta mark & 0x00e00000 == 0x00200000 ct mark set ct mark & 0xff1fffff | 0x00200000 accept
- *       meta mark & 0x00e00000 == 0x00400000 ct mark set ct mark & 0xff1fffff | 0x00400000 drop
- *       meta mark & 0x00e00000 == 0x00600000 ct mark set ct mark & 0xff1fffff | 0x00600000 goto refuse
- *       ct mark & 0x00e00000 == 0x00200000 accept
+ *       meta mark & MASK == ALLOW ct mark set ct mark & KEEP | ALLOW accept
+ *       meta mark & MASK == BLOCK ct mark set ct mark & KEEP | BLOCK drop
+ *       meta mark & MASK == REJECT ct mark set ct mark & KEEP | REJECT goto refuse
+ *       ct mark & MASK == ALLOW accept
  *       ct direction reply accept
  *       counter name "undecided" accept    # fail-mode closed, or held: drop
  *     }
  *     chain enforce_noct {                 # the same without a connection to mark
- *       meta mark & 0x00e00000 == 0x00200000 accept
- *       meta mark & 0x00e00000 == 0x00400000 drop
- *       meta mark & 0x00e00000 == 0x00600000 goto refuse
+ *       meta mark & MASK == ALLOW accept
+ *       meta mark & MASK == BLOCK drop
+ *       meta mark & MASK == REJECT goto refuse
  *       counter name "undecided" accept    # closed/held: drop
  *     }
  *     chain refuse {
@@ -43,7 +45,7 @@
  *     }
  *     chain forward_classify { type filter hook forward priority -180; policy accept; jump classify; }
  *     chain forward_queue { type filter hook forward priority -170; policy accept;
- *       meta mark & 0x00800000 == 0x00800000 queue num 0 bypass; }   # "bypass": fail-mode open
+ *       meta mark & PENDING == PENDING queue num 0 bypass; }   # "bypass": fail-mode open
  *     chain forward_enforce { type filter hook forward priority 2147483647; policy accept; jump enforce; }
  *     # the same three for the output hook with `option hooks output`, after the
  *     # exemptions for the gateway's own traffic (OUT_EXEMPT below)
@@ -75,7 +77,7 @@
  * the queue rule from iptables-nft instead, in the earliest table that has
  * FORWARD and OUTPUT chains (mangle, priority -150), per family:
  *
- *   -I FORWARD 1 -m mark --mark 0x800000/0x800000 -m comment --comment geoegress
+ *   -I FORWARD 1 -m mark --mark PENDING/PENDING -m comment --comment geoegress
  *                -j NFQUEUE --queue-num 0 --queue-bypass
  *
  * NF_REPEAT then reruns mangle FORWARD, whose other rules still see the

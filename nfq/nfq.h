@@ -88,9 +88,9 @@ int nfq_ctl_alive(const char *path);
  * ---- Conntrack: the decision ledger (ct.c, ct_conn.c) ----
  *
  * Every connection carries its decision in the conntrack mark, within
- * the mask 0x00e00000 (allow 0x00200000, block 0x00400000, reject
- * 0x00600000; any other value there, 0 or a "pending" value, is
- * undecided).  This layer reads conntrack through ctnetlink
+ * the mask NFQ_MARK_MASK (NFQ_MARK_ALLOW, _BLOCK, _REJECT: nfq_int.h has
+ * the numbers; any other value there, 0 or a "pending" value, is
+ * undecided; nfq_ct_decision_of() reads it).  This layer reads conntrack through ctnetlink
  * (libnetfilter_conntrack builds and parses the messages, libmnl carries
  * them; kernel: net/netfilter/nf_conntrack_netlink.c) and rewrites marks;
  * it learns this host's addresses and neighbours over rtnetlink
@@ -195,8 +195,9 @@ typedef int (*nfq_ct_fn)(void *arg, const struct nfq_conn *conn);
  * and IPv6, to fn.  With mask != 0 only entries whose (ct mark & mask) ==
  * (mark & mask) are delivered; the kernel filters (CTA_MARK and
  * CTA_MARK_MASK on the dump request) so the others never cross netlink.
- * Undecided is not one mark/mask pair: walk (0, 0x00e00000) and
- * (0x00800000, 0x00800000) for no decision and the pending values.
+ * Undecided is not one mark/mask pair: walk (0, NFQ_MARK_MASK) and
+ * (NFQ_MARK_PENDING, NFQ_MARK_PENDING) for no decision and the pending
+ * values.
  * First snapshots this host's addresses and neighbours (rtnetlink
  * RTM_GETADDR, RTM_GETNEIGH dumps) into bounded tables (1024 addresses,
  * 4096 neighbours; the rest counted in stats.hosts_dropped), for covered
@@ -234,7 +235,7 @@ int nfq_ct_flush(struct nfq_ct *ct);
 
 void nfq_ct_stats(const struct nfq_ct *ct, struct nfq_ct_stats *st);
 
-/* The decision a ct mark carries (only the bits in 0x00e00000 count). */
+/* The decision a ct mark carries (only the bits of nfq_int.h's NFQ_MARK_MASK count). */
 enum nfq_ct_decision nfq_ct_decision_of(uint32_t mark);
 /* The decision the daemon enforces for a verdict: block and reject unless
  * in audit mode, allow otherwise (log is allow). */

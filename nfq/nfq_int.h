@@ -36,9 +36,11 @@ static inline void *nfq_alloc_resident(size_t n)
 
 /*
  * Decision marks.  A verdict sets the packet mark within NFQ_MARK_MASK and
- * answers NF_REPEAT; our chain then saves the mark to the connmark and
- * returns (allow), or rejects (reject).  Block is answered NF_DROP at
- * once.  Bits outside the mask are left alone for the admin's own use.
+ * answers NF_REPEAT; our last chain (hook.c's `enforce`) then saves the
+ * mark to the connmark and accepts (allow), drops (block) or rejects
+ * (reject).  A new flow that is blocked is answered NF_DROP at once, with
+ * no mark (nfq_verdict_mark, worker.c).  Bits outside the mask are left
+ * alone for the admin's own use.
  */
 #define NFQ_MARK_MASK	0x00e00000u
 #define NFQ_MARK_ALLOW	0x00200000u
@@ -172,21 +174,35 @@ struct nfq_answer {
 
 typedef void (*nfq_decide_fn)(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans);
 
+/* What nfq_queue_process() calls for the packets that were waiting
+ * together (one batch): begin once before the first packet (after the
+ * wait, so a worker blocked in recv holds nothing), decide once per
+ * packet, end once after the batch's verdicts were sent, also when the
+ * socket failed (and only when begin ran). */
+struct nfq_batch {
+	void (*begin)(void *arg);
+	nfq_decide_fn decide;
+	void (*end)(void *arg);
+	void *arg;
+};
+
 struct nfq_queue_stats {
 	uint64_t enobufs;	/* receive overruns (ENOBUFS) */
 	uint64_t send_errors;
 	uint64_t batches;
 };
 
-/* Binds queues first..first+count-1 on one netlink socket.  Returns NULL
- * and a message in err (e.g. queue in use by another program). */
+/* Binds queues first..first+count-1 on one netlink socket of its own (the
+ * daemon opens one per worker, count 1: worker.c).  Returns NULL and a
+ * message in err (e.g. queue in use by another program). */
 struct nfq_queue *nfq_queue_open(uint16_t first, uint16_t count, int fail_open,
 				 char *err, size_t errlen);
 int nfq_queue_fd(const struct nfq_queue *q);
 /* Receives every waiting packet (the first recv blocks unless nonblock),
- * decides each with fn, sends the verdicts in one batch.  Returns the
- * number of packets decided, or -1 with errno on a socket error. */
-int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonblock);
+ * decides each with b->decide, sends the verdicts in one message, between
+ * b->begin and b->end.  Returns the number of packets decided, or -1 with
+ * errno on a socket error. */
+int nfq_queue_process(struct nfq_queue *q, const struct nfq_batch *b, int nonblock);
 void nfq_queue_stats(const struct nfq_queue *q, struct nfq_queue_stats *st);
 void nfq_queue_close(struct nfq_queue *q);	/* unbinds; NULL ok */
 
@@ -210,18 +226,26 @@ struct nfq_syslog_stats {
 
 struct nfq_declog;
 
-/* One decision to log.  Strings may be NULL. */
+/* One decision to log.  A record owns its strings (fixed buffers, no
+ * allocation per packet): the rate limiter keeps the last folded record
+ * of a device across batches, and a reload frees the old policy, whose
+ * rule and set names a record would otherwise point into, whenever it
+ * likes (tests/nfq/test_declog.c: a record outlives its policy).  The one
+ * exception is as_org, borrowed from the AS database: the reload writes
+ * out the records of a config (nfq_declog_tick, flush) before it frees
+ * that config's databases (reload.c). */
 #define NFQ_HOST_MAX 253		/* a DNS name, text form */
 
-struct nfq_logrec {
+struct nfq_declog_rec {
 	struct timespec ts;		/* CLOCK_REALTIME */
 	struct rules_flow flow;
 	enum rules_action action;
 	uint8_t audit, is_default;
 	uint8_t existing;		/* the connection existed before its decision */
 	int line;
-	const char *rule_name;
-	const char *device;
+	uint8_t has_rule_name, has_device;	/* 0: absent (null in the log) */
+	char rule_name[RULES_RULE_NAME_MAX + 1];	/* nfq_declog_names() sets */
+	char device[RULES_SET_NAME_MAX + 1];	/* both: the device set's name */
 	geo_cc country;
 	geo_cc db_code;			/* rules_verdict.db_code: written when set */
 	uint8_t via;			/* rules_verdict.via, via_v4: written when set */
@@ -245,19 +269,22 @@ struct nfq_declog_stats {
 };
 
 /* What a record that stands for several decisions says (flags of
- * nfq_logrec_format): */
+ * nfq_declog_format): */
 #define NFQ_FOLD_RATE	0x1	/* "folded": decisions log-rate did not write one by one */
 #define NFQ_FOLD_CAP	0x2	/* "over_cap": ... because the total cap was used up */
 
 /* Formats one record (no newline) into buf: count decisions, of which
  * retries were retries ("retries", written when > 0), flags NFQ_FOLD_*.
  * Returns the length, or 0 when it did not fit. */
-size_t nfq_logrec_format(char *buf, size_t len, const struct nfq_logrec *r,
+size_t nfq_declog_format(char *buf, size_t len, const struct nfq_declog_rec *r,
 			 uint32_t count, uint32_t retries, unsigned flags);
 
 /* A record of verdict v for flow f at ts; interfaces empty, not existing. */
-void nfq_logrec_fill(struct nfq_logrec *r, const struct timespec *ts, const struct rules_flow *f,
+void nfq_declog_fill(struct nfq_declog_rec *r, const struct timespec *ts, const struct rules_flow *f,
 		     const struct rules_verdict *v);
+/* Copies the rule's name and the device set's name into r (NULL: absent;
+ * longer names than the policy allows are cut). */
+void nfq_declog_names(struct nfq_declog_rec *r, const char *rule_name, const char *device);
 
 struct nfq_declog *nfq_declog_new(void);
 /* Sets file ("" or NULL = none), syslog, and rate (records per device per
@@ -274,12 +301,12 @@ void nfq_declog_cap(struct nfq_declog *d, uint32_t total, uint32_t period);
 /* Logs one decision, rate limited per device (the source MAC when the
  * record has one, else the source address) and by the cap.  now_s: a
  * monotonic second counter. */
-void nfq_declog_add(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
+void nfq_declog_add(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s);
 /* Counts a retry: a repeat of an attempt already decided (a retransmitted
  * SYN, the next echo request of the same ping), answered from the verdict
  * cache.  Not written one by one: when the device's period ends, one
  * record with "retries" and "count" N (not "folded") carries the last. */
-void nfq_declog_retry(struct nfq_declog *d, const struct nfq_logrec *r, time_t now_s);
+void nfq_declog_retry(struct nfq_declog *d, const struct nfq_declog_rec *r, time_t now_s);
 /* Writes folded records whose period has ended (all when force). */
 void nfq_declog_tick(struct nfq_declog *d, time_t now_s, int force);
 /* Writes buffered records.  Call once per batch. */
@@ -476,8 +503,8 @@ int nfq_ct_is_local(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t 
 int nfq_ct_is_group(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
 /* The neighbour's MAC (6 bytes, in h), or NULL. */
 const uint8_t *nfq_ct_neigh_mac(const struct nfq_ct_hosts *h, uint8_t family, const uint8_t *addr);
-/* Takes a new snapshot of this host's addresses and neighbours (as
- * nfq_ct_walk does) and returns it (valid until the next one), or NULL
+/* (ct.c, it does I/O) Takes a new snapshot of this host's addresses and
+ * neighbours (as nfq_ct_walk does) and returns it (valid until the next one), or NULL
  * with errno. */
 const struct nfq_ct_hosts *nfq_ct_hosts_refresh(struct nfq_ct *ct);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Netlink queue I/O with libmnl and libnetfilter_queue's nlmsg API.
- * One socket serves the whole queue range.  Hot path: one preallocated
+ * A struct nfq_queue is one netlink socket bound to queues first..first+
+ * count-1; the daemon opens one per worker thread, bound to that worker's
+ * one queue (worker.c), so no socket is shared.  Hot path: one preallocated
  * receive buffer, one send buffer collecting the verdicts of every packet
  * that was waiting, one sendto per batch; no allocation.
  */
@@ -174,7 +176,7 @@ static void put_verdict(struct nfq_queue *q, uint16_t queue, uint32_t id, const 
 }
 
 /* Handles one received datagram (normally one packet message). */
-static int handle_msgs(struct nfq_queue *q, char *buf, size_t n, nfq_decide_fn fn, void *arg)
+static int handle_msgs(struct nfq_queue *q, char *buf, size_t n, const struct nfq_batch *b, int *begun)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int npkt = 0, left = (int)n;
@@ -207,16 +209,21 @@ static int handle_msgs(struct nfq_queue *q, char *buf, size_t n, nfq_decide_fn f
 			pkt.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
 		if (attr[NFQA_IFINDEX_OUTDEV])
 			pkt.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
-		fn(arg, &pkt, &ans);
+		if (!*begun) {
+			b->begin(b->arg);
+			*begun = 1;
+		}
+		b->decide(b->arg, &pkt, &ans);
 		put_verdict(q, pkt.queue, pkt.id, &ans);
 		npkt++;
 	}
 	return npkt;
 }
 
-int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonblock)
+int nfq_queue_process(struct nfq_queue *q, const struct nfq_batch *b, int nonblock)
 {
 	int fd = mnl_socket_get_fd(q->nl), total = 0, flags = nonblock ? MSG_DONTWAIT : MSG_WAITFORONE;
+	int begun = 0, rc = 0;
 
 	while (total < NFQ_DRAIN_MAX) {
 		int n = recvmmsg(fd, q->mmsg, NFQ_MMSG, flags, NULL);
@@ -228,17 +235,23 @@ int nfq_queue_process(struct nfq_queue *q, nfq_decide_fn fn, void *arg, int nonb
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				break;
-			flush_verdicts(q);
-			return -1;
+			rc = -1;
+			break;
 		}
 		for (int k = 0; k < n; k++)
-			total += handle_msgs(q, q->iov[k].iov_base, q->mmsg[k].msg_len, fn, arg);
+			total += handle_msgs(q, q->iov[k].iov_base, q->mmsg[k].msg_len, b, &begun);
 		if (n < NFQ_MMSG)
 			break;		/* drained */
 		flags = MSG_DONTWAIT;
 	}
 	flush_verdicts(q);
-	return total;
+	if (begun) {
+		int e = errno;
+
+		b->end(b->arg);
+		errno = e;
+	}
+	return rc < 0 ? -1 : total;
 }
 
 void nfq_queue_stats(const struct nfq_queue *q, struct nfq_queue_stats *st)

@@ -126,7 +126,7 @@ static void open_syslog_target(struct nfq_daemon *d, const struct rules_options 
 	char t[80];
 	int e;
 
-	if (nfq_declog_outputs(d->log, o->gateway, &o->syslog) == 0)
+	if (nfq_declog_outputs(d->declog, o->gateway, &o->syslog) == 0)
 		return;
 	e = errno;
 	rules_syslog_target(&o->syslog, t, sizeof(t));
@@ -141,8 +141,8 @@ int nfq_open_log(struct nfq_daemon *d, const struct rules_options *o)
 {
 	int rc = 0;
 
-	nfq_declog_cap(d->log, o->log_total, o->log_total_period);
-	if (nfq_declog_configure(d->log, o->log_file, o->log_syslog, o->log_rate,
+	nfq_declog_cap(d->declog, o->log_total, o->log_total_period);
+	if (nfq_declog_configure(d->declog, o->log_file, o->log_syslog, o->log_rate,
 				 o->log_rate_period) < 0) {
 		log_warn("decision log %s: cannot open (decisions are still enforced; "
 			 "records are counted as failed)", o->log_file);
@@ -275,16 +275,16 @@ static int swap_in(struct nfq_daemon *d, FILE *msg)
 				  rules_options(nc->policy)->names_ttl_max);
 	/* Pending folded records are written (with the old policy's names)
 	 * and the log reopened (logrotate) under the new options. */
-	pthread_mutex_lock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
 	nfq_open_log(d, rules_options(nc->policy));
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_unlock(&d->declog_lock);
 	__atomic_store_n(&d->cfg, nc, __ATOMIC_SEQ_CST);
 	nfq_workers_quiesce(d, nc->gen);
 	/* Batches begun with the old policy may have folded records citing it. */
-	pthread_mutex_lock(&d->log_lock);
-	nfq_declog_tick(d->log, 0, 1);
-	nfq_declog_flush(d->log);
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
+	nfq_declog_tick(d->declog, 0, 1);
+	nfq_declog_flush(d->declog);
+	pthread_mutex_unlock(&d->declog_lock);
 	nfq_config_free(old);
 	/* Established connections are decided again under the new policy and
 	 * database (or, with `option reload new-only`, only undecided ones). */

@@ -8,6 +8,7 @@
 
 #include "nfq/daemon_int.h"
 #include "util/buildinfo.h"
+#include "util/json.h"
 
 /* Everything the reply shows, gathered once. */
 struct snap {
@@ -45,13 +46,13 @@ static void sum_workers(const struct nfq_daemon *d, struct nfq_counters *c, stru
 		struct nfq_queue_stats q;
 
 		c->packets += CNT_GET(w->packets);
-		for (int a = 0; a < 4; a++)
+		for (int a = 0; a < RULES_NACTION; a++)
 			c->by_action[a] += CNT_GET(w->by_action[a]);
 		c->audit_passed += CNT_GET(w->audit_passed);
-		for (int a = 0; a < 4; a++)
-			for (int k = 0; k <= NFQ_CC_SLOTS; k++)
+		for (int a = 0; a < RULES_NACTION; a++)
+			for (int k = 0; k <= GEO_CC_SLOTS; k++)
 				c->by_action_cc[a][k] += CNT_GET(w->by_action_cc[a][k]);
-		for (int k = 0; k < NFQ_CC_SLOTS; k++)
+		for (int k = 0; k < GEO_CC_SLOTS; k++)
 			c->by_cc[k] += CNT_GET(w->by_cc[k]);
 		c->cc_unknown += CNT_GET(w->cc_unknown);
 		c->malformed += CNT_GET(w->malformed);
@@ -78,9 +79,9 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	s->o = o;
 	sum_workers(d, &s->c, &s->qs);
 	nfq_kstats_read(NULL, o->queue_first, o->queue_count, &s->ks);
-	pthread_mutex_lock((pthread_mutex_t *)&d->log_lock);
-	nfq_declog_stats(d->log, &s->ls);
-	pthread_mutex_unlock((pthread_mutex_t *)&d->log_lock);
+	pthread_mutex_lock((pthread_mutex_t *)&d->declog_lock);
+	nfq_declog_stats(d->declog, &s->ls);
+	pthread_mutex_unlock((pthread_mutex_t *)&d->declog_lock);
 	geo_info(cfg->db, &s->gi);
 	rules_summary(cfg->policy, s->summary, sizeof(s->summary));
 	s->rules = strtoul(s->summary, NULL, 10);	/* "12 rules, ..." */
@@ -107,26 +108,6 @@ static void snap_take(struct snap *s, const struct nfq_daemon *d)
 	s->age_days = s->gi.build_epoch ? (long)((now - s->gi.build_epoch) / 86400) : -1;
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static unsigned long long u(uint64_t v)
 {
 	return (unsigned long long)v;
@@ -134,10 +115,12 @@ static unsigned long long u(uint64_t v)
 
 static void countries_json(FILE *out, const struct nfq_counters *c)
 {
+	char cc[3];
+
 	fputc('{', out);
-	for (int i = 0; i < NFQ_CC_SLOTS; i++)
+	for (int i = 0; i < GEO_CC_SLOTS; i++)
 		if (c->by_cc[i])
-			fprintf(out, "\"%c%c\":%llu,", 'A' + i / 26, 'A' + i % 26, u(c->by_cc[i]));
+			fprintf(out, "\"%s\":%llu,", geo_cc_str(geo_cc_of_index(i), cc), u(c->by_cc[i]));
 	fprintf(out, "\"unknown\":%llu}", u(c->cc_unknown));
 }
 
@@ -154,9 +137,9 @@ static void hook_json(FILE *out, const struct snap *s)
 
 	fprintf(out, ",\"hook_state\":{\"state\":\"%s\",\"watched\":%s,\"repairs\":%llu,"
 		"\"last_repair\":", hook_state(d), d->watch ? "true" : "false", u(d->repairs));
-	json_str(out, d->last_repair ? s->repaired_at : NULL);
+	json_write_str(out, d->last_repair ? s->repaired_at : NULL);
 	fputs(",\"last_change\":", out);
-	json_str(out, d->last_change[0] ? d->last_change : NULL);
+	json_write_str(out, d->last_change[0] ? d->last_change : NULL);
 	fprintf(out, "},\"undecided\":{\"packets\":%llu,\"before_start\":%llu,\"action\":\"%s\"}",
 		u(d->undecided - d->undecided_at_start), u(d->undecided_at_start),
 		d->fail_open ? "passed" : "dropped");
@@ -213,9 +196,9 @@ static void asn_json(FILE *out, const struct snap *s)
 		return;
 	}
 	fputs("{\"path\":", out);
-	json_str(out, s->ai.path);
+	json_write_str(out, s->ai.path);
 	fputs(",\"type\":", out);
-	json_str(out, s->ai.database_type);
+	json_write_str(out, s->ai.database_type);
 	fprintf(out, ",\"build_epoch\":%lld}", (long long)s->ai.build_epoch);
 }
 
@@ -227,7 +210,7 @@ static void outputs_json(FILE *out, const struct snap *s)
 	char target[80];
 
 	fputs(",\"gateway\":", out);
-	json_str(out, s->ls.gateway);
+	json_write_str(out, s->ls.gateway);
 	fputs(",\"syslog\":", out);
 	if (t->kind == RULES_SYSLOG_NONE) {
 		fputs("null", out);
@@ -259,23 +242,23 @@ static void write_json(FILE *out, const struct snap *s)
 		"\"folded\":%llu,\"failed\":%llu,\"file\":", u(s->ks.queue_total), u(s->ks.queue_dropped),
 		u(s->ks.user_dropped), u(s->ks.id_sequence), u(s->qs.enobufs), u(s->ls.written),
 		u(s->ls.folded), u(s->ls.failed));
-	json_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
+	json_write_str(out, s->o->log_file && *s->o->log_file ? s->o->log_file : NULL);
 	outputs_json(out, s);
 	fputs("},\"policy\":{\"path\":", out);
-	json_str(out, s->d->opts->conf);
+	json_write_str(out, s->d->opts->conf);
 	fprintf(out, ",\"loaded_at\":\"%s\",\"age_s\":%ld,\"rules\":%lu,\"summary\":", s->loaded_at,
 		s->age_s, s->rules);
-	json_str(out, s->summary);
+	json_write_str(out, s->summary);
 	fputs(",\"mode\":", out);
-	json_str(out, s->o->mode == RULES_MODE_AUDIT ? "audit" : "enforce");
+	json_write_str(out, s->o->mode == RULES_MODE_AUDIT ? "audit" : "enforce");
 	fputs("},\"database\":{\"path\":", out);
-	json_str(out, s->gi.path);
+	json_write_str(out, s->gi.path);
 	fputs(",\"type\":", out);
-	json_str(out, s->gi.database_type);
+	json_write_str(out, s->gi.database_type);
 	fprintf(out, ",\"build_epoch\":%lld,\"age_days\":%ld},\"reloads\":{\"ok\":%llu,\"failed\":%llu},"
 		"\"hook\":", (long long)s->gi.build_epoch, s->age_days, u(s->d->reloads_ok),
 		u(s->d->reloads_failed));
-	json_str(out, nfq_hook_kind_name(s->d->hook));
+	json_write_str(out, nfq_hook_kind_name(s->d->hook));
 	hook_json(out, s);
 	names_json(out, s);
 	asn_json(out, s);
@@ -284,11 +267,12 @@ static void write_json(FILE *out, const struct snap *s)
 
 static void countries_text(FILE *out, const struct nfq_counters *c)
 {
+	char cc[3];
 	int n = 0;
 
-	for (int i = 0; i < NFQ_CC_SLOTS; i++)
+	for (int i = 0; i < GEO_CC_SLOTS; i++)
 		if (c->by_cc[i])
-			fprintf(out, "%s%c%c %llu", n++ ? ", " : "", 'A' + i / 26, 'A' + i % 26,
+			fprintf(out, "%s%s %llu", n++ ? ", " : "", geo_cc_str(geo_cc_of_index(i), cc),
 				u(c->by_cc[i]));
 	fprintf(out, "%sunknown %llu\n", n ? ", " : "", u(c->cc_unknown));
 }
@@ -467,22 +451,23 @@ static void prom_build(FILE *out, const struct snap *s)
 
 static void prom_decisions(FILE *out, const struct nfq_counters *c)
 {
-	static const char *const actions[] = { "allow", "block", "reject", "log" };
+	char cc[3];
 
 	PROM_LIST(out, { "geoegress_packets_total", "Packets the queue handed to the daemon (the first "
 			 "of each new flow, retries, malformed ones)", (int64_t)c->packets });
 	prom_family(out, "geoegress_decisions_total", "counter", "Packets decided, by the policy's "
 		    "action and the destination's country (ISO code, or unknown)");
-	for (int a = 0; a < 4; a++) {
-		for (int k = 0; k <= NFQ_CC_SLOTS; k++) {
+	for (int a = 0; a < RULES_NACTION; a++) {
+		for (int k = 0; k <= GEO_CC_SLOTS; k++) {
 			if (!c->by_action_cc[a][k])
 				continue;
-			if (k < NFQ_CC_SLOTS)
-				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%c%c\"} %llu\n",
-					actions[a], 'A' + k / 26, 'A' + k % 26, u(c->by_action_cc[a][k]));
+			if (k < GEO_CC_SLOTS)
+				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"%s\"} %llu\n",
+					rules_action_name(a), geo_cc_str(geo_cc_of_index(k), cc),
+					u(c->by_action_cc[a][k]));
 			else
 				fprintf(out, "geoegress_decisions_total{action=\"%s\",country=\"unknown\"} %llu\n",
-					actions[a], u(c->by_action_cc[a][k]));
+					rules_action_name(a), u(c->by_action_cc[a][k]));
 		}
 	}
 	PROM_LIST(out,
@@ -549,8 +534,6 @@ static void prom_hook(FILE *out, const struct nfq_daemon *d)
 
 static void prom_sweeps(FILE *out, const struct nfq_sweep_stats *sw)
 {
-	static const char *const dec[] = { "allow", "block", "reject" };
-
 	PROM_LIST(out, { "geoegress_conntrack_readable", "1 when conntrack can be read (sweeps run)",
 			 sw->enabled });
 	if (!sw->enabled)
@@ -562,8 +545,8 @@ static void prom_sweeps(FILE *out, const struct nfq_sweep_stats *sw)
 	prom_family(out, "geoegress_conntrack_marks_written_total", "counter", "Connection marks "
 		    "sweeps wrote, by decision");
 	for (int i = 0; i < 3; i++)
-		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n", dec[i],
-			u(sw->decided[NFQ_CT_ALLOW + i]));
+		fprintf(out, "geoegress_conntrack_marks_written_total{decision=\"%s\"} %llu\n",
+			nfq_ct_decision_name(NFQ_CT_ALLOW + i), u(sw->decided[NFQ_CT_ALLOW + i]));
 	PROM_LIST(out, { "geoegress_conntrack_last_sweep_timestamp_seconds", "When the last sweep ran",
 			 sw->last_at });
 	prom_family(out, "geoegress_conntrack_last_sweep_duration_seconds", "gauge", "How long the "

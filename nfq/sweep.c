@@ -110,18 +110,18 @@ static enum nfq_ct_decision decision_of_mark(uint32_t mark)
 	       NFQ_CT_ALLOW;
 }
 
-static void log_existing(struct pass *x, const struct nfq_conn *c, const struct rules_verdict *v)
+static void declog_existing(struct pass *x, const struct nfq_conn *c, const struct rules_verdict *v)
 {
 	struct nfq_daemon *d = x->sw->d;
-	struct nfq_logrec r;
+	struct nfq_declog_rec r;
 
-	nfq_logrec_fill(&r, &x->now_rt, &c->flow, v);
-	nfq_logrec_dest(&r, &x->dest);
+	nfq_declog_fill(&r, &x->now_rt, &c->flow, v);
+	nfq_declog_dest(&r, &x->dest);
 	r.existing = 1;
-	pthread_mutex_lock(&d->log_lock);
-	nfq_declog_add(d->log, &r, x->now_s);
-	nfq_declog_flush(d->log);
-	pthread_mutex_unlock(&d->log_lock);
+	pthread_mutex_lock(&d->declog_lock);
+	nfq_declog_add(d->declog, &r, x->now_s);
+	nfq_declog_flush(d->declog);
+	pthread_mutex_unlock(&d->declog_lock);
 	x->logged++;
 }
 
@@ -161,7 +161,7 @@ static int sweep_one(void *arg, const struct nfq_conn *c)
 	x->changed++;
 	x->decided[now]++;
 	if (v.log)
-		log_existing(x, c, &v);
+		declog_existing(x, c, &v);
 	return 0;
 }
 

@@ -28,14 +28,31 @@
 #include <linux/netfilter.h>
 
 #include "nfq/daemon_int.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #define VC_TTL_MS 30000		/* a blocked flow's retries within 30 s hit the cache */
 #define IDLE_WAKE_MS 200	/* an idle worker looks at the stop flag this often */
 
+/*
+ * The packet path.  A worker thread (worker_main) loops on
+ * nfq_queue_process(), which waits for packets and hands over the ones
+ * waiting together as one batch:
+ *   batch_begin   publish "active", take the current config and clocks;
+ *   decide        per packet: packet_flow() fills the flow, a retry of a
+ *                 blocked flow is answered from the verdict cache, else
+ *                 nfq_dest_lookup() and rules_eval_dest() decide; answer()
+ *                 gives the verdict and mark, count() the counters,
+ *                 declog_decision() the decision-log record;
+ *   (queue.c)     the verdicts go back in one message;
+ *   batch_end     flush the decision log, drop the config, "inactive".
+ * A reload waits for batches of an older config (nfq_workers_quiesce).
+ */
+
 /* Starts a batch: publish "active", then take the current config. */
-static void batch_begin(struct nfq_worker *w)
+static void batch_begin(void *arg)
 {
+	struct nfq_worker *w = arg;
 	struct timespec ts;
 
 	__atomic_store_n(&w->active, 1, __ATOMIC_SEQ_CST);
@@ -52,12 +69,14 @@ static void batch_begin(struct nfq_worker *w)
 	clock_gettime(CLOCK_REALTIME, &w->now_rt);
 }
 
-static void batch_end(struct nfq_worker *w)
+static void batch_end(void *arg)
 {
+	struct nfq_worker *w = arg;
+
 	if (w->logged) {
-		pthread_mutex_lock(&w->d->log_lock);
-		nfq_declog_flush(w->d->log);
-		pthread_mutex_unlock(&w->d->log_lock);
+		pthread_mutex_lock(&w->d->declog_lock);
+		nfq_declog_flush(w->d->declog);
+		pthread_mutex_unlock(&w->d->declog_lock);
 		w->logged = 0;
 	}
 	w->cfg = NULL;
@@ -82,17 +101,12 @@ static const char *ifname(struct nfq_worker *w, uint32_t index)
 
 static uint32_t vc_hash(const struct rules_flow *f)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *k[2] = { f->src.b, f->dst.b };
+	uint32_t h = fnv1a32(fnv1a32(FNV1A32_BASIS, f->src.b, 16), f->dst.b, 16);
 
-	for (int j = 0; j < 2; j++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ k[j][i]) * 16777619u;
-	h = (h ^ f->proto) * 16777619u;
-	h = (h ^ f->sport) * 16777619u;
-	h = (h ^ f->dport) * 16777619u;
-	h = (h ^ f->icmp_id) * 16777619u;
-	return h;
+	h = fnv1a32_step(h, f->proto);
+	h = fnv1a32_step(h, f->sport);
+	h = fnv1a32_step(h, f->dport);
+	return fnv1a32_step(h, f->icmp_id);
 }
 
 static int vc_same(const struct nfq_vc_entry *e, const struct rules_flow *f)
@@ -170,19 +184,18 @@ static void answer(const struct nfq_pkt *pkt, const struct rules_flow *f,
 
 static void count(struct nfq_worker *w, const struct rules_verdict *v)
 {
-	unsigned a = (unsigned)(v->country >> 8) - 'A', b = (unsigned)(v->country & 0xff) - 'A';
+	int i = geo_cc_index(v->country);	/* -1: unknown, or not two letters */
 
-	if ((unsigned)v->action < 4)
+	if ((unsigned)v->action < RULES_NACTION)
 		CNT_INC(w->c.by_action[v->action]);
 	if (v->audit)
 		CNT_INC(w->c.audit_passed);
-	if (v->country != GEO_CC_UNKNOWN && a < 26 && b < 26)
-		CNT_INC(w->c.by_cc[a * 26 + b]);
+	if (i >= 0)
+		CNT_INC(w->c.by_cc[i]);
 	else
 		CNT_INC(w->c.cc_unknown);
-	if ((unsigned)v->action < 4)	/* geoegress_decisions_total{action,country} */
-		CNT_INC(w->c.by_action_cc[v->action][v->country != GEO_CC_UNKNOWN && a < 26 && b < 26 ?
-						      a * 26 + b : NFQ_CC_SLOTS]);
+	if ((unsigned)v->action < RULES_NACTION)	/* geoegress_decisions_total{action,country} */
+		CNT_INC(w->c.by_action_cc[v->action][i >= 0 ? i : GEO_CC_SLOTS]);
 }
 
 /* The destination's names and AS (what a log record carries beyond the
@@ -225,7 +238,7 @@ void nfq_decide(const struct nfq_daemon *d, const struct nfq_config *cfg, const 
 	rules_eval_dest(cfg->policy, f, &x->geo, &x->rd, v);
 }
 
-void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x)
+void nfq_declog_dest(struct nfq_declog_rec *r, const struct nfq_dest *x)
 {
 	const char *host = dns_names_host(&x->names);
 
@@ -234,29 +247,31 @@ void nfq_logrec_dest(struct nfq_logrec *r, const struct nfq_dest *x)
 	r->as_org = x->asn.org;
 }
 
-static void log_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,
-			 const struct rules_verdict *v, int repeat)
+/* retry: a retry of an attempt already decided, answered from the verdict
+ * cache (logged as a retries record, not as a new decision). */
+static void declog_decision(struct nfq_worker *w, const struct nfq_pkt *pkt, const struct rules_flow *f,
+			    const struct rules_verdict *v, int retry)
 {
-	struct nfq_logrec r;
+	struct nfq_declog_rec r;
 
 	if (!v->log)	/* rules_eval says what is recorded */
 		return;
-	nfq_logrec_fill(&r, &w->now_rt, f, v);
-	nfq_logrec_dest(&r, &w->dest);
+	nfq_declog_fill(&r, &w->now_rt, f, v);
+	nfq_declog_dest(&r, &w->dest);
 	r.existing = (pkt->mark & NFQ_MARK_MASK) == NFQ_MARK_PENDING_EST;
 	snprintf(r.in, sizeof(r.in), "%s", ifname(w, pkt->indev));
 	snprintf(r.out, sizeof(r.out), "%s", ifname(w, pkt->outdev));
-	pthread_mutex_lock(&w->d->log_lock);
-	if (repeat)
-		nfq_declog_retry(w->d->log, &r, w->now_ms / 1000);
+	pthread_mutex_lock(&w->d->declog_lock);
+	if (retry)
+		nfq_declog_retry(w->d->declog, &r, w->now_ms / 1000);
 	else
-		nfq_declog_add(w->d->log, &r, w->now_ms / 1000);
+		nfq_declog_add(w->d->declog, &r, w->now_ms / 1000);
 	w->logged = 1;
-	pthread_mutex_unlock(&w->d->log_lock);
+	pthread_mutex_unlock(&w->d->declog_lock);
 }
 
 /* -v: one line per decision (stderr or syslog); off the hot path otherwise. */
-static void debug_decision(const struct rules_flow *f, const struct rules_verdict *v, int cached)
+static void debug_decision(const struct rules_flow *f, const struct rules_verdict *v, int retry)
 {
 	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", cc[3];
 	int fam = f->family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -265,7 +280,23 @@ static void debug_decision(const struct rules_flow *f, const struct rules_verdic
 	inet_ntop(fam, f->dst.b, dst, sizeof(dst));
 	log_debug("%s -> %s proto %u port %u country %s: %s%s (line %d)%s", src, dst, f->proto,
 		  f->has_ports ? f->dport : 0, geo_cc_str(v->country, cc), rules_action_name(v->action),
-		  v->audit ? " (audit: passed)" : "", v->line, cached ? " [cached retry]" : "");
+		  v->audit ? " (audit: passed)" : "", v->line, retry ? " [cached retry]" : "");
+}
+
+/* The flow of a queued packet: its headers (packet.c), the interfaces
+ * and the source MAC the queue gave.  0, or -1 for no IP header at all. */
+static int packet_flow(const struct nfq_pkt *pkt, struct rules_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (nfq_parse_packet(pkt->payload, pkt->len, f) < 0)
+		return -1;
+	f->iif = pkt->indev;
+	f->oif = pkt->outdev;
+	if (pkt->hwaddr) {
+		f->has_mac = 1;
+		memcpy(f->src_mac, pkt->hwaddr, 6);
+	}
+	return 0;
 }
 
 static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
@@ -274,27 +305,18 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 	struct rules_flow flow;
 	struct rules_verdict v;
 	struct nfq_vc_entry *slot;
-	int hit;
+	int retry;
 
-	if (!w->cfg)
-		batch_begin(w);
 	CNT_INC(w->c.packets);
-	memset(&flow, 0, sizeof(flow));
-	if (nfq_parse_packet(pkt->payload, pkt->len, &flow) < 0) {
+	if (packet_flow(pkt, &flow) < 0) {
 		/* Not even an IP header: nothing to decide on; follow the fail mode. */
 		CNT_INC(w->c.malformed);
 		ans->verdict = w->d->fail_open ? NF_ACCEPT : NF_DROP;
 		return;
 	}
-	flow.iif = pkt->indev;
-	flow.oif = pkt->outdev;
-	if (pkt->hwaddr) {
-		flow.has_mac = 1;
-		memcpy(flow.src_mac, pkt->hwaddr, 6);
-	}
 	slot = &w->vc[vc_hash(&flow) % NFQ_VC_SLOTS];
-	hit = vc_valid(w, slot, &flow);
-	if (hit) {
+	retry = vc_valid(w, slot, &flow);
+	if (retry) {
 		/* the names, not the country, for a retry: its log record carries the host */
 		dest_names(w->d, w->cfg, &flow, (uint32_t)(w->now_ms / 1000), &w->dest);
 		CNT_INC(w->c.cache_hits);
@@ -316,20 +338,19 @@ static void decide(void *arg, const struct nfq_pkt *pkt, struct nfq_answer *ans)
 		CNT_INC(w->c.names_busy);
 	answer(pkt, &flow, &v, w->d->fail_open, ans);
 	count(w, &v);
-	log_decision(w, pkt, &flow, &v, hit);
+	declog_decision(w, pkt, &flow, &v, retry);
 	if (w->d->opts->verbose)
-		debug_decision(&flow, &v, hit);
+		debug_decision(&flow, &v, retry);
 }
 
 static void *worker_main(void *arg)
 {
 	struct nfq_worker *w = arg;
+	const struct nfq_batch batch = { .begin = batch_begin, .decide = decide, .end = batch_end, .arg = w };
 
 	while (!__atomic_load_n(&w->d->stop, __ATOMIC_RELAXED)) {
-		int n = nfq_queue_process(w->q, decide, w, 0);
+		int n = nfq_queue_process(w->q, &batch, 0);
 
-		if (w->cfg)
-			batch_end(w);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			log_warn("netfilter queue %u", w->queue);
 			__atomic_store_n(&w->failed, 1, __ATOMIC_RELAXED);

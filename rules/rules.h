@@ -24,8 +24,19 @@ enum rules_action {
 	RULES_REJECT,		/* drop, and the kernel answers (TCP RST / ICMP admin-prohibited) */
 	RULES_LOG,		/* accept and record */
 };
+#define RULES_NACTION 4
 
-const char *rules_action_name(enum rules_action a);	/* "allow", "block", "reject", "log" */
+/* The action's keyword: "allow", "block", "reject", "log" ("?" out of
+ * range).  The policy language, the decision log (doc/log-format.md) and
+ * the daemon's counters all name actions so. */
+const char *rules_action_name(enum rules_action a);
+
+/* A protocol's name in the policy language and the decision log: tcp, udp,
+ * icmp, icmpv6, sctp; another number is written into num (NULL: returns
+ * NULL for it).  rules_proto_number() is the inverse for the names:
+ * 0, or -1 for another word. */
+const char *rules_proto_name(unsigned proto, char num[4]);
+int rules_proto_number(const char *name, uint8_t *out);
 
 /* One flow as the daemon saw its first packet.  Addresses in network
  * order; ports in host order. */
@@ -46,6 +57,11 @@ struct rules_flow {
 	} src, dst;
 	uint32_t iif, oif;	/* interface indices, 0 if unknown */
 };
+
+/* The longest rule name (`name "..."`) and set name a policy may have:
+ * the decision log copies them into fixed buffers (nfq_declog_rec). */
+#define RULES_RULE_NAME_MAX 200
+#define RULES_SET_NAME_MAX 64
 
 /* What evaluation decided.  Pointers point into the policy. */
 struct rules_verdict {

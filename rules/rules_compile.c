@@ -125,7 +125,7 @@ void rules_aset_free(struct aset *a)
 
 static void cc_set(uint64_t *bm, uint16_t cc)
 {
-	int i = cc_index(cc);
+	int i = geo_cc_index(cc);
 
 	if (i >= 0)
 		bm[i / 64] |= 1ull << (i % 64);

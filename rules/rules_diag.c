@@ -9,7 +9,15 @@
 
 #include "rules/rules_diag.h"
 
+/* Diagnostics kept with their text; the rest are only counted (as
+ * compilers stop listing errors after a while).  Fuzz builds keep fewer:
+ * what the fuzzer checks of a failed parse is that it says why, and an
+ * input of a thousand errors would format a thousand messages a run. */
+#ifdef GEOEGRESS_FUZZ
+#define MAX_DIAGS 16
+#else
 #define MAX_DIAGS 100
+#endif
 
 int rules_edit_distance(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -57,7 +65,13 @@ void sugg_init(struct sugg *s, const char *word, size_t len)
 void sugg_offer(struct sugg *s, const char *cand)
 {
 	size_t cl = strlen(cand);
-	int d = rules_edit_distance(s->word, s->len, cand, cl);
+	int d;
+
+	/* The distance is at least the difference in length: a candidate
+	 * that cannot beat the best so far costs no matrix. */
+	if ((cl > s->len ? cl - s->len : s->len - cl) >= (size_t)s->dist)
+		return;
+	d = rules_edit_distance(s->word, s->len, cand, cl);
 
 	if (d < s->dist && d > 0 && (size_t)d < (s->len > cl ? s->len : cl)) {
 		s->dist = d;

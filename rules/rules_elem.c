@@ -259,18 +259,17 @@ static const char *cc_suggest(const char *w, size_t len)
 	for (size_t i = 0; i < sizeof(cc_aliases) / sizeof(cc_aliases[0]); i++)
 		if (!strcmp(up, cc_aliases[i].from))
 			return cc_aliases[i].to;
-	for (int a = 'A'; a <= 'Z'; a++) {
-		for (int b = 'A'; b <= 'Z'; b++) {
-			const char *name = geo_country_name(geo_cc_make((char)a, (char)b));
+	for (unsigned i = 0; i < GEO_CC_SLOTS; i++) {
+		geo_cc c = geo_cc_of_index(i);
+		const char *name = geo_country_name(c);
+		char code[3];
 
-			if (!name)
-				continue;
-			if (!strcasecmp(name, up))
-				return geo_cc_str(geo_cc_make((char)a, (char)b), found);
-			if (len == 2 && rules_edit_distance(up, 2, (char[]){ (char)a, (char)b }, 2) == 1 &&
-			    ++n1 == 1)
-				geo_cc_str(geo_cc_make((char)a, (char)b), found);
-		}
+		if (!name)
+			continue;
+		if (!strcasecmp(name, up))
+			return geo_cc_str(c, found);
+		if (len == 2 && rules_edit_distance(up, 2, geo_cc_str(c, code), 2) == 1 && ++n1 == 1)
+			geo_cc_str(c, found);
 	}
 	/* a one-letter slip is only suggested when exactly one code fits */
 	return len == 2 && n1 == 1 ? found : NULL;
@@ -318,12 +317,26 @@ static const struct { const char *name; uint8_t num; } protos[] = {
 	{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "sctp", 132 },
 };
 
-const char *rules_proto_name(unsigned proto)
+const char *rules_proto_name(unsigned proto, char num[4])
 {
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
 		if (protos[i].num == proto)
 			return protos[i].name;
-	return NULL;
+	if (!num)
+		return NULL;
+	snprintf(num, 4, "%u", proto & 0xff);
+	return num;
+}
+
+int rules_proto_number(const char *name, uint8_t *out)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		if (!strcmp(name, protos[i].name)) {
+			*out = protos[i].num;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int elem_proto(struct parser *ps, const struct tok *t, struct elem *out)

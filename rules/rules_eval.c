@@ -169,7 +169,7 @@ static uint32_t load32(const uint8_t *b)
  * (geo.h, "Codes that are not countries"). */
 static int country_index(geo_cc cc)
 {
-	return geo_cc_is_country(cc) ? cc_index(cc) : -1;
+	return geo_cc_is_country(cc) ? geo_cc_index(cc) : -1;
 }
 
 static void unpack(const struct rules_policy *p, const struct rules_flow *f,
@@ -194,7 +194,7 @@ static void unpack(const struct rules_policy *p, const struct rules_flow *f,
 	for (int i = 0; i < 6; i++)
 		c->mac = (c->mac << 8) | f->src_mac[i];
 	c->known = cc != 0;
-	c->ci_pick = cc_index(cc);
+	c->ci_pick = geo_cc_index(cc);
 	c->ci_loc = country_index(g->located);
 	c->ci_reg = country_index(g->registered);
 	c->either = p->opt.field == GEO_FIELD_EITHER;

@@ -16,15 +16,14 @@
 #include <string.h>
 
 #include "rules/rules_int.h"
+#include "util/hash.h"
 
 #define LISTS_MAX 4096	/* bits a flow's host bitmap has room for (rules_eval.c) */
 
 static uint64_t name_hash(const char *s, size_t len, int wild)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)wild;
+	uint64_t h = fnv1a64(FNV1A64_BASIS ^ (uint64_t)wild, s, len);
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
 	h ^= h >> 31;
 	return h ? h : 1;	/* 0 marks an empty slot */
 }

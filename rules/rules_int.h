@@ -199,7 +199,15 @@ struct rules_policy {
 	int nlines;
 };
 
-/* ---- built-in country groups ---- */
+/* ---- the functions shared inside rules/, by the file that defines them ---- */
+
+/* The policy pool's text of a name element. */
+static inline const char *pool_str(const struct rules_policy *p, const struct elem *e)
+{
+	return p->pool + e->lo;
+}
+
+/* rules_elem.c: the built-in country groups (eu, ...) */
 struct cc_group {
 	const char *name;
 	const char *codes;	/* "AT BE ..." */
@@ -207,19 +215,12 @@ struct cc_group {
 extern const struct cc_group rules_groups[];
 extern const size_t rules_ngroups;
 
-static inline int cc_index(uint16_t cc)
-{
-	unsigned a = (unsigned)(cc >> 8) - 'A', b = (unsigned)(cc & 0xff) - 'A';
-
-	return a < 26 && b < 26 ? (int)(a * 26 + b) : -1;
-}
-
-/* lex.c */
+/* rules_lex.c */
 struct tok *rules_lex(const char *text, size_t len, size_t *ntok,
 		      void (*bad)(void *ctx, int line, int col, int width, const char *msg),
 		      void *ctx);
 
-/* compile.c */
+/* rules_compile.c */
 int rules_compile_set(struct rules_policy *p, struct rset *s);
 int rules_compile_rule(struct rules_policy *p, struct rrule *r);
 int rules_aset_contains(const struct aset *big, const struct aset *small);
@@ -238,7 +239,7 @@ long rules_first_match(const struct rules_policy *p, const struct rules_flow *f,
 
 const char *rules_device(const struct rules_policy *p, const struct rules_flow *f, int use_index);
 
-/* option.c */
+/* rules_option.c */
 const char *rules_option_name(int id);
 
 /* rules_hosts.c */
@@ -246,16 +247,14 @@ int rules_hosts_build(struct rules_policy *p);
 void rules_hosts_free(struct hosttab *t);
 /* ORs into bits (t->words words, zeroed by the caller) the lists name is in. */
 void rules_hosts_lists(const struct rules_policy *p, const char *name, uint64_t *bits);
-static inline const char *pool_str(const struct rules_policy *p, const struct elem *e)
-{
-	return p->pool + e->lo;
-}
 
-/* print.c */
+/* rules_print.c */
 void rules_print_elem(const struct rules_policy *p, const struct elem *e, FILE *out);
-const char *rules_proto_name(unsigned proto);
+/* The action keywords, indexed by enum rules_action (rules_action_name). */
+extern const char *const rules_action_words[RULES_NACTION];
 
-/* parse.c helpers shared with the suggestions */
+/* rules_diag.c: the edit distance of the "did you mean" suggestions
+ * (also rules_elem.c's country names). */
 int rules_edit_distance(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif

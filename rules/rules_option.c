@@ -410,8 +410,7 @@ static int opt_nat64(struct parser *ps, struct rules_options *o)
 
 static int opt_unknown(struct parser *ps, struct rules_options *o)
 {
-	static const char *const acts[] = { "allow", "block", "reject", "log" };
-	int a = choice(ps, "unknown", acts, 4);
+	int a = choice(ps, "unknown", rules_action_words, RULES_NACTION);
 
 	if (a < 0)
 		return -1;
@@ -488,11 +487,14 @@ static int opt_names_value(struct parser *ps, int id)
 	case OPT_NAMES_MAX:
 		return number_value(ps, "names-max", 1024, 1048576, &v) < 0 ? -1 :
 			(o->names_max = (uint32_t)v, 0);
-	default:
+	case OPT_ASN_DB:
 		free(ps->p->asn_database);
 		ps->p->asn_database = path_value(ps, "asn-database", 0);
 		o->asn_database = ps->p->asn_database;
 		return o->asn_database ? 0 : -1;
+	default:		/* an option opt_value() forgot */
+		perr(ps, pcur(ps), "internal error: option '%s' has no parser", opt_names[id]);
+		return -1;
 	}
 }
 
@@ -541,7 +543,7 @@ static int opt_value(struct parser *ps, int id)
 		return opt_nat64(ps, o);
 	case OPT_QUEUE:
 		return opt_queue(ps, o);
-	default:
+	default:		/* names, names-group, names-ttl, names-max, asn-database */
 		return opt_names_value(ps, id);
 	}
 }

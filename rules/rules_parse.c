@@ -14,25 +14,6 @@ static const char *const stmt_words[] = {
 };
 #define NSTMT (sizeof(stmt_words) / sizeof(stmt_words[0]))
 
-static const char *const action_words[] = { "allow", "block", "reject", "log" };
-
-static struct tok *cur(struct parser *ps)
-{
-	return &ps->t[ps->i];
-}
-
-static struct tok *next(struct parser *ps)
-{
-	if (ps->t[ps->i].kind != T_EOF)
-		ps->i++;
-	return &ps->t[ps->i];
-}
-
-static int at_end(const struct tok *t)
-{
-	return t->kind == T_NL || t->kind == T_EOF;
-}
-
 static int is_stmt_word(const struct tok *t)
 {
 	for (size_t i = 0; i < NSTMT; i++)
@@ -54,7 +35,7 @@ static void skip_stmt(struct parser *ps)
 	int depth = 0;
 
 	for (;;) {
-		struct tok *t = cur(ps);
+		struct tok *t = pcur(ps);
 
 		if (t->kind == T_EOF || stmt_start(ps, ps->i))
 			return;
@@ -64,14 +45,14 @@ static void skip_stmt(struct parser *ps)
 			depth--;
 		else if (t->kind == T_NL && (depth == 0 || stmt_start(ps, ps->i + 1)))
 			return;
-		next(ps);
+		pnext(ps);
 	}
 }
 
 static int action_of(const struct tok *t, enum rules_action *a)
 {
-	for (size_t i = 0; i < 4; i++) {
-		if (tok_is(t, action_words[i])) {
+	for (size_t i = 0; i < RULES_NACTION; i++) {
+		if (tok_is(t, rules_action_words[i])) {
 			*a = (enum rules_action)i;
 			return 0;
 		}
@@ -101,7 +82,7 @@ static char *tok_string(struct parser *ps, const struct tok *t)
  * abandoned), else the number of bad elements (each already reported). */
 static int parse_list(struct parser *ps, enum ctx ctx, struct elist *l, int need_brace)
 {
-	struct tok *open = cur(ps), *t;
+	struct tok *open = pcur(ps), *t;
 	struct elem e;
 	int bad = 0;
 
@@ -117,19 +98,19 @@ static int parse_list(struct parser *ps, enum ctx ctx, struct elist *l, int need
 			bad++;
 		else
 			elist_push(ps, l, &e);
-		if (!at_end(open))
-			next(ps);
+		if (!tok_end(open))
+			pnext(ps);
 		return bad;
 	}
-	next(ps);
+	pnext(ps);
 	for (;;) {
-		t = cur(ps);
+		t = pcur(ps);
 		if (t->kind == T_NL || t->kind == T_COMMA) {
-			next(ps);
+			pnext(ps);
 			continue;
 		}
 		if (t->kind == T_RBRACE) {
-			next(ps);
+			pnext(ps);
 			if (!need_brace && l->n == 0 && bad == 0) {
 				/* in a rule, nothing would mean "any" to a reader and "none" to a parser */
 				perr(ps, open, "empty list '{ }': give at least one element, or leave the clause out");
@@ -147,7 +128,7 @@ static int parse_list(struct parser *ps, enum ctx ctx, struct elist *l, int need
 			bad++;
 		else
 			elist_push(ps, l, &e);
-		t = next(ps);
+		t = pnext(ps);
 		if (t->kind != T_COMMA && t->kind != T_NL && t->kind != T_RBRACE && t->kind != T_EOF &&
 		    !stmt_start(ps, ps->i)) {
 			perr(ps, t, "expected ',' or '}' before '%.*s'", TOKFMT(t));
@@ -158,9 +139,9 @@ static int parse_list(struct parser *ps, enum ctx ctx, struct elist *l, int need
 
 static int parse_stmt_end(struct parser *ps)
 {
-	struct tok *t = cur(ps);
+	struct tok *t = pcur(ps);
 
-	if (at_end(t))
+	if (tok_end(t))
 		return 0;
 	if (t->kind != T_BAD)
 		perr(ps, t, "unexpected '%.*s' after the end of the statement", TOKFMT(t));
@@ -171,7 +152,7 @@ static int parse_stmt_end(struct parser *ps)
 
 static int valid_name(const struct tok *t)
 {
-	if (t->kind != T_WORD || t->len > 64)
+	if (t->kind != T_WORD || t->len > RULES_SET_NAME_MAX)
 		return 0;
 	if (!(t->p[0] == '_' || (t->p[0] >= 'a' && t->p[0] <= 'z') || (t->p[0] >= 'A' && t->p[0] <= 'Z')))
 		return 0;
@@ -187,7 +168,7 @@ static int valid_name(const struct tok *t)
 
 static int set_name_ok(struct parser *ps, const struct tok *kw, const struct tok *n)
 {
-	if (at_end(n)) {
+	if (tok_end(n)) {
 		perr(ps, n, "expected a set name after '%.*s'", TOKFMT(kw));
 		return -1;
 	}
@@ -234,17 +215,17 @@ static const enum ctx set_ctx[] = { CTX_DEVICES, CTX_NETWORKS, CTX_COUNTRIES, CT
 
 static int parse_set(struct parser *ps, enum set_kind kind)
 {
-	struct tok *kw = cur(ps), *n = next(ps);
+	struct tok *kw = pcur(ps), *n = pnext(ps);
 	struct rset s = { .kind = kind, .line = n->line, .col = n->col };
 	int name_ok = set_name_ok(ps, kw, n) == 0, rc;
 
-	if (at_end(n))
+	if (tok_end(n))
 		return -1;
-	if (next(ps)->kind != T_EQ) {
-		perr(ps, cur(ps), "expected '=' after the set name, as in '%.*s NAME = { ... }'", TOKFMT(kw));
+	if (pnext(ps)->kind != T_EQ) {
+		perr(ps, pcur(ps), "expected '=' after the set name, as in '%.*s NAME = { ... }'", TOKFMT(kw));
 		return -1;
 	}
-	next(ps);
+	pnext(ps);
 	rc = parse_list(ps, set_ctx[kind], &s.elems, 1);
 	if (rc == 0 && name_ok && s.elems.n == 0) {
 		perr(ps, n, "set '%.*s' is empty; give it at least one element", TOKFMT(n));
@@ -286,9 +267,9 @@ static int parse_dst_list(struct parser *ps, struct rrule *r, struct tok *t, enu
 	r->dkind = kind;
 	if (t->kind == T_NE) {
 		r->dneg = 1;
-		t = next(ps);
+		t = pnext(ps);
 	}
-	if (at_end(t)) {
+	if (tok_end(t)) {
 		perr(ps, t, "%s", missing);
 		return -1;
 	}
@@ -298,11 +279,11 @@ static int parse_dst_list(struct parser *ps, struct rrule *r, struct tok *t, enu
 /* to host [!=] LIST | to host unknown */
 static int parse_to_host(struct parser *ps, struct rrule *r)
 {
-	struct tok *t = next(ps);
+	struct tok *t = pnext(ps);
 
 	if (tok_is(t, "unknown")) {
 		r->dkind = DST_HOST_UNKNOWN;
-		next(ps);
+		pnext(ps);
 		return 0;
 	}
 	return parse_dst_list(ps, r, t, DST_HOST, CTX_HOST,
@@ -311,16 +292,16 @@ static int parse_to_host(struct parser *ps, struct rrule *r)
 
 static int parse_to(struct parser *ps, struct rrule *r)
 {
-	struct tok *t = next(ps);
+	struct tok *t = pnext(ps);
 
 	if (tok_is(t, "any")) {
 		r->dkind = DST_ANY;
-		next(ps);
+		pnext(ps);
 		return 0;
 	}
 	if (tok_is(t, "unknown")) {
 		r->dkind = DST_UNKNOWN;
-		next(ps);
+		pnext(ps);
 		return 0;
 	}
 	if (tok_is(t, "host") || tok_is(t, "hosts")) {
@@ -331,7 +312,7 @@ static int parse_to(struct parser *ps, struct rrule *r)
 		return parse_to_host(ps, r);
 	}
 	if (tok_is(t, "asn"))
-		return parse_dst_list(ps, r, next(ps), DST_ASN, CTX_ASN, "expected an AS number after 'asn', as "
+		return parse_dst_list(ps, r, pnext(ps), DST_ASN, CTX_ASN, "expected an AS number after 'asn', as "
 				      "in 'to asn 64500' or 'to asn { 64500, 64501 }'");
 	if (plain_word(t)) {
 		static const char *const words[] = { "any", "unknown", "country", "host", "asn" };
@@ -343,23 +324,23 @@ static int parse_to(struct parser *ps, struct rrule *r)
 		}
 	}
 	if (tok_is(t, "country"))
-		return parse_dst_list(ps, r, next(ps), DST_COUNTRY, CTX_CC, "expected a destination after 'country'");
+		return parse_dst_list(ps, r, pnext(ps), DST_COUNTRY, CTX_CC, "expected a destination after 'country'");
 	return parse_dst_list(ps, r, t, DST_ADDR, CTX_DST, "expected a destination after 'to'");
 }
 
 static int parse_from(struct parser *ps, struct rrule *r)
 {
-	struct tok *t = next(ps);
+	struct tok *t = pnext(ps);
 
 	if (tok_is(t, "any")) {
-		next(ps);
+		pnext(ps);
 		return 0;
 	}
 	if (t->kind == T_NE) {
 		perr(ps, t, "'!=' is only for destinations; list the sources the rule is for");
 		return -1;
 	}
-	if (at_end(t)) {
+	if (tok_end(t)) {
 		perr(ps, t, "expected a source after 'from'");
 		return -1;
 	}
@@ -368,19 +349,19 @@ static int parse_from(struct parser *ps, struct rrule *r)
 
 static int parse_name(struct parser *ps, struct rrule *r)
 {
-	struct tok *t = next(ps);
+	struct tok *t = pnext(ps);
 
 	if (t->kind != T_STRING) {
 		if (t->kind != T_BAD)
 			perr(ps, t, "expected a quoted rule name after 'name', as in name \"IAF advisory\"");
 		return -1;
 	}
-	if (t->len > 2 + 200) {
-		perr(ps, t, "rule name is too long (at most 200 characters)");
+	if (t->len > 2 + RULES_RULE_NAME_MAX) {
+		perr(ps, t, "rule name is too long (at most %d characters)", RULES_RULE_NAME_MAX);
 		return -1;
 	}
 	r->name = tok_string(ps, t);
-	next(ps);
+	pnext(ps);
 	return r->name ? 0 : -1;
 }
 
@@ -406,7 +387,7 @@ static int unknown_clause(struct parser *ps, struct tok *t, int seen_log)
 /* One clause (from/to/proto/port/name) of a rule. */
 static int parse_clause(struct parser *ps, struct rrule *r, unsigned *seen, const struct tok **port_tok)
 {
-	struct tok *t = cur(ps);
+	struct tok *t = pcur(ps);
 	size_t c;
 
 	for (c = 0; c < 5; c++)
@@ -425,15 +406,15 @@ static int parse_clause(struct parser *ps, struct rrule *r, unsigned *seen, cons
 	case 1:
 		return parse_to(ps, r);
 	case 2:
-		if (at_end(next(ps))) {
-			perr(ps, cur(ps), "expected a protocol after 'proto'");
+		if (tok_end(pnext(ps))) {
+			perr(ps, pcur(ps), "expected a protocol after 'proto'");
 			return -1;
 		}
 		return parse_list(ps, CTX_PROTO, &r->proto, 0);
 	case 3:
 		*port_tok = t;
-		if (at_end(next(ps))) {
-			perr(ps, cur(ps), "expected a port after 'port'");
+		if (tok_end(pnext(ps))) {
+			perr(ps, pcur(ps), "expected a port after 'port'");
 			return -1;
 		}
 		return parse_list(ps, CTX_PORT, &r->port, 0);
@@ -448,7 +429,7 @@ static int check_ports(struct parser *ps, struct rrule *r, const struct tok *por
 		unsigned pr = r->proto.v[i].lo;
 
 		if (pr != 6 && pr != 17 && pr != 132) {
-			const char *nm = rules_proto_name(pr);
+			const char *nm = rules_proto_name(pr, NULL);
 
 			perr(ps, port_tok, "'port' needs proto tcp, udp or sctp; this rule also has proto %s%s",
 			     nm ? nm : "", nm ? "" : "number");
@@ -490,18 +471,18 @@ static int add_rule(struct parser *ps, struct rrule *r)
 
 static int parse_rule(struct parser *ps)
 {
-	struct tok *a = cur(ps);
+	struct tok *a = pcur(ps);
 	struct rrule r = { .line = a->line, .col = a->col };
 	const struct tok *port_tok = NULL;
 	unsigned seen = 0;
 	int bad = 0, rc;
 
 	action_of(a, &r.action);
-	if (tok_is(next(ps), "log")) {
+	if (tok_is(pnext(ps), "log")) {
 		r.log = 1;
-		next(ps);
+		pnext(ps);
 	}
-	while (!at_end(cur(ps))) {
+	while (!tok_end(pcur(ps))) {
 		rc = parse_clause(ps, &r, &seen, &port_tok);
 		if (rc < 0) {
 			bad = -1;
@@ -524,12 +505,12 @@ static int parse_rule(struct parser *ps)
 
 static int parse_default(struct parser *ps)
 {
-	struct tok *d = cur(ps), *t = next(ps);
+	struct tok *d = pcur(ps), *t = pnext(ps);
 	enum rules_action a;
 
 	ps->saw_default = 1;
 	if (action_of(t, &a) < 0) {
-		if (at_end(t))
+		if (tok_end(t))
 			perr(ps, t, "expected an action after 'default': allow, block, reject or log");
 		else
 			perr(ps, t, "'%.*s' is not an action; 'default' takes allow, block, reject or log",
@@ -542,9 +523,9 @@ static int parse_default(struct parser *ps)
 	}
 	ps->p->def = a;
 	ps->p->def_line = d->line;
-	if (tok_is(next(ps), "log")) {
+	if (tok_is(pnext(ps), "log")) {
 		ps->p->def_log = 1;
-		next(ps);
+		pnext(ps);
 	}
 	return parse_stmt_end(ps);
 }
@@ -553,7 +534,7 @@ static int parse_default(struct parser *ps)
 
 static int parse_stmt(struct parser *ps)
 {
-	struct tok *t = cur(ps);
+	struct tok *t = pcur(ps);
 	const char *s;
 
 	if (tok_is(t, "option"))
@@ -667,9 +648,9 @@ static void check_dest_tests(struct parser *ps)
 
 static void parse_all(struct parser *ps)
 {
-	while (cur(ps)->kind != T_EOF && !ps->oom) {
-		if (cur(ps)->kind == T_NL) {
-			next(ps);
+	while (pcur(ps)->kind != T_EOF && !ps->oom) {
+		if (pcur(ps)->kind == T_NL) {
+			pnext(ps);
 			continue;
 		}
 		if (parse_stmt(ps) < 0)

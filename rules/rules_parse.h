@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rules — private: the parser state shared by parse.c and elem.c. */
+/* rules — private: the parser state shared by the files of the parser:
+ * rules_parse.c (statements, sets, rules), rules_elem.c (list elements),
+ * rules_option.c (`option NAME VALUE`) and rules_compile.c (warnings). */
 #ifndef GEOEGRESS_RULES_PARSE_H
 #define GEOEGRESS_RULES_PARSE_H
 
@@ -49,6 +51,7 @@ static inline int tok_end(const struct tok *t)
 
 #define TOKFMT(t) (int)((t)->len > 40 ? 40 : (t)->len), (t)->p
 
+/* rules_elem.c */
 void perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int tok_is(const struct tok *t, const char *word);
@@ -57,9 +60,9 @@ int parse_uint(const char *s, size_t len, unsigned long max, unsigned long *out)
 int elist_push(struct parser *ps, struct elist *l, const struct elem *e);
 void elist_free(struct elist *l);
 
-/* option.c: `option NAME VALUE` at the current token; 0 or -1 (reported). */
+/* rules_option.c: `option NAME VALUE` at the current token; 0 or -1 (reported). */
 int rules_parse_option(struct parser *ps);
-/* compile.c: unused sets and shadowed rules, after a parse without errors. */
+/* rules_compile.c: unused sets and shadowed rules, after a parse without errors. */
 void rules_check_warnings(struct parser *ps);
 
 #endif

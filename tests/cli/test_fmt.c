@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The CLI's shared formatting helpers (cli/common.c): fitting values into
  * text columns (addresses cut in the middle, IPv6 included), human sizes
- * and ages, protocol names, JSON strings. */
+ * and ages; and the protocol names (rules.h) and JSON strings (util/json.h)
+ * they print. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "rules/rules.h"
+#include "util/json.h"
 #include "tests/tap.h"
 
 static void test_fit(void)
@@ -52,11 +55,11 @@ static void test_names(void)
 {
 	char num[4];
 
-	is_str(cli_proto_name(6, num), "tcp", "tcp");
-	is_str(cli_proto_name(58, num), "icmpv6", "icmpv6");
-	is_str(cli_proto_name(132, num), "sctp", "sctp");
-	is_str(cli_proto_name(50, num), "50", "esp as a number");
-	is_str(cli_proto_name(255, num), "255", "255");
+	is_str(rules_proto_name(6, num), "tcp", "tcp");
+	is_str(rules_proto_name(58, num), "icmpv6", "icmpv6");
+	is_str(rules_proto_name(132, num), "sctp", "sctp");
+	is_str(rules_proto_name(50, num), "50", "esp as a number");
+	is_str(rules_proto_name(255, num), "255", "255");
 }
 
 static void test_json(void)
@@ -65,9 +68,9 @@ static void test_json(void)
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
 
-	cli_json_str(f, "a\"b\\c\n");
+	json_write_str(f, "a\"b\\c\n");
 	fputc(' ', f);
-	cli_json_str(f, NULL);
+	json_write_str(f, NULL);
 	fclose(f);
 	is_str(s, "\"a\\\"b\\\\c\\u000a\" null", "escapes; NULL is null");
 	free(s);

@@ -17,7 +17,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint64_t counts[26 * 26];
+static uint64_t counts[GEO_CC_SLOTS];
 
 static void probe(const struct geo_db *db, const uint8_t *data, size_t size)
 {

@@ -121,7 +121,7 @@ static void check_reference(const uint8_t *p, size_t len, const struct rules_flo
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy = malloc(size ? size : 1);	/* exact size: ASan sees overreads */
-	struct nfq_logrec r;
+	struct nfq_declog_rec r;
 	char line[4096];
 
 	if (!copy)
@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.flow.family != 2 && r.flow.family != 10)
 			abort();
 		check_reference(copy, size, &r.flow);
-		if (nfq_logrec_format(line, sizeof(line), &r, 1, 0, 0) == 0)
+		if (nfq_declog_format(line, sizeof(line), &r, 1, 0, 0) == 0)
 			abort();
 	}
 	free(copy);

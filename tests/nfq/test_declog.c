@@ -15,9 +15,9 @@
 #include "nfq/nfq_int.h"
 #include "tests/tap.h"
 
-static struct nfq_logrec rec4(const char *src, uint16_t dport)
+static struct nfq_declog_rec rec4(const char *src, uint16_t dport)
 {
-	struct nfq_logrec r;
+	struct nfq_declog_rec r;
 
 	memset(&r, 0, sizeof(r));
 	r.ts.tv_sec = 1795764601;	/* 2026-11-27T07:30:01Z */
@@ -31,8 +31,7 @@ static struct nfq_logrec rec4(const char *src, uint16_t dport)
 	inet_pton(AF_INET, "198.51.100.7", r.flow.dst.b);
 	r.action = RULES_BLOCK;
 	r.line = 12;
-	r.rule_name = "IAF advisory 2014";
-	r.device = "managed";
+	nfq_declog_names(&r, "IAF advisory 2014", "managed");
 	r.country = geo_cc_make('C', 'N');
 	strcpy(r.in, "lan0");
 	strcpy(r.out, "wan0");
@@ -41,14 +40,14 @@ static struct nfq_logrec rec4(const char *src, uint16_t dport)
 
 static void test_format(void)
 {
-	struct nfq_logrec r = rec4("192.0.2.10", 443);
+	struct nfq_declog_rec r = rec4("192.0.2.10", 443);
 	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x53, 0x01 };
 	char buf[1024];
 	size_t n;
 
 	r.flow.has_mac = 1;
 	memcpy(r.flow.src_mac, mac, 6);
-	n = nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
+	n = nfq_declog_format(buf, sizeof(buf), &r, 1, 0, 0);
 	is_str(buf, "{\"ts\":\"2026-11-27T07:30:01.123Z\",\"action\":\"block\",\"audit\":false,\"rule\":12,"
 	       "\"rule_name\":\"IAF advisory 2014\",\"default\":false,\"src\":\"192.0.2.10\","
 	       "\"src_mac\":\"02:00:5e:00:53:01\",\"device\":\"managed\",\"dst\":\"198.51.100.7\","
@@ -61,43 +60,42 @@ static void test_format(void)
 	r.flow.proto = IPPROTO_ICMPV6;
 	inet_pton(AF_INET6, "2001:db8:1::10", r.flow.src.b);
 	inet_pton(AF_INET6, "2001:0db8:0000:0000:0001:0000:0000:0010", r.flow.dst.b);
-	r.rule_name = "a \"quoted\" \\ name\n\x01";
-	r.device = NULL;
+	nfq_declog_names(&r, "a \"quoted\" \\ name\n\x01", NULL);
 	r.country = GEO_CC_UNKNOWN;
 	r.action = RULES_LOG;
 	r.audit = 1;
 	r.is_default = 1;
 	r.in[0] = r.out[0] = '\0';
-	nfq_logrec_format(buf, sizeof(buf), &r, 7, 0, 1);
+	nfq_declog_format(buf, sizeof(buf), &r, 7, 0, 1);
 	is_str(buf, "{\"ts\":\"2026-11-27T07:30:01.123Z\",\"action\":\"log\",\"audit\":true,\"rule\":12,"
 	       "\"rule_name\":\"a \\\"quoted\\\" \\\\ name\\u000a\\u0001\",\"default\":true,"
 	       "\"src\":\"2001:db8:1::10\",\"src_mac\":null,\"device\":null,\"dst\":\"2001:db8::1:0:0:10\","
 	       "\"country\":null,\"proto\":\"icmpv6\",\"sport\":null,\"dport\":null,\"in\":null,"
 	       "\"out\":null,\"count\":7,\"folded\":true}", "ipv6 (RFC 5952), escaping, nulls, folded");
-	nfq_logrec_format(buf, sizeof(buf), &r, 3, 3, 0);
+	nfq_declog_format(buf, sizeof(buf), &r, 3, 3, 0);
 	ok(strstr(buf, "\"count\":3,\"retries\":3}") != NULL, "a retries record: count and retries, not folded");
-	nfq_logrec_format(buf, sizeof(buf), &r, 9, 2, NFQ_FOLD_RATE | NFQ_FOLD_CAP);
+	nfq_declog_format(buf, sizeof(buf), &r, 9, 2, NFQ_FOLD_RATE | NFQ_FOLD_CAP);
 	ok(strstr(buf, "\"count\":9,\"retries\":2,\"folded\":true,\"over_cap\":true}") != NULL,
 	   "an over-cap record: count, retries, folded, over_cap");
 	r.flow.proto = 47;
-	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
+	nfq_declog_format(buf, sizeof(buf), &r, 1, 0, 0);
 	ok(strstr(buf, "\"proto\":\"47\"") != NULL, "other protocols as a number string");
 
 	inet_pton(AF_INET6, "64:ff9b::c633:640a", r.flow.dst.b);
 	r.country = geo_cc_make('C', 'N');
 	r.via = GEO_VIA_NAT64;
 	inet_pton(AF_INET, "198.51.100.10", r.via_v4);
-	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
+	nfq_declog_format(buf, sizeof(buf), &r, 1, 0, 0);
 	ok(strstr(buf, "\"dst\":\"64:ff9b::c633:640a\",\"country\":\"CN\",\"via\":\"nat64\","
 		       "\"geo_addr\":\"198.51.100.10\"") != NULL, "a translated destination: via and geo_addr");
 	r.via = GEO_VIA_NONE;
 	r.country = GEO_CC_UNKNOWN;
 	r.db_code = geo_cc_make('Z', 'Z');
-	nfq_logrec_format(buf, sizeof(buf), &r, 1, 0, 0);
+	nfq_declog_format(buf, sizeof(buf), &r, 1, 0, 0);
 	ok(strstr(buf, "\"country\":null,\"db_code\":\"ZZ\"") != NULL && !strstr(buf, "geo_addr"),
 	   "a code that is not a country: country null, db_code kept");
 	r.db_code = GEO_CC_UNKNOWN;
-	is_int(nfq_logrec_format(buf, 40, &r, 1, 0, 0), 0, "too small a buffer: 0");
+	is_int(nfq_declog_format(buf, 40, &r, 1, 0, 0), 0, "too small a buffer: 0");
 }
 
 /* Counts the lines of path: all, folded, over_cap; sums count. */
@@ -143,14 +141,14 @@ static void test_rate_limit(const char *dir)
 	snprintf(path, sizeof(path), "%s/rate.jsonl", dir);
 	is_int(nfq_declog_configure(d, path, 0, 3, 60), 0, "configure: 3 per minute");
 	for (int i = 0; i < 10; i++) {
-		struct nfq_logrec r = rec4("192.0.2.10", (uint16_t)(1000 + i));
+		struct nfq_declog_rec r = rec4("192.0.2.10", (uint16_t)(1000 + i));
 		nfq_declog_add(d, &r, 100 + i);
 	}
 	for (int i = 0; i < 2; i++) {
-		struct nfq_logrec r = rec4("192.0.2.11", 80);
+		struct nfq_declog_rec r = rec4("192.0.2.11", 80);
 		nfq_declog_add(d, &r, 100);
 	}
-	struct nfq_logrec rf = rec4("192.0.2.11", 80);
+	struct nfq_declog_rec rf = rec4("192.0.2.11", 80);
 	nfq_declog_retry(d, &rf, 101);	/* a cached retry */
 	nfq_declog_flush(d);
 	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 3, "flooding device: 3 records within the minute");
@@ -177,7 +175,7 @@ static void test_rate_limit(const char *dir)
 		ok(strstr(last, "\"dport\":1009") && strstr(last, "\"count\":7"),
 		   "folded record carries the last suppressed decision, count 7");
 	}
-	struct nfq_logrec r = rec4("192.0.2.10", 2000);
+	struct nfq_declog_rec r = rec4("192.0.2.10", 2000);
 	nfq_declog_add(d, &r, 200);
 	nfq_declog_flush(d);
 	is_int(sum_counts(path, "192.0.2.10", &lines, &folded), 11, "a new period writes again");
@@ -193,7 +191,7 @@ static void test_rate_limit(const char *dir)
 static void flood(struct nfq_declog *d, const uint8_t *mac)
 {
 	for (int i = 0; i < 5000; i++) {
-		struct nfq_logrec r = rec4("192.0.2.10", 443);
+		struct nfq_declog_rec r = rec4("192.0.2.10", 443);
 
 		r.flow.family = AF_INET6;
 		inet_pton(AF_INET6, "2001:db8:1::", r.flow.src.b);
@@ -267,7 +265,7 @@ static void test_failures(const char *dir)
 {
 	struct nfq_declog *d = nfq_declog_new();
 	struct nfq_declog_stats st;
-	struct nfq_logrec r = rec4("192.0.2.10", 443);
+	struct nfq_declog_rec r = rec4("192.0.2.10", 443);
 	char path[512], moved[600];
 	int err = 0, lines, folded;
 
@@ -328,7 +326,7 @@ static void test_partial_write(const char *dir)
 	nfq_declog_configure(d, path, 0, 0, 60);
 	setrlimit(RLIMIT_FSIZE, &lim);
 	for (int i = 0; i < 10; i++) {
-		struct nfq_logrec r = rec4("192.0.2.10", 443);
+		struct nfq_declog_rec r = rec4("192.0.2.10", 443);
 		nfq_declog_add(d, &r, 1);
 	}
 	nfq_declog_flush(d);
@@ -348,6 +346,66 @@ static void test_partial_write(const char *dir)
 	unlink(path);
 }
 
+/* Issue 12, item 5: a folded record stays in the rate limiter across
+ * batches and reloads; the policy it was decided by may be freed first
+ * (a reload that swapped, then freed, before the log's next tick).  The
+ * record keeps its own copy of the rule and device names.  (Under
+ * SANITIZE=1 a record that pointed into the freed policy is a
+ * use-after-free; without it, the names would read as garbage or
+ * another policy's.) */
+static void test_record_outlives_policy(const char *dir)
+{
+	static const char text[] = "devices managed = { 198.18.1.0/24 }\n"
+				   "block from @managed to country CN name \"no CN for phones\"\n"
+				   "default allow\n";
+	static const char next[] = "devices other = { 192.0.2.0/24 }\ndefault block\n";
+	struct rules_errors err = { 0 };
+	struct rules_policy *p = rules_parse_buf(text, sizeof(text) - 1, "t.conf", &err);
+	struct nfq_declog *d = nfq_declog_new();
+	struct geo_answer g = { .located = geo_cc_make('C', 'N'), .found = 1 };
+	struct timespec ts = { 1795764601, 0 };
+	char path[512], line[2048], last[2048] = "";
+	struct rules_verdict v;
+	struct rules_flow f;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/outlives.jsonl", dir);
+	ok(p && nfq_declog_configure(d, path, 0, 1, 60) == 0, "a policy, and a log of 1 record a minute");
+	memset(&f, 0, sizeof(f));
+	f.proto = IPPROTO_TCP;
+	f.has_ports = 1;
+	f.dport = 443;
+	rules_flow_set_addr(&f, 's', "198.18.1.10");
+	rules_flow_set_addr(&f, 'd', "198.51.100.7");
+	rules_eval(p, &f, &g, &v);
+	ok(v.name && v.device && v.action == RULES_BLOCK, "the verdict names the rule and the device set");
+	for (int i = 0; i < 3; i++) {	/* one written, two folded and kept */
+		struct nfq_declog_rec r;
+
+		f.sport = (uint16_t)(40000 + i);
+		nfq_declog_fill(&r, &ts, &f, &v);
+		nfq_declog_add(d, &r, 100 + i);
+	}
+	nfq_declog_flush(d);
+	rules_free(p);		/* the old policy goes before the folded record is written */
+	rules_errors_free(&err);
+	p = rules_parse_buf(next, strlen(next), "new.conf", &err);	/* and its memory is reused */
+	nfq_declog_tick(d, 0, 1);
+	nfq_declog_flush(d);
+	in = fopen(path, "r");
+	while (in && fgets(line, sizeof(line), in))
+		if (strstr(line, "\"folded\":true"))
+			strcpy(last, line);
+	if (in)
+		fclose(in);
+	ok(strstr(last, "\"rule_name\":\"no CN for phones\"") && strstr(last, "\"device\":\"managed\"") &&
+	   strstr(last, "\"count\":2"), "the folded record keeps its rule and device names after the policy is freed");
+	rules_free(p);
+	rules_errors_free(&err);
+	nfq_declog_free(d);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ge-test-declog-XXXXXX";
@@ -359,6 +417,7 @@ int main(void)
 	test_per_device(dir);
 	test_failures(dir);
 	test_partial_write(dir);
+	test_record_outlives_policy(dir);
 	rmdir(dir);
 	nfq_declog_free(NULL);
 	return tap_done();

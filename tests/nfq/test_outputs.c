@@ -68,9 +68,9 @@ static void last_line(const char *path, char *buf, size_t len)
 		fclose(f);
 }
 
-static struct nfq_logrec rec(void)
+static struct nfq_declog_rec rec(void)
 {
-	struct nfq_logrec r;
+	struct nfq_declog_rec r;
 
 	memset(&r, 0, sizeof(r));
 	r.ts = ts;
@@ -89,7 +89,7 @@ static void test_gateway(const char *dir)
 	struct rules_syslog none = { 0 };
 	struct nfq_declog *d = nfq_declog_new();
 	struct nfq_declog_stats st;
-	struct nfq_logrec r = rec();
+	struct nfq_declog_rec r = rec();
 	char path[512], line[2048], host[256], want[512];
 
 	snprintf(path, sizeof(path), "%s/gw.jsonl", dir);

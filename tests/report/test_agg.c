@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "log/report.h"
+#include "report/report.h"
 #include "tests/tap.h"
 
 static int add_line(struct report *r, const char *text)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Registered domains (log/psl.c): the Public Suffix List's algorithm on a
+/* Registered domains (report/psl.c): the Public Suffix List's algorithm on a
  * small list of its own (normal, wildcard and exception rules), without
  * a list, and on Debian's list when it is installed. */
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log/report.h"
+#include "report/report.h"
 #include "tests/tap.h"
 
 static const char *dom(const struct report_psl *p, const char *name)

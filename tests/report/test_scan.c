@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log/report.h"
+#include "report/report.h"
 #include "tests/tap.h"
 
 static char linebuf[4096];

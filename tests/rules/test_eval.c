@@ -283,7 +283,7 @@ static void devices(void)
 	rules_free(p);
 }
 
-static void log_flags(void)
+static void eval_log_flags(void)
 {
 	struct rules_policy *p = P("log to country IN\nblock log to country CN\nallow to country SG\n"
 				   "default block log\n");
@@ -468,7 +468,7 @@ int main(void)
 	audit();
 	fields();
 	devices();
-	log_flags();
+	eval_log_flags();
 	options_and_lines();
 	errors();
 	return tap_done();
