@@ -80,7 +80,7 @@ static void db_report(const struct geo_db *db, FILE *out)
 		(unsigned long long)(gi.ranges_v4 + gi.ranges_v6), geo_schema_name(gi.schema));
 	if (days > OLD_DB_DAYS)
 		fprintf(stderr, "geoegress check: warning: %s is %ld days old; country assignments "
-				"change, rebuild it (geodb-build) or download a fresh copy\n", gi.path, days);
+				"change, rebuild it (" GEOEGRESS_SHAREDIR "/geodb-build) or download a fresh copy\n", gi.path, days);
 }
 
 /* ---- the gateway's own traffic (option hooks output) ---- */

@@ -260,7 +260,7 @@ static int parse_opts(int argc, char **argv, struct lookup_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:f:jn:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:jn:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->db = optarg; break;
 		case 'n': {

@@ -64,8 +64,9 @@ const char cmd_report_usage[] =
 	"blocks that passed.  Devices and destinations that hit block rules come\n"
 	"first.  The logs of several gateways can be read together: a device is\n"
 	"one per gateway, and text and html add a table of gateways (json and csv\n"
-	"always have it).  The log of one gateway reads as before.  The timeline (json, csv, html) counts blocked flows per hour, or\n"
-	"per day when the span exceeds 3 days (the newest 2000 at most).  Times UTC.\n"
+	"always have it).  The log of one gateway reads as before.  The timeline\n"
+	"(json, csv, html) counts blocked flows per hour, or per day when the span\n"
+	"exceeds 3 days (the newest 2000 at most).  Times UTC.\n"
 	"Exit status: 0, or 1 when a file could not be read (the others are still\n"
 	"reported), 2 for a usage error.\n";
 

@@ -13,7 +13,8 @@
 
 #include "geo/geo_int.h"
 
-#define REBUILD_HINT "rebuild it with scripts/geodb-build (or download a fresh copy)"
+/* The installed script; in a source tree it is scripts/geodb-build. */
+#define REBUILD_HINT "rebuild it with " GEOEGRESS_SHAREDIR "/geodb-build (or download a fresh copy)"
 
 int geo_fail(struct geo_build *b, const char *fmt, ...)
 {
@@ -38,7 +39,7 @@ static int open_error(struct geo_build *b, int st, int saved_errno)
 	switch (st) {
 	case MMDB_FILE_OPEN_ERROR:
 		snprintf(m, sz, "%s: cannot open: %s; check the path (--db, option database) "
-			 "or build the database with scripts/geodb-build", path, strerror(saved_errno));
+			 "or build the database with " GEOEGRESS_SHAREDIR "/geodb-build", path, strerror(saved_errno));
 		return -1;
 	case MMDB_IO_ERROR:
 		snprintf(m, sz, "%s: cannot read: %s; check that it is a readable regular file",

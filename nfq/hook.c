@@ -115,7 +115,7 @@
 
 /* Traffic of the gateway itself that the output hook never decides:
  * loopback, multicast and limited broadcast, link-local, DHCP client
- * traffic, IPv6 neighbour discovery (doc: geoegress(8), OWN TRAFFIC). */
+ * traffic, IPv6 neighbour discovery (doc: geoegress(8), FIREWALL RULES). */
 #define OUT_EXEMPT \
 	"  oif \"lo\" return\n" \
 	"  ip daddr { 224.0.0.0/4, 255.255.255.255 } return\n" \

@@ -76,7 +76,7 @@ struct geo_db *nfq_open_db(const struct rules_policy *p, FILE *msg, char *first,
 	}
 	geo_info(db, &info);
 	if (info.build_epoch && time(NULL) - info.build_epoch > (time_t)DB_OLD_DAYS * 86400)
-		log_warnx("%s: database built %ld days ago; rebuild it (scripts/geodb-build)",
+		log_warnx("%s: database built %ld days ago; rebuild it (" GEOEGRESS_SHAREDIR "/geodb-build)",
 			  info.path, (long)((time(NULL) - info.build_epoch) / 86400));
 	return db;
 }

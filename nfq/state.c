@@ -98,7 +98,7 @@ int nfq_state_write(const char *dir, const struct nfq_state *st)
 
 	/* one line each: no newline may sneak into a value */
 	n = snprintf(text, sizeof(text),
-		     "# geoegress state (geoegress(8), FAIL-CLOSED); written by the daemon\n"
+		     "# geoegress state (geoegress(8), FAIL MODES); written by the daemon\n"
 		     "fail-mode %s\npolicy %.*s\nhooks %s%s%s\ngood-at %lld\nheld %s\nheld-since %lld\n"
 		     "reason %.*s\nlifted %s\nfailures %u\n",
 		     st->fail_closed ? "closed" : "open", (int)strcspn(st->policy, "\n"), st->policy,

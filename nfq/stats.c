@@ -446,7 +446,9 @@ static void prom_build(FILE *out, const struct snap *s)
 	prom_label(out, "gateway", s->ls.gateway, 1);
 	fputs("} 1\n", out);
 	PROM_LIST(out, { "geoegress_start_time_seconds", "When the daemon started, seconds since the "
-			 "epoch", (int64_t)s->d->started });
+			 "epoch", (int64_t)s->d->started },
+		  { "geoegress_heap_in_use_bytes", "Bytes malloc handed out and not freed, every arena "
+			 "(flat under load, unlike the resident size)", (int64_t)s->heap_in_use });
 }
 
 static void prom_decisions(FILE *out, const struct nfq_counters *c)

@@ -30,6 +30,12 @@ same "text output, aligned" "$tmp/out" "198.51.100.10     CN  China      country
 198.19.0.10       --  unknown    none
 2001:db8:86::10   CN  China      country
 ::ffff:192.0.2.1  IN  India      country"
+# options after the addresses count as options, as in the other subcommands
+expect "options after the addresses" 0 L 198.51.100.10 --db "$FIX/geoip2.mmdb" --json
+jq -e '.country == "CN"' "$tmp/out" >/dev/null 2>&1 && ok "--db and --json after the address apply" ||
+	not_ok "--db and --json after the address apply" "$(head -3 "$tmp/out") $(head -3 "$tmp/err")"
+expect "an unknown option after the address is a usage error" 2 L 198.51.100.10 --bogus
+
 
 expect "--field registered" 0 L --db "$FIX/geoip2.mmdb" --field registered 203.0.113.200 203.0.113.10
 same "registered country of 203.0.113.200 is CN" "$tmp/out" "203.0.113.200  CN  China      registered_country
