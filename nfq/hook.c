@@ -145,20 +145,26 @@ struct nfq_hook {
 
 /* ---- running commands ---- */
 
-/* Runs argv (no shell), feeding input (may be NULL) on stdin.  Collects
- * stdout+stderr into out (may be NULL).  Returns the exit status or -1. */
-static int run_cmd(char *const argv[], const char *input, char *out, size_t outlen)
-{
-	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, status = -1;
-	size_t used = 0;
-	pid_t pid;
+/* A command started by cmd_start and not yet waited for. */
+struct cmd_run {
+	pid_t pid;		/* -1: it could not be started */
+	int res;		/* read end of its stdout+stderr, or -1 */
+};
 
+/* Starts argv (no shell), feeding input (may be NULL, a few KB at most:
+ * it must fit the pipe) on its stdin.  cmd_finish collects it. */
+static void cmd_start(char *const argv[], const char *input, struct cmd_run *r)
+{
+	int in[2] = { -1, -1 }, res[2] = { -1, -1 };
+
+	r->pid = -1;
+	r->res = -1;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
 		goto out;
-	pid = fork();
-	if (pid < 0)
+	r->pid = fork();
+	if (r->pid < 0)
 		goto out;
-	if (pid == 0) {
+	if (r->pid == 0) {
 		dup2(in[0], 0);
 		dup2(res[1], 1);
 		dup2(res[1], 2);
@@ -166,16 +172,30 @@ static int run_cmd(char *const argv[], const char *input, char *out, size_t outl
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	close(in[0]);
-	close(res[1]);
-	in[0] = res[1] = -1;
 	if (input && write(in[1], input, strlen(input)) < 0)
 		(void)0;	/* the child's exit status tells */
-	close(in[1]);
-	in[1] = -1;
+	r->res = res[0];
+	res[0] = -1;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (res[i] >= 0)
+			close(res[i]);
+	}
+}
+
+/* Collects a command of cmd_start: its stdout+stderr into out (may be
+ * NULL, outlen bytes with the NUL), then its exit.  Returns the exit
+ * status, or -1 (not started, or killed by a signal). */
+static int cmd_finish(struct cmd_run *r, char *out, size_t outlen)
+{
+	int status = -1;
+	size_t used = 0;
+
 	for (;;) {
 		char tmp[512];
-		ssize_t n = read(res[0], tmp, sizeof(tmp));
+		ssize_t n = r->res >= 0 ? read(r->res, tmp, sizeof(tmp)) : 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -187,19 +207,27 @@ static int run_cmd(char *const argv[], const char *input, char *out, size_t outl
 			used += k;
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-out:
+	if (r->res >= 0)
+		close(r->res);
+	if (r->pid > 0) {
+		while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	}
 	if (out && outlen)
 		out[used] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (res[i] >= 0)
-			close(res[i]);
-	}
+	r->pid = r->res = -1;
 	return status;
+}
+
+/* Runs argv (no shell), feeding input (may be NULL) on stdin.  Collects
+ * stdout+stderr into out (may be NULL).  Returns the exit status or -1. */
+static int run_cmd(char *const argv[], const char *input, char *out, size_t outlen)
+{
+	struct cmd_run r;
+
+	cmd_start(argv, input, &r);
+	return cmd_finish(&r, out, outlen);
 }
 
 /* Runs nft commands in one transaction.  Returns 0, or -1 with nft's
@@ -552,7 +580,13 @@ static size_t ipt_del_listed(struct nfq_hook *h, int f, const char *spec, char *
 
 static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 {
-	char spec[256], text[8192], out[1024];
+	static char *const argv[2][4] = {
+		{ "iptables-restore", "-w", "--noflush", NULL },
+		{ "ip6tables-restore", "-w", "--noflush", NULL },
+	};
+	char spec[256], text[2][8192], out[2][1024];
+	struct cmd_run run[2];
+	int rc[2];
 	/* our rules again (nfq_hook_reinstall): we know how our listing shows them */
 	int repair = h->installed && h->kind == NFQ_HOOK_IPTABLES && h->form == NFQ_HOOK_ENFORCE &&
 		     !h->ipt_legacy && cfg == &h->cfg;
@@ -560,28 +594,35 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 	ipt_rule_spec(spec, sizeof(spec), cfg);
 	ipt_note_existing(h, cfg);
 	for (int f = 0; f < 2; f++) {
-		char *const argv[] = { f ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
-		size_t head = (size_t)snprintf(text, sizeof(text), "*mangle\n"), used = 0;
-		int rc;
+		size_t head = (size_t)snprintf(text[f], sizeof(text[f]), "*mangle\n"), used = 0;
 
 		/* Our old rules go in the same transaction as the new ones: a
 		 * repair never leaves a moment without a queue rule, when
 		 * pending packets would pass undecided (open) or be dropped. */
 		if (repair)
-			used = ipt_del_listed(h, f, spec, text, sizeof(text), head);
+			used = ipt_del_listed(h, f, spec, text[f], sizeof(text[f]), head);
 		if (!used)
-			used = ipt_del_lines(f, text, sizeof(text), head);
+			used = ipt_del_lines(f, text[f], sizeof(text[f]), head);
 		for (int c = 0; c < 2; c++)
 			if (cfg->hooks & hook_bit[c])
-				used += (size_t)snprintf(text + used, sizeof(text) - used, "-I %s 1 %s\n",
+				used += (size_t)snprintf(text[f] + used, sizeof(text[f]) - used, "-I %s 1 %s\n",
 							 ipt_chain[c], spec);
-		snprintf(text + used, sizeof(text) - used, "COMMIT\n");
-		rc = run_cmd(argv, text, out, sizeof(out));
-		if (rc != 0) {
+		snprintf(text[f] + used, sizeof(text[f]) - used, "COMMIT\n");
+	}
+	/* Both families at once: each iptables-nft process reads the whole
+	 * ruleset, and what a repair waits for is the slower of the two
+	 * (under emulation, 400 ms each; the gap is open while it waits). */
+	for (int f = 0; f < 2; f++)
+		cmd_start(argv[f], text[f], &run[f]);
+	for (int f = 0; f < 2; f++)
+		rc[f] = cmd_finish(&run[f], out[f], sizeof(out[f]));
+	for (int f = 0; f < 2; f++) {
+		if (rc[f] != 0) {
 			ipt_note_made(h);	/* the other family's part is ours to remove */
-			out[strcspn(out, "\n")] = '\0';
+			out[f][strcspn(out[f], "\n")] = '\0';
 			snprintf(h->err, sizeof(h->err), "%s failed (exit %d) adding the queue rule to "
-				 "%s mangle: %.600s", argv[0], rc, fam_name[f], out[0] ? out : "no message");
+				 "%s mangle: %.600s", argv[f][0], rc[f], fam_name[f],
+				 out[f][0] ? out[f] : "no message");
 			return -1;
 		}
 	}

@@ -3,7 +3,7 @@
 # Exit cleanliness: after SIGTERM and after SIGINT the gateway's ruleset
 # (nft list ruleset, iptables-save, ip6tables-save) is exactly what it was
 # before the daemon started (an admin's own rules included); --no-hook
-# installs nothing.
+# installs nothing; a failed start of the iptables backend leaves nothing.
 . "$(dirname "$0")/common.sh"
 netns_setup exit
 POL=$T/policy.conf
@@ -64,6 +64,32 @@ kill "$SOCAT" 2>/dev/null; wait "$SOCAT" 2>/dev/null
 notes=$(tr -s '\n' ' ' <"$T/notify.out" 2>/dev/null)
 case $notes in *READY=1*RELOADING=1*READY=1*STOPPING=1*) ok "sd_notify: READY=1, RELOADING=1, READY=1, STOPPING=1 in order" ;;
 *) not_ok "sd_notify: READY=1, RELOADING=1, READY=1, STOPPING=1 in order" "got: $notes" ;; esac
+
+# The iptables backend adds its IPv4 and IPv6 queue rules with two
+# iptables-restore processes at once.  When one of them fails (here an
+# ip6tables-restore that refuses, first on PATH), the start fails naming
+# it and its message, and what the other one added is taken away again.
+mkdir -p "$T/failbin"
+cat >"$T/failbin/ip6tables-restore" <<'EOF2'
+#!/bin/sh
+cat >/dev/null
+echo "ip6tables-restore v1.8.9 (nf_tables): line 2: RULE_INSERT failed (Operation not supported): rule in chain FORWARD" >&2
+exit 4
+EOF2
+chmod +x "$T/failbin/ip6tables-restore"
+ruleset_snap >"$T/before-fail"
+if LAB_GE_WRAP="env PATH=$T/failbin:$PATH" lab_run_geoegress "$P" "$POL" --hook-backend iptables 2>/dev/null; then
+	not_ok "iptables backend, ip6tables-restore fails: the start fails"
+	lab_stop_geoegress "$P"
+else
+	[ "$LAB_GE_RC" = 1 ] && ok "iptables backend, ip6tables-restore fails: exit 1" ||
+		not_ok "iptables backend, ip6tables-restore fails: exit 1" "exit $LAB_GE_RC"
+	check_grep "iptables backend, ip6tables-restore fails: the error names it, its status and its message" \
+		'ip6tables-restore failed \(exit 4\) adding the queue rule to ip6 mangle: .*RULE_INSERT failed' "$(lab_dir "$P")/geoegress.log"
+fi
+ruleset_snap >"$T/after-fail"
+cmp -s "$T/before-fail" "$T/after-fail" && ok "iptables backend, ip6tables-restore fails: the IPv4 rule added meanwhile is gone, ruleset as before" ||
+	not_ok "iptables backend, ip6tables-restore fails: ruleset as before" "$(diff "$T/before-fail" "$T/after-fail")"
 
 ruleset_snap >"$T/before-nohook"
 netns_start "$POL" --no-hook
