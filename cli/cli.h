@@ -25,13 +25,30 @@ extern const char cmd_run_usage[], cmd_check_usage[], cmd_explain_usage[],
 	cmd_lookup_usage[], cmd_report_usage[], cmd_stats_usage[], cmd_reload_usage[],
 	cmd_unlock_usage[], cmd_flows_usage[];
 
-/* Prints "geoegress SUB: usage error: MSG" and the subcommand's usage to
- * stderr; returns EXIT_USAGE. */
+/* Prints "geoegress SUB: MSG", the subcommand's synopsis and where its
+ * help is to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the subcommand's usage to stdout (its --help); returns 0. */
+int cli_help(const char *sub);
+struct option;
+/* For getopt_long's '?' and ':' (c), with opterr = 0 and an optstring
+ * that begins with ':' (after any '+'): says which option and what is
+ * wrong with it (needs an argument, takes none, unrecognized, ambiguous
+ * among longopts), then the usage, like cli_usage_error.  Reads optind
+ * and optopt as getopt_long left them.  Returns EXIT_USAGE. */
+int cli_option_error(const char *sub, int c, char *const argv[], const struct option *longopts);
 
 /* ---- common.c: helpers the subcommands share ---- */
 struct rules_policy;
 struct geo_db;
+
+/* A --country argument: two letters in any case (ISO 3166-1 alpha-2, as
+ * the log and conntrack marks carry them; EU and other non-country codes
+ * too), or "unknown" / "--" for destinations without one.  Sets *cc (a
+ * geo_cc; may be NULL; GEO_CC_UNKNOWN for unknown) and returns 0, or -1:
+ * then say CLI_COUNTRY_ERR (its %s: the argument) as a usage error. */
+int cli_country_arg(const char *s, uint16_t *cc);
+#define CLI_COUNTRY_ERR "--country: '%s' is not a two-letter code (ISO 3166-1 alpha-2, as in the log: CN, SG) or unknown"
 
 /* Parses the policy file, printing every diagnostic (file:line:col) to
  * stderr.  Returns NULL when it has errors. */
@@ -63,8 +80,9 @@ struct cli_ctl_args {
 	int format;		/* enum cli_ctl_format: --json, --format */
 };
 /* Reads --ctl, --state-dir and (allow_format) --json/--format for
- * subcommand sub.  Returns 0, or EXIT_USAGE after printing the usage
- * error (--json/--format without allow_format are usage errors). */
+ * subcommand sub.  Returns 0, EXIT_USAGE after printing the usage error
+ * (--json/--format without allow_format are usage errors), or -1 after
+ * printing the usage for --help (the caller exits 0). */
 int cli_ctl_args(int argc, char **argv, const char *sub, int allow_format, struct cli_ctl_args *a);
 /* Sends cmd to the daemon and prints its reply (stdout, or stderr when it
  * refused); when none answers, says why and whether the gateway is held

@@ -221,7 +221,8 @@ int cmd_check(int argc, char **argv)
 	FILE *info;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:vnh", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:d:vnh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': file = optarg; break;
 		case 'd': dbpath = optarg; break;
@@ -238,7 +239,7 @@ int cmd_check(int argc, char **argv)
 			else
 				return cli_usage_error("check", "--print-hook: '%s' is not nft or iptables", optarg);
 			break;
-		default: return cli_usage_error("check", "unknown option");
+		default: return cli_option_error("check", c, argv, lopts);
 		}
 	}
 	if (optind < argc)

@@ -221,7 +221,8 @@ int cmd_explain(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:f:t:p:P:H:A:rC:h", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:d:f:t:p:P:H:A:rC:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			rc = add_host(&o, optarg);
@@ -229,6 +230,9 @@ int cmd_explain(int argc, char **argv)
 				return rc;
 			break;
 		case 'A':
+			if (o.asn)	/* a destination has one AS */
+				return cli_usage_error("explain", "--asn given twice ('%s', then '%s'): "
+						       "give the destination's one AS", o.asn, optarg);
 			if (parse_asn(optarg) < 0)
 				return cli_usage_error("explain", "--asn: '%s' is not an AS number (1-4294967295)",
 						       optarg);
@@ -243,7 +247,7 @@ int cmd_explain(int argc, char **argv)
 		case 'r': o.running = 1; break;
 		case 'C': o.ctl = optarg; break;
 		case 'h': fputs(cmd_explain_usage, stdout); return 0;
-		default: return cli_usage_error("explain", "unknown option");
+		default: return cli_option_error("explain", c, argv, lopts);
 		}
 	}
 	if (optind < argc)

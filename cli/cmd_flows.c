@@ -5,7 +5,6 @@
  * the decision their mark carries.  Reads only: it never changes a mark.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -622,18 +621,6 @@ static void parse_device(const char *s, struct dev_filter *d)
 }
 
 /* --country: two letters, or "unknown"/"--". */
-static int parse_country(const char *s, geo_cc *cc)
-{
-	if (!strcmp(s, "unknown") || !strcmp(s, "--")) {
-		*cc = GEO_CC_UNKNOWN;
-		return 0;
-	}
-	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]))
-		return -1;
-	*cc = geo_cc_make((char)toupper((unsigned char)s[0]), (char)toupper((unsigned char)s[1]));
-	return 0;
-}
-
 enum { O_CTL = 256 };
 
 static int parse_opts(int argc, char **argv, struct flows_opts *o)
@@ -649,7 +636,7 @@ static int parse_opts(int argc, char **argv, struct flows_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:d:jD:C:a:uAh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:d:jD:C:a:uAh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->conf = optarg; break;
 		case 'd': o->db = optarg; break;
@@ -670,7 +657,7 @@ static int parse_opts(int argc, char **argv, struct flows_opts *o)
 						       "decisions; give one");
 			break;
 		default:
-			return cli_usage_error("flows", "unknown option or missing argument '%s'", argv[optind - 1]);
+			return cli_option_error("flows", c, argv, lopts);
 		}
 	}
 	if (optind < argc)
@@ -756,7 +743,7 @@ static int flows_run(const struct flows_opts *o)
 	parse_device(o->device, &fl.dev);
 	fl.cc_filter = o->country != NULL;
 	if (o->country)
-		parse_country(o->country, &fl.cc);
+		cli_country_arg(o->country, &fl.cc);
 	if (walk_conntrack(&fl) < 0)
 		goto out;
 	g = order(&fl, &ng);
@@ -794,8 +781,7 @@ int cmd_flows(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (o.country && parse_country(o.country, &cc) < 0)
-		return cli_usage_error("flows", "--country: '%s' is not a two-letter code or 'unknown'",
-				       o.country);
+	if (o.country && cli_country_arg(o.country, &cc) < 0)
+		return cli_usage_error("flows", CLI_COUNTRY_ERR, o.country);
 	return flows_run(&o);
 }

@@ -260,7 +260,7 @@ static int parse_opts(int argc, char **argv, struct lookup_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:f:jn:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:f:jn:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->db = optarg; break;
 		case 'n': {
@@ -276,7 +276,7 @@ static int parse_opts(int argc, char **argv, struct lookup_opts *o)
 				return cli_usage_error("lookup", "unknown field '%s' (located, registered or either)", optarg);
 			break;
 		default:
-			return cli_usage_error("lookup", "unknown option or missing argument '%s'", argv[optind - 1]);
+			return cli_option_error("lookup", c, argv, longopts);
 		}
 	}
 	if (optind >= argc)

@@ -13,5 +13,7 @@ int cmd_reload(int argc, char **argv)
 	struct cli_ctl_args a;
 	int rc = cli_ctl_args(argc, argv, "reload", 0, &a);
 
-	return rc ? rc : cli_ctl_command("reload", &a, "reload");
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	return cli_ctl_command("reload", &a, "reload");
 }

@@ -182,6 +182,7 @@ static const struct option longopts[] = {
 	{ "width", required_argument, NULL, O_WIDTH },
 	{ "psl", required_argument, NULL, O_PSL },
 	{ "gateway", required_argument, NULL, O_GATEWAY },
+	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -198,7 +199,11 @@ static int one_option(struct args *a, int opt)
 	case O_NOW: a->now = optarg; return 0;
 	case O_PSL: a->psl = optarg; return 0;
 	case O_DEVICE: a->f.device = optarg; return 0;
-	case O_COUNTRY: a->f.country = optarg; return 0;
+	case O_COUNTRY:
+		if (cli_country_arg(optarg, NULL) < 0)
+			return cli_usage_error("report", CLI_COUNTRY_ERR, optarg);
+		a->f.country = optarg;
+		return 0;
 	case O_GATEWAY: a->f.gateway = optarg; return 0;
 	case O_ACTION:
 		if (parse_actions(optarg, &a->f.cats) < 0)
@@ -237,9 +242,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->o.width = 80;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:ro:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:ro:h", longopts, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
-			return cli_usage_error("report", "bad option '%s'", argv[optind - 1]);
+			return cli_option_error("report", opt, argv, longopts);
+		if (opt == 'h')
+			return cli_help("report"), -1;
 		if ((rc = one_option(a, opt)) != 0)
 			return rc;
 	}
@@ -396,7 +403,7 @@ int cmd_report(int argc, char **argv)
 	int rc;
 
 	if ((rc = parse_args(argc, argv, &a)) != 0)
-		return rc;
+		return rc < 0 ? 0 : rc;	/* -1: --help */
 	if (open_psl(&a, &psl))
 		return 1;
 	rep = report_new(&a.f);

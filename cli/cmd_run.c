@@ -53,14 +53,17 @@ int cmd_run(int argc, char **argv)
 		{ "fail-mode", required_argument, NULL, OPT_FAIL_MODE },
 		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nfq_opts o = { .conf = GEOEGRESS_DEFAULT_CONF, .ctl_path = NFQ_DEFAULT_CTL };
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:fv", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:fvh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h': return cli_help("run");
 		case 'c': o.conf = optarg; break;
 		case 'f': o.foreground = 1; break;
 		case 'v': o.verbose++; break;
@@ -89,7 +92,7 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("run", "--seccomp: '%s' is not on or off", optarg);
 			o.no_seccomp = !strcmp(optarg, "off");
 			break;
-		default: return cli_usage_error("run", "unknown option");
+		default: return cli_option_error("run", c, argv, longopts);
 		}
 	}
 	if (optind < argc)

@@ -22,5 +22,7 @@ int cmd_stats(int argc, char **argv)
 	struct cli_ctl_args a;
 	int rc = cli_ctl_args(argc, argv, "stats", 1, &a);
 
-	return rc ? rc : cli_ctl_command("stats", &a, cmds[a.format]);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	return cli_ctl_command("stats", &a, cmds[a.format]);
 }

@@ -26,6 +26,7 @@ int cmd_unlock(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "ctl", required_argument, NULL, OPT_CTL },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ctl = NFQ_DEFAULT_CTL, *state_dir = NULL;
@@ -33,11 +34,13 @@ int cmd_unlock(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h': return cli_help("unlock");
 		case OPT_CTL: ctl = optarg; break;
 		case OPT_STATE_DIR: state_dir = optarg; break;
-		default: return cli_usage_error("unlock", "unknown option");
+		default: return cli_option_error("unlock", c, argv, longopts);
 		}
 	}
 	if (optind < argc)

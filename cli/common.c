@@ -5,9 +5,11 @@
  * columns.  Pure functions apart from the first two (which print the
  * errors a person acts on), so tests/cli links this file alone.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "geo/geo.h"
@@ -128,3 +130,17 @@ char *cli_human_age(char buf[8], uint64_t s)
 	return buf;
 }
 
+
+int cli_country_arg(const char *s, geo_cc *cc)
+{
+	geo_cc v = GEO_CC_UNKNOWN;
+
+	if (strcasecmp(s, "unknown") && strcmp(s, "--")) {
+		if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]))
+			return -1;
+		v = geo_cc_make((char)toupper((unsigned char)s[0]), (char)toupper((unsigned char)s[1]));
+	}
+	if (cc)
+		*cc = v;
+	return 0;
+}

@@ -19,6 +19,7 @@ int cli_ctl_args(int argc, char **argv, const char *sub, int allow_format, struc
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "text", "json", "prometheus" };
@@ -28,8 +29,10 @@ int cli_ctl_args(int argc, char **argv, const char *sub, int allow_format, struc
 	a->state_dir = NULL;
 	a->format = CLI_CTL_TEXT;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h': cli_help(sub); return -1;
 		case OPT_CTL: a->ctl = optarg; break;
 		case OPT_STATE_DIR: a->state_dir = optarg; break;
 		case OPT_JSON:
@@ -45,7 +48,7 @@ int cli_ctl_args(int argc, char **argv, const char *sub, int allow_format, struc
 			if (a->format == 3)
 				return cli_usage_error(sub, "--format: '%s' is not text, json or prometheus", optarg);
 			break;
-		default: return cli_usage_error(sub, "unknown option");
+		default: return cli_option_error(sub, c, argv, longopts);
 		}
 	}
 	if (optind < argc)

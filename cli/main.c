@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* geoegress: the subcommand table, --help, help SUB, --version. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,9 +58,57 @@ int cli_usage_error(const char *sub, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (s)
-		fputs(s->usage, stderr);
+	/* The synopsis (the "Usage:" line and its indented continuations),
+	 * not the whole help: the error stays in sight. */
+	if (s) {
+		const char *end = s->usage;
+
+		do
+			end = strchr(end, '\n');
+		while (end && end[1] == ' ' && end++);
+		fprintf(stderr, "%.*s\n", end ? (int)(end - s->usage) : (int)strlen(s->usage), s->usage);
+		fprintf(stderr, "Try 'geoegress %s --help' for more.\n", sub);
+	}
 	return EXIT_USAGE;
+}
+
+int cli_help(const char *sub)
+{
+	const struct subcommand *s = find_sub(sub);
+
+	if (s)
+		fputs(s->usage, stdout);
+	return 0;
+}
+
+int cli_option_error(const char *sub, int c, char *const argv[], const struct option *longopts)
+{
+	const char *a = optind > 1 ? argv[optind - 1] : "";
+	/* An unknown short option sets optopt; a long one that is unknown or
+	 * ambiguous leaves it 0, one given an argument it takes not sets it. */
+	int is_long = !strncmp(a, "--", 2) && (c == ':' || !optopt || strchr(a, '='));
+	int n = is_long ? (int)strcspn(a + 2, "=") : 0, matches = 0;
+	char alts[256] = "";
+	size_t used = 0;
+
+	if (!is_long)
+		return cli_usage_error(sub, c == ':' ? "option '-%c' needs an argument" :
+				       "unrecognized option '-%c'", optopt);
+	if (c == ':')
+		return cli_usage_error(sub, "option '--%.*s' needs an argument", n, a + 2);
+	for (const struct option *o = longopts; o && o->name; o++) {
+		if (strncmp(o->name, a + 2, (size_t)n))
+			continue;
+		if ((int)strlen(o->name) == n && o->has_arg == no_argument)
+			return cli_usage_error(sub, "option '--%s' takes no argument", o->name);
+		matches++;
+		if (used < sizeof(alts))
+			used += (size_t)snprintf(alts + used, sizeof(alts) - used, "%s--%s",
+						 used ? ", " : "", o->name);
+	}
+	if (matches > 1)
+		return cli_usage_error(sub, "option '--%.*s' is ambiguous: %s", n, a + 2, alts);
+	return cli_usage_error(sub, "unrecognized option '--%.*s'", n, a + 2);
 }
 
 static int cmd_help(int argc, char **argv)
