@@ -297,6 +297,10 @@ static void check_hook(struct nfq_daemon *d, const char *who)
 	d->last_repair = time(NULL);
 	d->hook_broken = 0;
 	log_warnx("hook: %s; restored", d->last_change);
+	/* What passed while the hook was gone passed uncounted (our table's
+	 * counter may have gone with it): decide those connections now, not
+	 * at the next periodic sweep. */
+	nfq_sweep_request(d->sweep, NFQ_SWEEP_UNDECIDED);
 }
 
 void nfq_guard_watch(struct nfq_daemon *d)

@@ -143,6 +143,15 @@ ruleset_snap() {
 	} | grep -v '^[[:space:]]*$' | LC_ALL=C sort
 }
 
+# ct_undecided NS ERE: how many of NS's conntrack entries whose line matches
+# ERE carry no decision (mark bits 0x00e00000: 1 allow, 2 block, 3 reject;
+# nfq/nfq_int.h NFQ_MARK_*)
+ct_undecided() {
+	lab_in "$1" conntrack -L 2>/dev/null | CT_RE=$2 awk '$0 ~ ENVIRON["CT_RE"] {
+		m = 0; if (match($0, /mark=[0-9]+/)) m = substr($0, RSTART + 5, RLENGTH - 5) + 0
+		d = int(m / 2097152) % 8; if (d < 1 || d > 3) n++ } END { print n + 0 }'
+}
+
 # admin_rules: a ruleset an admin already has in gw, which geoegress must
 # leave exactly as it found it.
 admin_rules() {

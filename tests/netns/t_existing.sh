@@ -57,9 +57,7 @@ existing_logged() { jq -s --arg d "$1" --argjson p "$2" '[.[] | select(.existing
 # no_undecided DESC: conntrack and `flows --undecided` agree: none of the managed devices
 no_undecided() {
 	local n fl
-	n=$(lab_in "$P-gw" conntrack -L 2>/dev/null | awk '/src=(198\.18\.1\.10|2001:db8:1::10) / {
-		m = 0; if (match($0, /mark=[0-9]+/)) m = substr($0, RSTART + 5, RLENGTH - 5) + 0
-		d = int(m / 2097152) % 8; if (d < 1 || d > 3) n++ } END { print n + 0 }')
+	n=$(ct_undecided "$P-gw" 'src=(198\.18\.1\.10|2001:db8:1::10) ')
 	fl=$(lab_in "$P-gw" "$GEOEGRESS" flows -c "$POL" --ctl "$(lab_dir "$P")/ctl" --undecided --device managed --json 2>/dev/null |
 		jq '.counts.undecided')
 	[ "$n" = 0 ] && [ "$fl" = 0 ] && ok "$1: no undecided connection of the managed phone (conntrack 0, flows 0)" ||

@@ -297,6 +297,20 @@ scenario() {
 			"took $dt ms from +$((tref - t0)) ms; seen (what+ms:result/ms): $(prober_seen "$t0")"
 	fi
 	[ -n "$what" ] && echo "$dt" >>"$T/repair-ms"
+	# The CN connections that got through while the hook was gone carry
+	# no decision; the repair has them decided at once (the sweep), not at
+	# the next periodic sweep 10 s on.  The repair was counted some 0.5 s
+	# ago (the checks above): 1.5 s more at most.
+	if [ -n "$what" ] && [ -n "$tp" ]; then
+		for _ in $(seq 1 15); do
+			[ "$(ct_undecided "$P-gw" 'dst=(198\.51\.100\.10|2001:db8:86::10) ')" = 0 ] && break
+			sleep 0.1
+		done
+		got=$(ct_undecided "$P-gw" 'dst=(198\.51\.100\.10|2001:db8:86::10) ')
+		[ "$got" = 0 ] && ok "$tag: the CN connections that passed while the hook was gone are decided right after the repair" ||
+			not_ok "$tag: the CN connections that passed while the hook was gone are decided right after the repair" \
+				"$got undecided: $(gw conntrack -L 2>/dev/null | grep -E 'dst=(198\.51\.100\.10|2001:db8:86::10) ' | head -5)"
+	fi
 	if [ -n "$what" ]; then
 		line=$(tail -n +"$((l0 + 1))" "$GELOG" | grep -E "^hook: " | head -1)
 		if printf '%s' "$line" | grep -qE -- "^hook: $what, by ${comm}\[$pid\]; restored$"; then
