@@ -218,6 +218,7 @@ int cmd_explain(int argc, char **argv)
 	};
 	struct explain_opts o = { .conf = GEOEGRESS_DEFAULT_CONF, .ctl = NFQ_DEFAULT_CTL };
 	struct rules_flow f;
+	const char *asn_arg = NULL;	/* --asn as given */
 	int c, rc;
 
 	optind = 1;
@@ -230,9 +231,10 @@ int cmd_explain(int argc, char **argv)
 				return rc;
 			break;
 		case 'A':
-			if (o.asn)	/* a destination has one AS */
+			if (asn_arg)	/* a destination has one AS */
 				return cli_usage_error("explain", "--asn given twice ('%s', then '%s'): "
-						       "give the destination's one AS", o.asn, optarg);
+						       "give the destination's one AS", asn_arg, optarg);
+			asn_arg = optarg;
 			if (parse_asn(optarg) < 0)
 				return cli_usage_error("explain", "--asn: '%s' is not an AS number (1-4294967295)",
 						       optarg);

@@ -620,7 +620,6 @@ static void parse_device(const char *s, struct dev_filter *d)
 	d->name = s;
 }
 
-/* --country: two letters, or "unknown"/"--". */
 enum { O_CTL = 256 };
 
 static int parse_opts(int argc, char **argv, struct flows_opts *o)
@@ -642,7 +641,11 @@ static int parse_opts(int argc, char **argv, struct flows_opts *o)
 		case 'd': o->db = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'D': o->device = optarg; break;
-		case 'C': o->country = optarg; break;
+		case 'C':
+			if (cli_country_arg(optarg, NULL) < 0)
+				return cli_usage_error("flows", CLI_COUNTRY_ERR, optarg);
+			o->country = optarg;
+			break;
 		case 'A': o->all = 1; break;
 		case O_CTL: o->ctl = optarg; break;
 		case 'h': fputs(cmd_flows_usage, stdout); return 0;
@@ -776,12 +779,9 @@ out:
 int cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = { .conf = GEOEGRESS_DEFAULT_CONF, .ctl = NFQ_DEFAULT_CTL, .action = -1 };
-	geo_cc cc;
 	int rc = parse_opts(argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
-	if (o.country && cli_country_arg(o.country, &cc) < 0)
-		return cli_usage_error("flows", CLI_COUNTRY_ERR, o.country);
 	return flows_run(&o);
 }

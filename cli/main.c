@@ -83,32 +83,39 @@ int cli_help(const char *sub)
 
 int cli_option_error(const char *sub, int c, char *const argv[], const struct option *longopts)
 {
+	/* getopt_long leaves optopt the letter of a short option, the val of a
+	 * long one that lacks its argument or has one it takes not, and 0 for
+	 * a long one unknown or ambiguous.  The word at optind - 1 is the
+	 * option's, except for an unknown letter inside a cluster ("-Zv": optind
+	 * stays on it, the word before is another option's). */
 	const char *a = optind > 1 ? argv[optind - 1] : "";
-	/* An unknown short option sets optopt; a long one that is unknown or
-	 * ambiguous leaves it 0, one given an argument it takes not sets it. */
-	int is_long = !strncmp(a, "--", 2) && (c == ':' || !optopt || strchr(a, '='));
-	int n = is_long ? (int)strcspn(a + 2, "=") : 0, matches = 0;
+	const char *w = !strncmp(a, "--", 2) ? a + 2 : NULL;
+	int n = w ? (int)strcspn(w, "=") : 0, matches = 0;
+	const struct option *named = NULL;	/* the long option w names, when optopt is its val */
 	char alts[256] = "";
 	size_t used = 0;
 
-	if (!is_long)
-		return cli_usage_error(sub, c == ':' ? "option '-%c' needs an argument" :
-				       "unrecognized option '-%c'", optopt);
-	if (c == ':')
-		return cli_usage_error(sub, "option '--%.*s' needs an argument", n, a + 2);
-	for (const struct option *o = longopts; o && o->name; o++) {
-		if (strncmp(o->name, a + 2, (size_t)n))
+	for (const struct option *o = longopts; n && o && o->name; o++) {
+		if (strncmp(o->name, w, (size_t)n))
 			continue;
-		if ((int)strlen(o->name) == n && o->has_arg == no_argument)
-			return cli_usage_error(sub, "option '--%s' takes no argument", o->name);
+		if (optopt && o->val == optopt && (!named || (int)strlen(o->name) == n))
+			named = o;
 		matches++;
 		if (used < sizeof(alts))
 			used += (size_t)snprintf(alts + used, sizeof(alts) - used, "%s--%s",
 						 used ? ", " : "", o->name);
 	}
+	if (c == ':')
+		return named ? cli_usage_error(sub, "option '--%s' needs an argument", named->name) :
+			       cli_usage_error(sub, "option '-%c' needs an argument", optopt);
+	if (optopt) {
+		if (named && named->has_arg == no_argument && w[n] == '=')
+			return cli_usage_error(sub, "option '--%s' takes no argument", named->name);
+		return cli_usage_error(sub, "unrecognized option '-%c'", optopt);
+	}
 	if (matches > 1)
-		return cli_usage_error(sub, "option '--%.*s' is ambiguous: %s", n, a + 2, alts);
-	return cli_usage_error(sub, "unrecognized option '--%.*s'", n, a + 2);
+		return cli_usage_error(sub, "option '--%.*s' is ambiguous: %s", n, w, alts);
+	return cli_usage_error(sub, "unrecognized option '%.*s'", n ? n + 2 : (int)strlen(a), a);
 }
 
 static int cmd_help(int argc, char **argv)

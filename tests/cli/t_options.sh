@@ -49,6 +49,14 @@ usage_err "lookup ADDR --db: needs an argument (options after addresses)" "optio
 usage_err "flows --json=1: takes no argument" "option '--json' takes no argument" flows flows --json=1
 usage_err "flows --d: ambiguous, the candidates listed" "option '--d' is ambiguous: --db, --device" flows flows --d x
 usage_err "stats --bogus=1: unrecognized, named without its value" "unrecognized option '--bogus'" stats stats --bogus=1
+usage_err "check --config=/x -Zv: the unknown letter is named, not the word before" "unrecognized option '-Z'" \
+	check check --config=/x -Zv
+usage_err "lookup --nat64=x -Zj ADDR: the same in a permuting subcommand" "unrecognized option '-Z'" \
+	lookup lookup --nat64=x -Zj 192.0.2.1
+usage_err "check --verb=1: an abbreviation given an argument is named in full" \
+	"option '--verbose' takes no argument" check check --verb=1
+usage_err "check --d: an abbreviation missing its argument is named in full" "option '--db' needs an argument" check check --d
+usage_err "check --=x: no name at all" "unrecognized option '--=x'" check check --=x
 
 # --help after other options: the usage on stdout, exit 0, nothing on stderr.
 for a in "run -f --help" "check -v --help" "explain -c x --help" "lookup 192.0.2.1 --help" "report -r --help" \
@@ -73,6 +81,12 @@ run report --country cn --format json "$tmp/log.jsonl"
 run report --country unknown --format json "$tmp/log.jsonl"
 [ $rc -eq 0 ] && [ "$(jq -c '[.totals.flows, .totals.filtered_records]' "$tmp/out" 2>/dev/null)" = "[0,1]" ] && ok "report --country unknown: accepted (the CN record filtered out)" || not_ok "report --country unknown" "rc $rc: $(cat "$tmp/err")"
 usage_err "explain --asn twice: a destination has one AS" \
-	"--asn given twice ('1', then '2'): give the destination's one AS" explain \
-	explain --from 198.18.1.1 --to 192.0.2.1 --asn 1 --asn 2
+	"--asn given twice ('AS1', then '2'): give the destination's one AS" explain \
+	explain --from 198.18.1.1 --to 192.0.2.1 --asn AS1 --asn 2
+# A bad value stops the reading where it stands, before a later --help.
+for sub in report flows; do
+	run "$sub" --country CHN --help
+	[ $rc -eq 2 ] && ok "$sub --country CHN --help: the bad value is the answer (exit 2)" ||
+		not_ok "$sub --country CHN --help: exit 2" "rc $rc"
+done
 tap_done
