@@ -140,6 +140,8 @@ struct nfq_hook {
 	uint64_t tab_handle[2], chain_handle[2][2];	/* ... as long as they have these handles */
 	int ipt_legacy;			/* iptables is iptables-legacy: not in nftables */
 	uint64_t undecided_base;	/* counts of tables we replaced */
+	uint64_t undecided_last;	/* the total last read: what a table that
+					 * vanished (nft flush ruleset) had counted */
 	char err[1024];
 };
 
@@ -149,6 +151,7 @@ struct nfq_hook {
 struct cmd_run {
 	pid_t pid;		/* -1: it could not be started */
 	int res;		/* read end of its stdout+stderr, or -1 */
+	int err;		/* why it could not be started (errno) */
 };
 
 /* Starts argv (no shell), feeding input (may be NULL, a few KB at most:
@@ -159,11 +162,16 @@ static void cmd_start(char *const argv[], const char *input, struct cmd_run *r)
 
 	r->pid = -1;
 	r->res = -1;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
+	r->err = 0;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0) {
+		r->err = errno;
 		goto out;
+	}
 	r->pid = fork();
-	if (r->pid < 0)
+	if (r->pid < 0) {
+		r->err = errno;
 		goto out;
+	}
 	if (r->pid == 0) {
 		dup2(in[0], 0);
 		dup2(res[1], 1);
@@ -172,6 +180,12 @@ static void cmd_start(char *const argv[], const char *input, struct cmd_run *r)
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	/* The child's ends closed first: a write to a child gone without
+	 * reading then fails (EPIPE; the daemon ignores SIGPIPE from its
+	 * setup_signals on) rather than waiting for ever. */
+	close(in[0]);
+	close(res[1]);
+	in[0] = res[1] = -1;
 	if (input && write(in[1], input, strlen(input)) < 0)
 		(void)0;	/* the child's exit status tells */
 	r->res = res[0];
@@ -214,8 +228,11 @@ static int cmd_finish(struct cmd_run *r, char *out, size_t outlen)
 			;
 		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	}
-	if (out && outlen)
+	if (out && outlen) {
 		out[used] = '\0';
+		if (r->pid < 0 && r->err)
+			snprintf(out, outlen, "cannot start it: %s", strerror(r->err));
+	}
 	r->pid = r->res = -1;
 	return status;
 }
@@ -621,8 +638,9 @@ static int ipt_install(struct nfq_hook *h, const struct nfq_hook_cfg *cfg)
 			ipt_note_made(h);	/* the other family's part is ours to remove */
 			out[f][strcspn(out[f], "\n")] = '\0';
 			snprintf(h->err, sizeof(h->err), "%s failed (exit %d) adding the queue rule to "
-				 "%s mangle: %.600s", argv[f][0], rc[f], fam_name[f],
-				 out[f][0] ? out[f] : "no message");
+				 "%s mangle: %.600s%s", argv[f][0], rc[f], fam_name[f],
+				 out[f][0] ? out[f] : "no message",
+				 !f && rc[1] != 0 ? "; ip6tables-restore failed too" : "");
 			return -1;
 		}
 	}
@@ -773,6 +791,7 @@ int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count)
 	if (!p)
 		return -1;
 	*count += strtoull(p + 8, NULL, 10);
+	h->undecided_last = *count;
 	return 0;
 }
 
@@ -794,9 +813,11 @@ int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_
 		return -1;
 	}
 	keep_table = table_intact(h, cfg);
-	/* Counts of the table we replace (ours, or a crashed run's) carry on. */
-	if (!keep_table && nfq_hook_undecided(h, &before) == 0)
-		h->undecided_base = before;
+	/* Counts of the table we replace (ours, or a crashed run's) carry on;
+	 * of one another tool deleted, what we last read of it (the total
+	 * never goes back: the daemon sweeps when it grows). */
+	if (!keep_table)
+		h->undecided_base = nfq_hook_undecided(h, &before) == 0 ? before : h->undecided_last;
 	/* The iptables queue rule only matches pending packets, which only our
 	 * table makes: add it first, remove it last.  A repair of the table
 	 * alone (nfq_hook_reinstall) leaves intact queue rules be. */
@@ -841,8 +862,7 @@ void nfq_hook_remove(struct nfq_hook *h)
 {
 	uint64_t before;
 
-	if (nfq_hook_undecided(h, &before) == 0)
-		h->undecided_base = before;
+	h->undecided_base = nfq_hook_undecided(h, &before) == 0 ? before : h->undecided_last;
 	/* "add" first so the delete cannot fail when there is nothing to delete. */
 	nft_do(h, "add table " TABLE "\ndelete table " TABLE "\n", NULL);
 	ipt_remove(h);
