@@ -66,30 +66,34 @@ case $notes in *READY=1*RELOADING=1*READY=1*STOPPING=1*) ok "sd_notify: READY=1,
 *) not_ok "sd_notify: READY=1, RELOADING=1, READY=1, STOPPING=1 in order" "got: $notes" ;; esac
 
 # The iptables backend adds its IPv4 and IPv6 queue rules with two
-# iptables-restore processes at once.  When one of them fails (here an
-# ip6tables-restore that refuses, first on PATH), the start fails naming
-# it and its message, and what the other one added is taken away again.
-mkdir -p "$T/failbin"
-cat >"$T/failbin/ip6tables-restore" <<'EOF2'
+# iptables-restore processes at once.  When one of them fails (a failing
+# one first on PATH), the start fails naming it and its message, and what
+# the other one added meanwhile is taken away again: both ways round.
+for fam in ip6 ip; do
+	mkdir -p "$T/failbin-$fam"
+	cat >"$T/failbin-$fam/${fam}tables-restore" <<'EOF2'
 #!/bin/sh
 cat >/dev/null
-echo "ip6tables-restore v1.8.9 (nf_tables): line 2: RULE_INSERT failed (Operation not supported): rule in chain FORWARD" >&2
+echo "${0##*/} v1.8.9 (nf_tables): line 2: RULE_INSERT failed (Operation not supported): rule in chain FORWARD" >&2
 exit 4
 EOF2
-chmod +x "$T/failbin/ip6tables-restore"
-ruleset_snap >"$T/before-fail"
-if LAB_GE_WRAP="env PATH=$T/failbin:$PATH" lab_run_geoegress "$P" "$POL" --hook-backend iptables 2>/dev/null; then
-	not_ok "iptables backend, ip6tables-restore fails: the start fails"
-	lab_stop_geoegress "$P"
-else
-	[ "$LAB_GE_RC" = 1 ] && ok "iptables backend, ip6tables-restore fails: exit 1" ||
-		not_ok "iptables backend, ip6tables-restore fails: exit 1" "exit $LAB_GE_RC"
-	check_grep "iptables backend, ip6tables-restore fails: the error names it, its status and its message" \
-		'ip6tables-restore failed \(exit 4\) adding the queue rule to ip6 mangle: .*RULE_INSERT failed' "$(lab_dir "$P")/geoegress.log"
-fi
-ruleset_snap >"$T/after-fail"
-cmp -s "$T/before-fail" "$T/after-fail" && ok "iptables backend, ip6tables-restore fails: the IPv4 rule added meanwhile is gone, ruleset as before" ||
-	not_ok "iptables backend, ip6tables-restore fails: ruleset as before" "$(diff "$T/before-fail" "$T/after-fail")"
+	chmod +x "$T/failbin-$fam/${fam}tables-restore"
+	tag="iptables backend, ${fam}tables-restore fails"
+	other=$([ $fam = ip6 ] && echo IPv4 || echo IPv6)
+	ruleset_snap >"$T/before-fail"
+	if LAB_GE_WRAP="env PATH=$T/failbin-$fam:$PATH" lab_run_geoegress "$P" "$POL" --hook-backend iptables 2>/dev/null; then
+		not_ok "$tag: the start fails"
+		lab_stop_geoegress "$P"
+	else
+		[ "$LAB_GE_RC" = 1 ] && ok "$tag: exit 1" || not_ok "$tag: exit 1" "exit $LAB_GE_RC"
+		check_grep "$tag: the error names it, its status and its message" \
+			"${fam}tables-restore failed \\(exit 4\\) adding the queue rule to $fam mangle: .*RULE_INSERT failed" \
+			"$(lab_dir "$P")/geoegress.log"
+	fi
+	ruleset_snap >"$T/after-fail"
+	cmp -s "$T/before-fail" "$T/after-fail" && ok "$tag: the $other rule added meanwhile is gone, ruleset as before" ||
+		not_ok "$tag: ruleset as before" "$(diff "$T/before-fail" "$T/after-fail")"
+done
 
 ruleset_snap >"$T/before-nohook"
 netns_start "$POL" --no-hook

@@ -302,6 +302,8 @@ scenario() {
 	# the next periodic sweep 10 s on.  The repair was counted some 0.5 s
 	# ago (the checks above): 1.5 s more at most.
 	if [ -n "$what" ] && [ -n "$tp" ]; then
+		[ "$(ct_matching "$P-gw" 'dst=(198\.51\.100\.10|2001:db8:86::10) ')" -gt 0 ] 2>/dev/null ||
+			not_ok "$tag: conntrack lists the CN connections that passed" "$(gw conntrack -L 2>&1 | tail -3)"
 		for _ in $(seq 1 15); do
 			[ "$(ct_undecided "$P-gw" 'dst=(198\.51\.100\.10|2001:db8:86::10) ')" = 0 ] && break
 			sleep 0.1
@@ -357,6 +359,42 @@ scenario() {
 	fi
 }
 
+# The undecided count never goes back (stats, and the Prometheus counter
+# geoegress_undecided_packets_total): a CN connection that passed undecided
+# (an accept put before our queue rule while the daemon was stopped, so it
+# could not repair at once) stays counted after another tool deletes our
+# table, and its counter with it.
+undecided_kept() {
+	local tag="[$BACKEND] open" pid n0 u1=0 u2 got
+	base_admin
+	netns_start "$T/open.conf"
+	pid=$(cat "$(lab_dir "$P")/geoegress.pid")
+	n0=$(repairs)
+	kill -STOP "$pid"
+	act_insert_before >/dev/null 2>&1
+	got=$(probe "$P-phone" -m 2 "$CN4")
+	kill -CONT "$pid"
+	wait_repairs "$n0" || not_ok "$tag: the accept before the queue rule is repaired"
+	for _ in $(seq 1 30); do	# the counter is read once a second
+		u1=$(ge_json | jq '.undecided.packets')
+		[ "$u1" -gt 0 ] 2>/dev/null && break
+		sleep 0.1
+	done
+	[ "$got" = 0 ] && [ "$u1" -gt 0 ] 2>/dev/null && ok "$tag: a CN connection past an accept before the queue rule is counted undecided ($u1 packets)" ||
+		not_ok "$tag: a CN connection past an accept before the queue rule is counted undecided" "curl exit $got, undecided $u1"
+	n0=$(repairs)
+	kill -STOP "$pid"
+	act_flush >/dev/null 2>&1
+	kill -CONT "$pid"
+	wait_repairs "$n0" || not_ok "$tag: nft flush ruleset is repaired"
+	sleep 1.5	# a tick reads the new table's counter
+	u2=$(ge_json | jq '.undecided.packets')
+	[ "$u2" -ge "$u1" ] 2>/dev/null && [ "$u1" -gt 0 ] 2>/dev/null &&
+		ok "$tag: after nft flush ruleset took our table and its counter, the undecided count stays ($u1 -> $u2)" ||
+		not_ok "$tag: after nft flush ruleset the undecided count stays" "$u1 -> $u2"
+	lab_stop_geoegress "$P"
+}
+
 run_backend() {
 	BACKEND=$1
 	local m=open
@@ -395,6 +433,7 @@ run_backend() {
 		not_ok "[$BACKEND] $m, a counter rule added to our table: no fresh CN connection passes during the repair" \
 			"$got passed; seen: $(prober_seen "$SC_T0")"
 	scenario closed "nft flush ruleset" base_admin act_flush nft "table inet geoegress was deleted"
+	undecided_kept
 }
 
 for_backends run_backend
