@@ -146,15 +146,12 @@ ruleset_snap() {
 # ct_undecided NS ERE: how many of NS's conntrack entries whose line matches
 # ERE carry no decision (mark bits 0x00e00000: 1 allow, 2 block, 3 reject;
 # nfq/nfq_int.h NFQ_MARK_*); "error" when conntrack cannot be listed.
-# ct_matching NS ERE: how many match at all.
-ct_undecided() { _ct_count "$1" "$2" undecided; }
-ct_matching() { _ct_count "$1" "$2" all; }
-_ct_count() {
+ct_undecided() {
 	local l
 	l=$(lab_in "$1" conntrack -L 2>/dev/null) || { echo error; return; }
-	printf '%s\n' "$l" | CT_RE=$2 CT_WHAT=$3 awk '$0 ~ ENVIRON["CT_RE"] {
+	printf '%s\n' "$l" | CT_RE=$2 awk '$0 ~ ENVIRON["CT_RE"] {
 		m = 0; if (match($0, /mark=[0-9]+/)) m = substr($0, RSTART + 5, RLENGTH - 5) + 0
-		d = int(m / 2097152) % 8; if (ENVIRON["CT_WHAT"] == "all" || d < 1 || d > 3) n++ } END { print n + 0 }'
+		d = int(m / 2097152) % 8; if (d < 1 || d > 3) n++ } END { print n + 0 }'
 }
 
 # admin_rules: a ruleset an admin already has in gw, which geoegress must

@@ -299,11 +299,11 @@ scenario() {
 	[ -n "$what" ] && echo "$dt" >>"$T/repair-ms"
 	# The CN connections that got through while the hook was gone carry
 	# no decision; the repair has them decided at once (the sweep), not at
-	# the next periodic sweep 10 s on.  The repair was counted some 0.5 s
+	# the next periodic sweep 10 s on: conntrack keeps none undecided (it
+	# keeps the closed ones, marked; a blocked open one is deleted: cut,
+	# so none may be left to count).  The repair was counted some 0.5 s
 	# ago (the checks above): 1.5 s more at most.
 	if [ -n "$what" ] && [ -n "$tp" ]; then
-		[ "$(ct_matching "$P-gw" 'dst=(198\.51\.100\.10|2001:db8:86::10) ')" -gt 0 ] 2>/dev/null ||
-			not_ok "$tag: conntrack lists the CN connections that passed" "$(gw conntrack -L 2>&1 | tail -3)"
 		for _ in $(seq 1 15); do
 			[ "$(ct_undecided "$P-gw" 'dst=(198\.51\.100\.10|2001:db8:86::10) ')" = 0 ] && break
 			sleep 0.1
