@@ -63,6 +63,7 @@ const char cmd_flows_usage[] =
 
 struct flows_opts {
 	const char *conf, *db, *ctl, *device, *country;
+	geo_cc cc;		/* --country, parsed (when country is set) */
 	int json, all;
 	int action;		/* enum nfq_ct_decision, or -1 for any */
 };
@@ -642,7 +643,7 @@ static int parse_opts(int argc, char **argv, struct flows_opts *o)
 		case 'j': o->json = 1; break;
 		case 'D': o->device = optarg; break;
 		case 'C':
-			if (cli_country_arg(optarg, NULL) < 0)
+			if (cli_country_arg(optarg, &o->cc) < 0)
 				return cli_usage_error("flows", CLI_COUNTRY_ERR, optarg);
 			o->country = optarg;
 			break;
@@ -745,8 +746,7 @@ static int flows_run(const struct flows_opts *o)
 	load_names(&fl);
 	parse_device(o->device, &fl.dev);
 	fl.cc_filter = o->country != NULL;
-	if (o->country)
-		cli_country_arg(o->country, &fl.cc);
+	fl.cc = o->cc;
 	if (walk_conntrack(&fl) < 0)
 		goto out;
 	g = order(&fl, &ng);

@@ -245,8 +245,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	while ((opt = getopt_long(argc, argv, ":c:ro:h", longopts, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			return cli_option_error("report", opt, argv, longopts);
-		if (opt == 'h')
-			return cli_help("report"), -1;
+		if (opt == 'h') {
+			cli_help("report");
+			return -1;	/* done: the caller exits 0 */
+		}
 		if ((rc = one_option(a, opt)) != 0)
 			return rc;
 	}

@@ -130,7 +130,6 @@ char *cli_human_age(char buf[8], uint64_t s)
 	return buf;
 }
 
-
 int cli_country_arg(const char *s, geo_cc *cc)
 {
 	geo_cc v = GEO_CC_UNKNOWN;

@@ -63,9 +63,8 @@ int cli_usage_error(const char *sub, const char *fmt, ...)
 	if (s) {
 		const char *end = s->usage;
 
-		do
-			end = strchr(end, '\n');
-		while (end && end[1] == ' ' && end++);
+		while ((end = strchr(end, '\n')) && end[1] == ' ')
+			end++;	/* an indented continuation: one more line */
 		fprintf(stderr, "%.*s\n", end ? (int)(end - s->usage) : (int)strlen(s->usage), s->usage);
 		fprintf(stderr, "Try 'geoegress %s --help' for more.\n", sub);
 	}

@@ -795,12 +795,23 @@ int nfq_hook_undecided(struct nfq_hook *h, uint64_t *count)
 	return 0;
 }
 
+/* Before our table goes (replaced, or removed): its count carries on in
+ * the base; of one another tool already deleted, what we last read of it.
+ * nfq_hook_undecided keeps undecided_last, so the base is that either way:
+ * the total never goes back (the daemon sweeps when it grows). */
+static void undecided_carry(struct nfq_hook *h)
+{
+	uint64_t now;
+
+	(void)nfq_hook_undecided(h, &now);
+	h->undecided_base = h->undecided_last;
+}
+
 int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_form form,
 		     const struct nfq_hook_cfg *cfg)
 {
 	int ipt = kind == NFQ_HOOK_IPTABLES && form == NFQ_HOOK_ENFORCE, keep_table;
 	char *text, *cmds;
-	uint64_t before;
 	int rc = -1;
 
 	h->err[0] = '\0';
@@ -813,11 +824,8 @@ int nfq_hook_install(struct nfq_hook *h, enum nfq_hook_kind kind, enum nfq_hook_
 		return -1;
 	}
 	keep_table = table_intact(h, cfg);
-	/* Counts of the table we replace (ours, or a crashed run's) carry on;
-	 * of one another tool deleted, what we last read of it (the total
-	 * never goes back: the daemon sweeps when it grows). */
 	if (!keep_table)
-		h->undecided_base = nfq_hook_undecided(h, &before) == 0 ? before : h->undecided_last;
+		undecided_carry(h);
 	/* The iptables queue rule only matches pending packets, which only our
 	 * table makes: add it first, remove it last.  A repair of the table
 	 * alone (nfq_hook_reinstall) leaves intact queue rules be. */
@@ -860,9 +868,7 @@ int nfq_hook_reinstall(struct nfq_hook *h)
 
 void nfq_hook_remove(struct nfq_hook *h)
 {
-	uint64_t before;
-
-	h->undecided_base = nfq_hook_undecided(h, &before) == 0 ? before : h->undecided_last;
+	undecided_carry(h);
 	/* "add" first so the delete cannot fail when there is nothing to delete. */
 	nft_do(h, "add table " TABLE "\ndelete table " TABLE "\n", NULL);
 	ipt_remove(h);
